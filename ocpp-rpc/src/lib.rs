@@ -1,0 +1,2 @@
+//! OCPP-J RPC core (under construction).
+#![no_std]

@@ -1,0 +1,100 @@
+//! Every OCPP 1.6, 2.0.1 and 2.1 message as a Rust type that is exactly as strict as the
+//! official JSON schema, generated at build time from the schemas themselves.
+//!
+//! ```
+//! use ocpp_types::v201::{BootNotificationRequest, BootReasonEnumType, ChargingStationType};
+//!
+//! let station = ChargingStationType::new("SingleSocketCharger".parse()?, "VendorX".parse()?);
+//! let request = BootNotificationRequest::new(station, BootReasonEnumType::PowerUp);
+//! let json = serde_json::to_string(&request)?;
+//! assert_eq!(json, r#"{"chargingStation":{"model":"SingleSocketCharger","vendorName":"VendorX"},"reason":"PowerUp"}"#);
+//!
+//! let decoded: BootNotificationRequest = ocpp_types::from_str(&json)?;
+//! assert_eq!(decoded, request);
+//! // A payload the schema rejects is rejected, with the place and the rule it broke.
+//! let err = ocpp_types::from_str::<BootNotificationRequest>(r#"{"reason":"PowerUp"}"#).unwrap_err();
+//! assert_eq!((err.kind(), err.pointer()), (ocpp_types::ErrorKind::Missing, "/chargingStation"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Exactly the schema
+//! Decoding a payload into a generated type succeeds if and only if the official schema accepts
+//! it (the test suite checks this against an independent JSON Schema validator):
+//! unknown properties are rejected (except in 2.x `CustomDataType`, which keeps them), `null`
+//! is not an absent property, `maxLength` counts characters, `date-time` is RFC 3339 with an
+//! offset, and `minimum`/`maximum`/`multipleOf`/`minItems`/`maxItems`/`enum` hold. One deliberate
+//! limit: integers are `i64`, so an integer beyond ±2⁶³ is refused as out of range.
+//! Serializing never produces a payload the schema rejects: a value that breaks a rule the
+//! Rust type cannot express (a number out of range, too many items) fails to serialize.
+//!
+//! # Modules and features
+//! [`v16`] (with the security extension), [`v201`] and [`v21`], behind the features of the same
+//! names. Each has one type per message and per schema definition, an [`v201::Action`] enum,
+//! and [`v201::Request`]/[`v201::Response`] enums that decode `(action, payload)`.
+//! The crate is `no_std` with `alloc` (`default-features = false, features = ["alloc", "v201"]`).
+//! `schemars`, `proptest`, `arbitrary` (through [`random`]), `chrono` and `time` are optional.
+#![no_std]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+extern crate alloc;
+#[cfg(any(feature = "std", test))]
+extern crate std;
+
+mod bounded;
+mod datetime;
+mod error;
+mod message;
+mod uri;
+
+#[cfg(feature = "random")]
+pub mod random;
+
+#[doc(hidden)]
+pub mod __rt {
+    //! Support for the generated code; not a stable API.
+    pub use crate::rt::*;
+}
+mod rt;
+
+pub use bounded::{BoundedString, LengthError};
+pub use datetime::{DateTime, DateTimeError};
+pub use error::{DecodeError, ErrorKind, from_slice, from_str};
+pub use message::{MessageError, OcppVersion, Request, Response, SendMessage, Sender};
+
+macro_rules! version_module {
+    ($feature:literal, $module:ident, $file:literal, $doc:literal) => {
+        #[cfg(feature = $feature)]
+        #[doc = $doc]
+        #[allow(
+            clippy::large_enum_variant,
+            clippy::too_many_arguments,
+            clippy::upper_case_acronyms
+        )]
+        pub mod $module {
+            use crate::__rt;
+            include!(concat!(env!("OUT_DIR"), "/", $file));
+        }
+    };
+}
+
+version_module!(
+    "v16",
+    v16,
+    "v16.rs",
+    "OCPP 1.6 (JSON) with the security extension: every message, and the inline types named as \
+     the 1.6 specification names them (`IdTagInfo`, `ChargePointStatus`, `MeterValue`, ...)."
+);
+version_module!(
+    "v201",
+    v201,
+    "v201.rs",
+    "OCPP 2.0.1: every message and every schema definition."
+);
+version_module!(
+    "v21",
+    v21,
+    "v21.rs",
+    "OCPP 2.1: every message and every schema definition."
+);

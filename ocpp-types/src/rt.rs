@@ -1,0 +1,449 @@
+//! Runtime support for the generated code. Not a public API: the names and signatures here
+//! change with the generator.
+//!
+//! Every field of a generated struct is read through [`Field::read`] and then checked by a
+//! [`Check`] type that encodes the rest of its schema (`minimum`, `maxItems`, ...), and written
+//! through [`Field::write`] after the same check, so a value that breaks its schema is neither
+//! accepted nor sent.
+
+use alloc::borrow::Cow;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
+use core::marker::PhantomData;
+
+use serde::de::{self, DeserializeOwned, DeserializeSeed, Deserializer, MapAccess, Visitor};
+use serde::ser::{self, SerializeMap, Serializer};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{FORMAT_PREFIX, ITEMS_PREFIX, RANGE_PREFIX};
+
+pub use serde_json::Value;
+
+/// The extra properties of an open object (`CustomDataType`).
+pub type Map = serde_json::Map<String, Value>;
+
+/// How a value of a JSON Schema type is read and written. The defaults defer to serde; the
+/// primitives override them where JSON Schema and serde disagree.
+pub trait Field: Sized + Serialize + DeserializeOwned {
+    /// Reads a value (never from `null`, unless the type is "any JSON value").
+    fn read<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Self::deserialize(deserializer)
+    }
+
+    /// Writes a value.
+    fn write<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.serialize(serializer)
+    }
+}
+
+impl Field for bool {}
+impl Field for String {}
+impl Field for Value {}
+impl Field for crate::DateTime {}
+impl<const N: usize> Field for crate::BoundedString<N> {}
+
+/// JSON Schema's `integer` is any number with a zero fractional part: `1.0` is an integer,
+/// `1.5` is not. Values beyond the 64-bit range are out of range.
+impl Field for i64 {
+    fn read<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Integer;
+        impl Visitor<'_> for Integer {
+            type Value = i64;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an integer")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<i64, E> {
+                Ok(v)
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<i64, E> {
+                i64::try_from(v).map_err(|_| {
+                    E::custom(format_args!(
+                        "{RANGE_PREFIX}{v} exceeds the 64-bit integer range"
+                    ))
+                })
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<i64, E> {
+                if v.fract() != 0.0 || !v.is_finite() {
+                    return Err(E::invalid_type(de::Unexpected::Float(v), &self));
+                }
+                // -2^63 is exact in f64; 2^63 is the first value above i64::MAX.
+                if (-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&v) {
+                    Ok(v as i64)
+                } else {
+                    Err(E::custom(format_args!(
+                        "{RANGE_PREFIX}{v} exceeds the 64-bit integer range"
+                    )))
+                }
+            }
+        }
+        deserializer.deserialize_i64(Integer)
+    }
+}
+
+/// `number`: any JSON number; NaN and infinities, which JSON cannot carry, are refused on output.
+impl Field for f64 {
+    fn write<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if self.is_finite() {
+            serializer.serialize_f64(*self)
+        } else {
+            Err(ser::Error::custom(format_args!(
+                "{RANGE_PREFIX}{self} is not a JSON number"
+            )))
+        }
+    }
+}
+
+impl<T: Field> Field for Vec<T> {
+    fn read<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Elements<T>(PhantomData<T>);
+        impl<'de, T: Field> Visitor<'de> for Elements<T> {
+            type Value = Vec<T>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an array")
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
+                // Bounded preallocation: the size hint comes from the input.
+                let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(16));
+                while let Some(item) = seq.next_element_seed(Read::<T>(PhantomData))? {
+                    out.push(item);
+                }
+                Ok(out)
+            }
+        }
+        deserializer.deserialize_seq(Elements(PhantomData))
+    }
+
+    fn write<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.iter().map(Write))
+    }
+}
+
+/// A seed that reads a `T` through [`Field::read`].
+struct Read<T>(PhantomData<T>);
+
+impl<'de, T: Field> DeserializeSeed<'de> for Read<T> {
+    type Value = T;
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<T, D::Error> {
+        T::read(deserializer)
+    }
+}
+
+/// Serializes a `T` through [`Field::write`].
+struct Write<'a, T>(&'a T);
+
+impl<T: Field> Serialize for Write<'_, T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.write(serializer)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Checks
+
+/// A schema rule that a value's Rust type does not enforce by itself.
+pub trait Check<T> {
+    /// `Err` with a message whose prefix tells the [`crate::ErrorKind`].
+    fn check(value: &T) -> Result<(), Violation>;
+}
+
+/// Why a value breaks its schema (a message for [`crate::DecodeError`]).
+#[derive(Debug)]
+pub struct Violation(Cow<'static, str>);
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+fn violation(prefix: &str, args: fmt::Arguments<'_>) -> Violation {
+    Violation(Cow::Owned(alloc::format!("{prefix}{args}")))
+}
+
+/// No rule beyond the type.
+impl<T> Check<T> for () {
+    fn check(_: &T) -> Result<(), Violation> {
+        Ok(())
+    }
+}
+
+/// Both rules.
+impl<T, A: Check<T>, B: Check<T>> Check<T> for (A, B) {
+    fn check(value: &T) -> Result<(), Violation> {
+        A::check(value)?;
+        B::check(value)
+    }
+}
+
+/// `minimum`.
+pub struct Min<const MIN: i64>;
+/// `maximum`.
+pub struct Max<const MAX: i64>;
+/// `minimum` and `maximum`.
+pub struct Range<const MIN: i64, const MAX: i64>;
+
+fn in_range<T: PartialOrd + fmt::Display>(
+    v: &T,
+    min: Option<T>,
+    max: Option<T>,
+) -> Result<(), Violation> {
+    if let Some(min) = min.filter(|min| v < min) {
+        return Err(violation(
+            RANGE_PREFIX,
+            format_args!("{v} is less than the minimum {min}"),
+        ));
+    }
+    if let Some(max) = max.filter(|max| v > max) {
+        return Err(violation(
+            RANGE_PREFIX,
+            format_args!("{v} is greater than the maximum {max}"),
+        ));
+    }
+    Ok(())
+}
+
+impl<const MIN: i64> Check<i64> for Min<MIN> {
+    fn check(v: &i64) -> Result<(), Violation> {
+        in_range(v, Some(MIN), None)
+    }
+}
+impl<const MAX: i64> Check<i64> for Max<MAX> {
+    fn check(v: &i64) -> Result<(), Violation> {
+        in_range(v, None, Some(MAX))
+    }
+}
+impl<const MIN: i64, const MAX: i64> Check<i64> for Range<MIN, MAX> {
+    fn check(v: &i64) -> Result<(), Violation> {
+        in_range(v, Some(MIN), Some(MAX))
+    }
+}
+impl<const MIN: i64> Check<f64> for Min<MIN> {
+    fn check(v: &f64) -> Result<(), Violation> {
+        in_range(v, Some(MIN as f64), None)
+    }
+}
+impl<const MAX: i64> Check<f64> for Max<MAX> {
+    fn check(v: &f64) -> Result<(), Violation> {
+        in_range(v, None, Some(MAX as f64))
+    }
+}
+impl<const MIN: i64, const MAX: i64> Check<f64> for Range<MIN, MAX> {
+    fn check(v: &f64) -> Result<(), Violation> {
+        in_range(v, Some(MIN as f64), Some(MAX as f64))
+    }
+}
+
+/// `multipleOf: NUM/DEN` (1.6 uses `0.1` = 1/10 for charging limits).
+///
+/// Exact for decimal input: `v` is a multiple when the nearest f64 to `round(v·DEN/NUM)·NUM/DEN`
+/// is `v` itself. The division is correctly rounded, so `8.1` (stored as 8.0999…) passes while
+/// `8.15` and `8.1000000001` fail, which is what a decimal validator decides.
+pub struct MultipleOf<const NUM: u64, const DEN: u64>;
+
+impl<const NUM: u64, const DEN: u64> Check<f64> for MultipleOf<NUM, DEN> {
+    fn check(v: &f64) -> Result<(), Violation> {
+        let (num, den) = (NUM as f64, DEN as f64);
+        let steps = (*v * den / num).round();
+        if v.is_finite() && steps * num / den == *v {
+            Ok(())
+        } else {
+            Err(violation(
+                RANGE_PREFIX,
+                format_args!("{v} is not a multiple of {}", num / den),
+            ))
+        }
+    }
+}
+
+/// `minItems` and `maxItems`.
+pub struct Items<const MIN: usize, const MAX: usize>;
+
+impl<T, const MIN: usize, const MAX: usize> Check<Vec<T>> for Items<MIN, MAX> {
+    fn check(v: &Vec<T>) -> Result<(), Violation> {
+        if v.len() < MIN {
+            Err(violation(
+                ITEMS_PREFIX,
+                format_args!("{} items, fewer than the minimum {MIN}", v.len()),
+            ))
+        } else if v.len() > MAX {
+            Err(violation(
+                ITEMS_PREFIX,
+                format_args!("{} items, more than the maximum {MAX}", v.len()),
+            ))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// `minItems` alone.
+pub struct MinItems<const MIN: usize>;
+
+impl<T, const MIN: usize> Check<Vec<T>> for MinItems<MIN> {
+    fn check(v: &Vec<T>) -> Result<(), Violation> {
+        Items::<MIN, { usize::MAX }>::check(v)
+    }
+}
+
+/// A rule for every element of an array.
+pub struct Each<C>(PhantomData<C>);
+
+impl<T, C: Check<T>> Check<Vec<T>> for Each<C> {
+    fn check(v: &Vec<T>) -> Result<(), Violation> {
+        v.iter().try_for_each(C::check)
+    }
+}
+
+/// `format: uri`: an absolute URI as RFC 3986 defines it.
+pub struct Uri;
+
+impl Check<String> for Uri {
+    fn check(v: &String) -> Result<(), Violation> {
+        if crate::uri::is_uri(v) {
+            Ok(())
+        } else {
+            Err(violation(
+                FORMAT_PREFIX,
+                format_args!("{v:?} is not an absolute URI (RFC 3986)"),
+            ))
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Struct and enum plumbing
+
+/// An object key, borrowed from the input where it has no escapes.
+pub struct Key<'de>(Cow<'de, str>);
+
+impl Key<'_> {
+    /// The key.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a property name")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(String::from(v))))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v)))
+            }
+        }
+        deserializer.deserialize_str(KeyVisitor)
+    }
+}
+
+/// Reads the value of property `name` into its slot, checked.
+#[inline]
+pub fn read<'de, A: MapAccess<'de>, T: Field, C: Check<T>>(
+    map: &mut A,
+    slot: &mut Option<T>,
+    name: &'static str,
+) -> Result<(), A::Error> {
+    if slot.is_some() {
+        return Err(de::Error::duplicate_field(name));
+    }
+    let value = map.next_value_seed(Read::<T>(PhantomData))?;
+    C::check(&value).map_err(de::Error::custom)?;
+    *slot = Some(value);
+    Ok(())
+}
+
+/// Keeps an unknown property of an open object.
+pub fn read_extra<'de, A: MapAccess<'de>>(
+    map: &mut A,
+    extra: &mut Map,
+    key: Key<'de>,
+) -> Result<(), A::Error> {
+    let value: Value = map.next_value()?;
+    let key = key.0.into_owned();
+    if extra.contains_key(&key) {
+        return Err(de::Error::custom(format_args!("duplicate field `{key}`")));
+    }
+    extra.insert(key, value);
+    Ok(())
+}
+
+/// A required property's value, or serde's "missing field" error.
+#[inline]
+pub fn required<T, E: de::Error>(slot: Option<T>, name: &'static str) -> Result<T, E> {
+    slot.ok_or_else(|| E::missing_field(name))
+}
+
+/// The error for a property the schema does not define.
+#[cold]
+pub fn unknown_field<E: de::Error>(name: &str, expected: &'static [&'static str]) -> E {
+    E::unknown_field(name, expected)
+}
+
+/// Reads a string enum through its generated lookup.
+pub fn read_enum<'de, D: Deserializer<'de>, T>(
+    deserializer: D,
+    name: &'static str,
+    variants: &'static [&'static str],
+    lookup: fn(&str) -> Option<T>,
+) -> Result<T, D::Error> {
+    struct EnumVisitor<T> {
+        name: &'static str,
+        variants: &'static [&'static str],
+        lookup: fn(&str) -> Option<T>,
+    }
+    impl<T> Visitor<'_> for EnumVisitor<T> {
+        type Value = T;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write!(f, "a {} string", self.name)
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<T, E> {
+            (self.lookup)(v).ok_or_else(|| E::unknown_variant(v, self.variants))
+        }
+    }
+    deserializer.deserialize_str(EnumVisitor {
+        name,
+        variants,
+        lookup,
+    })
+}
+
+/// Writes a required property, checked.
+#[inline]
+pub fn write<M: SerializeMap, T: Field, C: Check<T>>(
+    map: &mut M,
+    name: &'static str,
+    value: &T,
+) -> Result<(), M::Error> {
+    C::check(value).map_err(|v| ser::Error::custom(format_args!("{name}: {v}")))?;
+    map.serialize_entry(name, &Write(value))
+}
+
+/// Writes an optional property if present, checked.
+#[inline]
+pub fn write_opt<M: SerializeMap, T: Field, C: Check<T>>(
+    map: &mut M,
+    name: &'static str,
+    value: &Option<T>,
+) -> Result<(), M::Error> {
+    match value {
+        Some(value) => write::<M, T, C>(map, name, value),
+        None => Ok(()),
+    }
+}
+
+/// Writes the extra properties of an open object.
+pub fn write_extra<M: SerializeMap>(map: &mut M, extra: &Map) -> Result<(), M::Error> {
+    extra
+        .iter()
+        .try_for_each(|(k, v)| map.serialize_entry(k, v))
+}
