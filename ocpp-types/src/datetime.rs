@@ -950,6 +950,16 @@ mod tests {
     }
 
     #[test]
+    fn small_and_copy() {
+        fn copy<T: Copy>(t: T) -> T {
+            t
+        }
+        assert_eq!(core::mem::size_of::<DateTime>(), 16);
+        let t = dt("2024-01-01T00:00:00Z");
+        assert_eq!(copy(t), t);
+    }
+
+    #[test]
     fn from_unix_limits() {
         assert_eq!(
             DateTime::from_unix(0, 0).unwrap().to_string(),

@@ -16,7 +16,7 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use crate::rt::{Map, Value};
+use crate::rt::{Map, Value, round};
 use crate::{BoundedString, DateTime};
 
 /// A type whose random values are valid against its schema.
@@ -129,19 +129,19 @@ impl<'a> Gen<'a> {
         let mut v = match self.below(8) {
             0 => lo,
             1 => hi,
-            2 => (lo + (hi - lo) * unit).round(),
+            2 => round(lo + (hi - lo) * unit),
             _ => lo + (hi - lo) * unit,
         };
         if let Some((num, den)) = step {
             let (num, den) = (num as f64, den as f64);
-            v = (v * den / num).round() * num / den;
+            v = round(v * den / num) * num / den;
             if v > hi {
                 v -= num / den;
-                v = (v * den / num).round() * num / den;
+                v = round(v * den / num) * num / den;
             }
             if v < lo {
                 v += num / den;
-                v = (v * den / num).round() * num / den;
+                v = round(v * den / num) * num / den;
             }
         }
         v

@@ -64,7 +64,7 @@ impl Field for i64 {
                 })
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<i64, E> {
-                if v.fract() != 0.0 || !v.is_finite() {
+                if !is_integral(v) {
                     return Err(E::invalid_type(de::Unexpected::Float(v), &self));
                 }
                 // -2^63 is exact in f64; 2^63 is the first value above i64::MAX.
@@ -116,6 +116,35 @@ impl<T: Field> Field for Vec<T> {
 
     fn write<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.collect_seq(self.iter().map(Write))
+    }
+}
+
+/// Largest power of two below which an f64 can have a fractional part.
+const EXACT_INTEGERS: f64 = 4_503_599_627_370_496.0; // 2^52
+
+/// Whether `v` is finite with a zero fractional part (`f64::fract` needs std).
+pub(crate) fn is_integral(v: f64) -> bool {
+    if !v.is_finite() {
+        return false;
+    }
+    let magnitude = if v < 0.0 { -v } else { v };
+    magnitude >= EXACT_INTEGERS || (v as i64) as f64 == v
+}
+
+/// Rounds half away from zero, as `f64::round` does (which needs std).
+pub(crate) fn round(v: f64) -> f64 {
+    let magnitude = if v < 0.0 { -v } else { v };
+    if !v.is_finite() || magnitude >= EXACT_INTEGERS {
+        return v;
+    }
+    let truncated = (v as i64) as f64;
+    let fraction = v - truncated; // exact below 2^52
+    if fraction >= 0.5 {
+        truncated + 1.0
+    } else if fraction <= -0.5 {
+        truncated - 1.0
+    } else {
+        truncated
     }
 }
 
@@ -244,7 +273,7 @@ pub struct MultipleOf<const NUM: u64, const DEN: u64>;
 impl<const NUM: u64, const DEN: u64> Check<f64> for MultipleOf<NUM, DEN> {
     fn check(v: &f64) -> Result<(), Violation> {
         let (num, den) = (NUM as f64, DEN as f64);
-        let steps = (*v * den / num).round();
+        let steps = round(*v * den / num);
         if v.is_finite() && steps * num / den == *v {
             Ok(())
         } else {
@@ -446,4 +475,29 @@ pub fn write_extra<M: SerializeMap>(map: &mut M, extra: &Map) -> Result<(), M::E
     extra
         .iter()
         .try_for_each(|(k, v)| map.serialize_entry(k, v))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integral_and_round_match_std() {
+        for v in [0.0, -0.0, 1.0, -1.0, 1.5, -1.5, 2.5, 0.49999999999999994, 1e15 + 0.5, 1e300, -7.25] {
+            assert_eq!(is_integral(v), v.fract() == 0.0, "{v}");
+            assert_eq!(round(v), v.round(), "{v}");
+        }
+        assert!(!is_integral(f64::NAN) && !is_integral(f64::INFINITY));
+    }
+
+    #[test]
+    fn multiple_of_a_tenth_is_decimal_exact() {
+        type Tenth = MultipleOf<1, 10>;
+        for ok in [8.1, 0.1, 0.3, 100.0, -2.7, 0.0, 1234567.8] {
+            assert!(Tenth::check(&ok).is_ok(), "{ok}");
+        }
+        for bad in [8.15, 0.30000000000000004, 8.1000000001, 0.01] {
+            assert!(Tenth::check(&bad).is_err(), "{bad}");
+        }
+    }
 }
