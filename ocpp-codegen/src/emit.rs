@@ -24,7 +24,7 @@ pub fn emit(model: &Model) -> String {
             TypeDef::Struct { fields, open } => {
                 emit_struct(&mut out, model, name, named, fields, *open)
             }
-            TypeDef::Enum(values) => emit_enum(&mut out, name, named, values),
+            TypeDef::Enum(values) => emit_enum(&mut out, version.module(), name, named, values),
         }
     }
     emit_message_traits(&mut out, model);
@@ -301,11 +301,12 @@ fn emit_struct(
     }
     struct_lit(out, 8, "Self", &inits, "");
     let _ = writeln!(out, "    }}\n}}\n");
-    emit_common_impls(out, name);
+    emit_common_impls(out, model.version.module(), name, &struct_schema(fields, open));
 }
 
-/// `arbitrary` and `schemars` impls, which only forward to the runtime.
-fn emit_common_impls(out: &mut String, name: &str) {
+/// `arbitrary` and `schemars` impls: the former forwards to the runtime, the latter restates the
+/// type's schema (`schema` is the body of a `json_schema!` invocation).
+fn emit_common_impls(out: &mut String, module: &str, name: &str, schema: &str) {
     let _ = writeln!(out, "#[cfg(feature = \"arbitrary\")]");
     let _ = writeln!(out, "impl<'a> arbitrary::Arbitrary<'a> for {name} {{");
     let _ = writeln!(
@@ -314,6 +315,80 @@ fn emit_common_impls(out: &mut String, name: &str) {
     );
     let _ = writeln!(out, "        Ok(crate::random::from_unstructured(u))");
     let _ = writeln!(out, "    }}\n}}\n");
+
+    let _ = writeln!(out, "#[cfg(feature = \"schemars\")]");
+    let _ = writeln!(out, "impl schemars::JsonSchema for {name} {{");
+    let _ = writeln!(out, "    fn schema_name() -> alloc::borrow::Cow<'static, str> {{");
+    let _ = writeln!(out, "        {name:?}.into()\n    }}\n");
+    let _ = writeln!(out, "    fn schema_id() -> alloc::borrow::Cow<'static, str> {{");
+    let _ = writeln!(out, "        \"ocpp_types::{module}::{name}\".into()\n    }}\n");
+    let _ = writeln!(
+        out,
+        "    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {{"
+    );
+    let _ = writeln!(out, "        let _ = &generator;");
+    let _ = writeln!(out, "        schemars::json_schema!({schema})");
+    let _ = writeln!(out, "    }}\n}}\n");
+}
+
+/// The schema of a struct, for `json_schema!`.
+fn struct_schema(fields: &[Field], open: bool) -> String {
+    let properties: Vec<String> =
+        fields.iter().map(|f| format!("{:?}: {}", f.wire_name, ty_schema(&f.ty))).collect();
+    let required: Vec<String> =
+        fields.iter().filter(|f| f.required).map(|f| format!("{:?}", f.wire_name)).collect();
+    let mut schema = String::from("{\"type\": \"object\"");
+    if !open {
+        schema.push_str(", \"additionalProperties\": false");
+    }
+    let _ = write!(schema, ", \"properties\": {{{}}}", properties.join(", "));
+    if !required.is_empty() {
+        let _ = write!(schema, ", \"required\": [{}]", required.join(", "));
+    }
+    schema.push('}');
+    schema
+}
+
+/// The schema of a field's type, for `json_schema!`.
+fn ty_schema(ty: &Ty) -> String {
+    let bounds = |minimum: &Option<i64>, maximum: &Option<i64>| {
+        let mut s = String::new();
+        if let Some(min) = minimum {
+            let _ = write!(s, ", \"minimum\": {min}");
+        }
+        if let Some(max) = maximum {
+            let _ = write!(s, ", \"maximum\": {max}");
+        }
+        s
+    };
+    match ty {
+        Ty::String { uri: true, .. } => "{\"type\": \"string\", \"format\": \"uri\"}".to_owned(),
+        Ty::String { .. } | Ty::DateTime | Ty::Named(_) => {
+            format!("generator.subschema_for::<{}>()", rust_type(ty))
+        }
+        Ty::Integer { minimum, maximum } => {
+            format!("{{\"type\": \"integer\"{}}}", bounds(minimum, maximum))
+        }
+        Ty::Number { minimum, maximum, multiple_of } => {
+            let step = multiple_of.map_or(String::new(), |(n, d)| {
+                format!(", \"multipleOf\": {}", n as f64 / d as f64)
+            });
+            format!("{{\"type\": \"number\"{}{step}}}", bounds(minimum, maximum))
+        }
+        Ty::Bool => "{\"type\": \"boolean\"}".to_owned(),
+        Ty::Any => "{}".to_owned(),
+        Ty::Array { items, min_items, max_items } => {
+            let mut s = format!("{{\"type\": \"array\", \"items\": {}", ty_schema(items));
+            if let Some(min) = min_items {
+                let _ = write!(s, ", \"minItems\": {min}");
+            }
+            if let Some(max) = max_items {
+                let _ = write!(s, ", \"maxItems\": {max}");
+            }
+            s.push('}');
+            s
+        }
+    }
 }
 
 /// The Rust type of a field (without the `Option` of an optional one).
@@ -429,7 +504,7 @@ fn gen_expr(ty: &Ty) -> String {
 // ---------------------------------------------------------------------------------------------
 // Enums
 
-fn emit_enum(out: &mut String, name: &str, named: &Named, values: &[String]) {
+fn emit_enum(out: &mut String, module: &str, name: &str, named: &Named, values: &[String]) {
     let variants: Vec<String> = values.iter().map(|v| variant_ident(v)).collect();
     doc(out, "", named.doc.as_deref().unwrap_or(name));
     let _ = writeln!(
@@ -518,7 +593,8 @@ fn emit_enum(out: &mut String, name: &str, named: &Named, values: &[String]) {
         "    fn generate(g: &mut crate::random::Gen<'_>) -> Self {{"
     );
     let _ = writeln!(out, "        *g.pick(Self::ALL)\n    }}\n}}\n");
-    emit_common_impls(out, name);
+    let schema = format!("{{\"type\": \"string\", \"enum\": [{}]}}", names.join(", "));
+    emit_common_impls(out, module, name, &schema);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -194,6 +194,10 @@ impl<'de, const N: usize> Deserialize<'de> for BoundedString<N> {
 
 #[cfg(feature = "schemars")]
 impl<const N: usize> schemars::JsonSchema for BoundedString<N> {
+    fn inline_schema() -> bool {
+        true
+    }
+
     fn schema_name() -> alloc::borrow::Cow<'static, str> {
         alloc::format!("String{N}").into()
     }

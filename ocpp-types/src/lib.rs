@@ -34,6 +34,8 @@
 //! The crate is `no_std` with `alloc` (`default-features = false, features = ["alloc", "v201"]`).
 //! `schemars`, `proptest`, `arbitrary` (through [`random`]), `chrono` and `time` are optional.
 #![no_std]
+// The `schemars` impls restate large schemas through `json_schema!`, a recursive macro.
+#![recursion_limit = "512"]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
