@@ -17,6 +17,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // 26 characters where the schema allows 25: refused, with the rule and the place.
     let bad = json.replace("SN-0001", "SN-0001-0002-0003-0004-056");
     let err = ocpp_types::from_str::<BootNotificationRequest>(&bad).unwrap_err();
-    println!("rejected: {err} ({:?}, answer {})", err.kind(), err.kind().error_code());
+    println!(
+        "rejected: {err} ({:?}, answer {})",
+        err.kind(),
+        err.kind().error_code()
+    );
     Ok(())
 }

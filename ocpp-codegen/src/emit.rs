@@ -169,33 +169,20 @@ fn emit_struct(
     if open {
         let _ = writeln!(out, "                let mut extra = __rt::Map::new();");
     }
-    let _ = writeln!(
-        out,
-        "                while let Some(key) = map.next_key::<__rt::Key<'de>>()? {{"
-    );
-    let _ = writeln!(out, "                    match key.as_str() {{");
-    for (i, field) in fields.iter().enumerate() {
-        let head = format!("__rt::read::<_, _, {}>", check_type(&field.ty));
-        let args = [
-            "&mut map".to_owned(),
-            format!("&mut f{i}"),
-            format!("{:?}", field.wire_name),
-        ];
-        arm(out, 24, &format!("{:?}", field.wire_name), &head, &args);
-    }
-    if open {
+    if fields.is_empty() && !open {
+        // No properties allowed: the first key is an error.
         let _ = writeln!(
             out,
-            "                        _ => __rt::read_extra(&mut map, &mut extra, key)?,"
+            "                if let Some(key) = map.next_key::<__rt::Key<'de>>()? {{"
         );
+        let _ = writeln!(
+            out,
+            "                    return Err(__rt::unknown_field(key.as_str(), FIELDS));"
+        );
+        let _ = writeln!(out, "                }}");
     } else {
-        let _ = writeln!(
-            out,
-            "                        other => return Err(__rt::unknown_field(other, FIELDS)),"
-        );
+        emit_field_loop(out, fields, open);
     }
-    let _ = writeln!(out, "                    }}");
-    let _ = writeln!(out, "                }}");
     let mut inits: Vec<String> = fields
         .iter()
         .zip(&rust_names)
@@ -302,6 +289,37 @@ fn emit_struct(
     struct_lit(out, 8, "Self", &inits, "");
     let _ = writeln!(out, "    }}\n}}\n");
     emit_common_impls(out, model.version.module(), name, &struct_schema(fields, open));
+}
+
+/// The `while let Some(key)` loop of a struct's `visit_map`.
+fn emit_field_loop(out: &mut String, fields: &[Field], open: bool) {
+    let _ = writeln!(
+        out,
+        "                while let Some(key) = map.next_key::<__rt::Key<'de>>()? {{"
+    );
+    let _ = writeln!(out, "                    match key.as_str() {{");
+    for (i, field) in fields.iter().enumerate() {
+        let head = format!("__rt::read::<_, _, {}>", check_type(&field.ty));
+        let args = [
+            "&mut map".to_owned(),
+            format!("&mut f{i}"),
+            format!("{:?}", field.wire_name),
+        ];
+        arm(out, 24, &format!("{:?}", field.wire_name), &head, &args);
+    }
+    if open {
+        let _ = writeln!(
+            out,
+            "                        _ => __rt::read_extra(&mut map, &mut extra, key)?,"
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "                        other => return Err(__rt::unknown_field(other, FIELDS)),"
+        );
+    }
+    let _ = writeln!(out, "                    }}");
+    let _ = writeln!(out, "                }}");
 }
 
 /// `arbitrary` and `schemars` impls: the former forwards to the runtime, the latter restates the

@@ -98,6 +98,11 @@ impl<'a> Gen<'a> {
         &items[self.below(items.len() as u64) as usize]
     }
 
+    /// An integer within the schema's `minimum`/`maximum`, often at a bound.
+    pub fn int(&mut self, minimum: Option<i64>, maximum: Option<i64>) -> i64 {
+        self.integer(minimum.unwrap_or(i64::MIN), maximum.unwrap_or(i64::MAX))
+    }
+
     /// An integer in `min..=max`, often at a bound.
     pub fn integer(&mut self, min: i64, max: i64) -> i64 {
         match self.below(8) {
@@ -119,6 +124,17 @@ impl<'a> Gen<'a> {
                 (lo as i128 + (self.u64() as u128 % span) as i128) as i64
             }
         }
+    }
+
+    /// A number within the schema's `minimum`/`maximum`, a multiple of `step = (num, den)`
+    /// (`multipleOf: num/den`) if given.
+    pub fn num(
+        &mut self,
+        minimum: Option<i64>,
+        maximum: Option<i64>,
+        step: Option<(u64, u64)>,
+    ) -> f64 {
+        self.number(minimum.map(|m| m as f64), maximum.map(|m| m as f64), step)
     }
 
     /// A finite number within the bounds, a multiple of `step = (num, den)` if given.
@@ -151,10 +167,10 @@ impl<'a> Gen<'a> {
     pub fn array<T>(
         &mut self,
         min: usize,
-        max: usize,
+        max: Option<usize>,
         mut f: impl FnMut(&mut Gen<'a>) -> T,
     ) -> Vec<T> {
-        let limit = max.min(min.saturating_add(if self.depth > 3 { 1 } else { 3 }));
+        let limit = max.unwrap_or(usize::MAX).min(min.saturating_add(if self.depth > 3 { 1 } else { 3 }));
         let len = min + self.below((limit - min) as u64 + 1) as usize;
         self.depth += 1;
         let items = (0..len).map(|_| f(self)).collect();
@@ -256,7 +272,7 @@ impl Generate for Value {
             1 => Value::Bool(g.generate()),
             2 => Value::from(g.integer(-1000, 1000)),
             3 => Value::String(g.string(Some(16))),
-            4 => Value::Array(g.array(0, 3, |g| g.generate())),
+            4 => Value::Array(g.array(0, Some(3), |g| g.generate())),
             _ => {
                 g.depth += 1;
                 let mut map = Map::new();
