@@ -436,38 +436,71 @@ impl TryFrom<&str> for DateTime {
     }
 }
 
-/// The canonical RFC 3339 form: `YYYY-MM-DDTHH:MM:SS`, a fraction of 3, 6 or 9 digits only if
-/// the nanoseconds are not zero, then `Z` for UTC or `±HH:MM`.
-impl fmt::Display for DateTime {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+/// The longest canonical form: `YYYY-MM-DDTHH:MM:SS.nnnnnnnnn+HH:MM`.
+const MAX_TEXT: usize = 35;
+
+impl DateTime {
+    /// Writes the canonical form into `buf` without going through `fmt` (serializing a date-time
+    /// is on the hot path of every OCPP response that carries one).
+    fn write_text<'b>(&self, buf: &'b mut [u8; MAX_TEXT]) -> &'b str {
+        fn digits(out: &mut [u8], mut value: u32) {
+            for slot in out.iter_mut().rev() {
+                *slot = b'0' + (value % 10) as u8;
+                value /= 10;
+            }
+        }
         let (year, month, day) = self.civil();
         let (leap, nanos) = match self.nanos.checked_sub(NANOS_PER_SEC) {
             Some(nanos) => (1, nanos),
             None => (0, self.nanos),
         };
-        write!(
-            f,
-            "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}",
-            self.hour(),
-            self.minute(),
-            self.second() + leap
-        )?;
-        if nanos % 1_000_000 == 0 {
-            if nanos != 0 {
-                write!(f, ".{:03}", nanos / 1_000_000)?;
-            }
+        digits(&mut buf[0..4], u32::from(year));
+        buf[4] = b'-';
+        digits(&mut buf[5..7], u32::from(month));
+        buf[7] = b'-';
+        digits(&mut buf[8..10], u32::from(day));
+        buf[10] = b'T';
+        digits(&mut buf[11..13], u32::from(self.hour()));
+        buf[13] = b':';
+        digits(&mut buf[14..16], u32::from(self.minute()));
+        buf[16] = b':';
+        digits(&mut buf[17..19], u32::from(self.second() + leap));
+        let mut len = 19;
+        let fraction = if nanos == 0 {
+            None
+        } else if nanos % 1_000_000 == 0 {
+            Some((nanos / 1_000_000, 3))
         } else if nanos % 1_000 == 0 {
-            write!(f, ".{:06}", nanos / 1_000)?;
+            Some((nanos / 1_000, 6))
         } else {
-            write!(f, ".{nanos:09}")?;
+            Some((nanos, 9))
+        };
+        if let Some((value, width)) = fraction {
+            buf[len] = b'.';
+            digits(&mut buf[len + 1..len + 1 + width], value);
+            len += 1 + width;
         }
         if self.offset == 0 {
-            f.write_str("Z")
+            buf[len] = b'Z';
+            len += 1;
         } else {
-            let sign = if self.offset < 0 { '-' } else { '+' };
-            let minutes = self.offset.unsigned_abs();
-            write!(f, "{sign}{:02}:{:02}", minutes / 60, minutes % 60)
+            let minutes = u32::from(self.offset.unsigned_abs());
+            buf[len] = if self.offset < 0 { b'-' } else { b'+' };
+            digits(&mut buf[len + 1..len + 3], minutes / 60);
+            buf[len + 3] = b':';
+            digits(&mut buf[len + 4..len + 6], minutes % 60);
+            len += 6;
         }
+        // Only ASCII digits and separators were written.
+        core::str::from_utf8(&buf[..len]).unwrap_or_default()
+    }
+}
+
+/// The canonical RFC 3339 form: `YYYY-MM-DDTHH:MM:SS`, a fraction of 3, 6 or 9 digits only if
+/// the nanoseconds are not zero, then `Z` for UTC or `±HH:MM`.
+impl fmt::Display for DateTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.write_text(&mut [0; MAX_TEXT]))
     }
 }
 
@@ -481,7 +514,7 @@ impl fmt::Debug for DateTime {
 /// Serializes as the canonical RFC 3339 string.
 impl Serialize for DateTime {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
+        serializer.serialize_str(self.write_text(&mut [0; MAX_TEXT]))
     }
 }
 

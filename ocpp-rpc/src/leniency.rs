@@ -1,0 +1,300 @@
+//! Leniency: explicit, per-action tolerance for peers that bend the specification.
+//!
+//! A session is strict by default: a payload that its schema rejects is answered with the
+//! error the specification asks for. Real chargers bend the rules (extra fields, `null` for an
+//! absent field, serial numbers longer than allowed, `AuthorizeRequest` for `Authorize`), and a
+//! CSMS may choose to accept that from them, action by action, with a [`Leniency`]. Each fix
+//! taken is reported as an [`Event::Leniency`](crate::Event::Leniency), so it can be logged and
+//! raised with the charger's vendor.
+//!
+//! How the payload fixes work: the payload is decoded strictly first, so valid payloads pay
+//! nothing. When that fails with a fault a fix allows, the payload is read into a
+//! `serde_json::Value`, the value at the error's JSON pointer is fixed (removed, or cut to its
+//! length limit), and the decode is tried again, up to [`MAX_FIXES`] times. If it still fails,
+//! the message is refused as in strict mode, and no fix is reported.
+
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
+use ocpp_types::{DecodeError, ErrorKind};
+use serde_json::Value;
+
+use crate::id::MessageId;
+
+/// The most fixes applied to one payload before giving up on it.
+pub const MAX_FIXES: usize = 64;
+
+/// Which leniencies to apply (each off by default).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct Fixes {
+    /// Accept and drop properties the schema does not define (`additionalProperties: false`).
+    pub drop_unknown_fields: bool,
+    /// Treat a `null` property as absent (it is then still refused if the property is
+    /// required).
+    pub null_as_absent: bool,
+    /// Accept strings longer than their `maxLength`, cut to the limit.
+    pub truncate_long_strings: bool,
+    /// Accept an action name with a `Request` suffix (`AuthorizeRequest` for `Authorize`), as
+    /// seen at plugfests. Applies to CALL and SEND action names.
+    pub strip_request_suffix: bool,
+}
+
+impl Fixes {
+    /// No leniency.
+    pub const NONE: Fixes = Fixes {
+        drop_unknown_fields: false,
+        null_as_absent: false,
+        truncate_long_strings: false,
+        strip_request_suffix: false,
+    };
+
+    /// Every leniency.
+    pub const ALL: Fixes = Fixes {
+        drop_unknown_fields: true,
+        null_as_absent: true,
+        truncate_long_strings: true,
+        strip_request_suffix: true,
+    };
+
+    /// Whether any payload fix is on.
+    pub const fn fixes_payloads(self) -> bool {
+        self.drop_unknown_fields || self.null_as_absent || self.truncate_long_strings
+    }
+
+    /// Whether the fix for this kind of fault is on.
+    fn allows(self, kind: ErrorKind) -> bool {
+        match kind {
+            ErrorKind::UnexpectedField => self.drop_unknown_fields,
+            ErrorKind::Type => self.null_as_absent,
+            ErrorKind::Length => self.truncate_long_strings,
+            _ => false,
+        }
+    }
+}
+
+/// The leniency of a session: fixes for every action, and overrides for some.
+///
+/// ```
+/// use ocpp_rpc::{Fixes, Leniency};
+/// // Strict, except that BootNotification may carry over-long strings and unknown fields.
+/// let leniency = Leniency::strict().action(
+///     "BootNotification",
+///     Fixes { truncate_long_strings: true, drop_unknown_fields: true, ..Fixes::NONE },
+/// );
+/// assert!(leniency.fixes_for("BootNotification").truncate_long_strings);
+/// assert_eq!(leniency.fixes_for("Heartbeat"), Fixes::NONE);
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Leniency {
+    all: Fixes,
+    actions: Vec<(String, Fixes)>,
+}
+
+impl Leniency {
+    /// No leniency at all (the default).
+    pub fn strict() -> Leniency {
+        Leniency::default()
+    }
+
+    /// The same fixes for every action.
+    pub fn all_actions(fixes: Fixes) -> Leniency {
+        Leniency {
+            all: fixes,
+            actions: Vec::new(),
+        }
+    }
+
+    /// Sets the fixes for one action (by its name without suffix), replacing those for every
+    /// action.
+    pub fn action(mut self, action: &str, fixes: Fixes) -> Leniency {
+        self.actions.retain(|(name, _)| name != action);
+        self.actions.push((action.to_string(), fixes));
+        self
+    }
+
+    /// The fixes that apply to `action`.
+    pub fn fixes_for(&self, action: &str) -> Fixes {
+        self.actions
+            .iter()
+            .find(|(name, _)| name == action)
+            .map_or(self.all, |&(_, fixes)| fixes)
+    }
+
+    /// Whether no fix is on for any action.
+    pub fn is_strict(&self) -> bool {
+        self.all == Fixes::NONE && self.actions.iter().all(|(_, fixes)| *fixes == Fixes::NONE)
+    }
+}
+
+/// A fix that was applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LeniencyKind {
+    /// A property the schema does not define was dropped.
+    DroppedUnknownField,
+    /// A `null` property was dropped.
+    DroppedNull,
+    /// A string was cut to its maximum length.
+    TruncatedString {
+        /// The limit, in characters.
+        max: usize,
+    },
+    /// A `Request` suffix was removed from the action name.
+    StrippedRequestSuffix,
+}
+
+/// A leniency taken on an incoming message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeniencyEvent {
+    /// The message's id.
+    pub message_id: MessageId,
+    /// The action (without the suffix).
+    pub action: &'static str,
+    /// JSON pointer to what was fixed in the payload (`""` for the action name).
+    pub pointer: String,
+    /// What was done.
+    pub kind: LeniencyKind,
+}
+
+/// Decodes `payload` with `decode`, applying the payload fixes `fixes` allows. The fixes taken
+/// are appended to `taken` (only on success).
+pub(crate) fn decode_lenient<T>(
+    payload: &[u8],
+    fixes: Fixes,
+    decode: impl Fn(&[u8]) -> Result<T, DecodeError>,
+    taken: &mut Vec<(String, LeniencyKind)>,
+) -> Result<T, DecodeError> {
+    let first = match decode(payload) {
+        Ok(value) => return Ok(value),
+        Err(error) => error,
+    };
+    if !fixes.allows(first.kind()) {
+        return Err(first);
+    }
+    let Ok(mut value) = serde_json::from_slice::<Value>(payload) else {
+        return Err(first);
+    };
+    let mark = taken.len();
+    let mut error = first;
+    for _ in 0..MAX_FIXES {
+        if !fixes.allows(error.kind()) {
+            break;
+        }
+        let Some((pointer, kind)) = fix(&mut value, &error) else {
+            break;
+        };
+        let Ok(bytes) = serde_json::to_vec(&value) else {
+            break;
+        };
+        match decode(&bytes) {
+            Ok(decoded) => {
+                taken.push((pointer, kind));
+                return Ok(decoded);
+            }
+            // Dropping a `null` that is required only turns a type error into a missing one:
+            // report the fault as received.
+            Err(next) if next.pointer() == pointer && kind == LeniencyKind::DroppedNull => break,
+            Err(next) => {
+                taken.push((pointer, kind));
+                error = next;
+            }
+        }
+    }
+    taken.truncate(mark);
+    Err(error)
+}
+
+/// Applies the fix for `error` to `value`: the pointer it fixed and what it did.
+fn fix(value: &mut Value, error: &DecodeError) -> Option<(String, LeniencyKind)> {
+    match error.kind() {
+        ErrorKind::UnexpectedField => {
+            let field = unknown_field_name(error.message())?;
+            let object = value.pointer_mut(error.pointer())?.as_object_mut()?;
+            object.remove(field)?;
+            let mut pointer = String::from(error.pointer());
+            push_token(&mut pointer, field);
+            Some((pointer, LeniencyKind::DroppedUnknownField))
+        }
+        ErrorKind::Type => {
+            let pointer = error.pointer();
+            if !value.pointer(pointer)?.is_null() {
+                return None;
+            }
+            let (parent, token) = pointer.rsplit_once('/')?;
+            let key = unescape(token);
+            value
+                .pointer_mut(parent)?
+                .as_object_mut()?
+                .remove(key.as_str())?;
+            Some((String::from(pointer), LeniencyKind::DroppedNull))
+        }
+        ErrorKind::Length => {
+            let max = length_limit(error.message())?;
+            let Value::String(text) = value.pointer_mut(error.pointer())? else {
+                return None;
+            };
+            let end = text.char_indices().nth(max)?.0;
+            text.truncate(end);
+            Some((
+                String::from(error.pointer()),
+                LeniencyKind::TruncatedString { max },
+            ))
+        }
+        _ => None,
+    }
+}
+
+/// The field name in serde's "unknown field `name`, expected ..." message.
+fn unknown_field_name(message: &str) -> Option<&str> {
+    let rest = message.strip_prefix("unknown field `")?;
+    for end in ["`, expected", "`, there are no fields"] {
+        if let Some(at) = rest.rfind(end) {
+            return Some(&rest[..at]);
+        }
+    }
+    rest.strip_suffix('`')
+}
+
+/// The limit in ocpp_types' "string too long: N characters, more than the maximum of M".
+fn length_limit(message: &str) -> Option<usize> {
+    let (_, max) = message.rsplit_once("maximum of ")?;
+    let digits = max
+        .find(|c: char| !c.is_ascii_digit())
+        .map_or(max, |end| &max[..end]);
+    digits.parse().ok()
+}
+
+fn push_token(pointer: &mut String, token: &str) {
+    pointer.push('/');
+    for c in token.chars() {
+        match c {
+            '~' => pointer.push_str("~0"),
+            '/' => pointer.push_str("~1"),
+            c => pointer.push(c),
+        }
+    }
+}
+
+fn unescape(token: &str) -> String {
+    token.replace("~1", "/").replace("~0", "~")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_error_messages() {
+        assert_eq!(
+            unknown_field_name("unknown field `ex`tra`, expected one of `a`"),
+            Some("ex`tra")
+        );
+        assert_eq!(
+            unknown_field_name("unknown field `x`, there are no fields"),
+            Some("x")
+        );
+        assert_eq!(
+            length_limit("string too long: 30 characters, more than the maximum of 25"),
+            Some(25)
+        );
+    }
+}

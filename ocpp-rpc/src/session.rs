@@ -1,0 +1,1208 @@
+//! [`Session`]: the state machine of one OCPP-J connection.
+
+use alloc::borrow::Cow;
+use alloc::collections::VecDeque;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use core::fmt;
+
+use ocpp_types::{DecodeError, ErrorKind, OcppVersion, Request, Response, SendMessage, Sender};
+use serde::Serialize;
+use serde_json::value::RawValue;
+
+use crate::ErrorCode;
+use crate::any::{AnyAction, AnyRequest, AnyResponse};
+use crate::frame::{self, ErrorFrame, Frame, FrameErrorKind, MessageType};
+use crate::id::{CounterIds, IdGenerator, MessageId};
+use crate::leniency::{self, Fixes, Leniency, LeniencyEvent, LeniencyKind};
+
+/// A point in time, in milliseconds, on a clock the caller chooses (monotonic, any origin).
+///
+/// The session never reads a clock: every method that needs the time takes one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Instant(pub u64);
+
+impl Instant {
+    /// `ms` milliseconds later (saturating).
+    pub const fn plus_millis(self, ms: u64) -> Instant {
+        Instant(self.0.saturating_add(ms))
+    }
+
+    /// Milliseconds since the clock's origin.
+    pub const fn as_millis(self) -> u64 {
+        self.0
+    }
+}
+
+/// Which side of the connection the session is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Role {
+    /// The charging station (1.6: charge point): the WebSocket client.
+    ChargingStation,
+    /// The CSMS (1.6: central system): the WebSocket server.
+    Csms,
+}
+
+impl Role {
+    /// Whether this side may send a message that `sender` sends.
+    pub const fn may_send(self, sender: Sender) -> bool {
+        sender.allows(matches!(self, Role::ChargingStation))
+    }
+
+    /// The other side.
+    pub const fn peer(self) -> Role {
+        match self {
+            Role::ChargingStation => Role::Csms,
+            Role::Csms => Role::ChargingStation,
+        }
+    }
+}
+
+/// How a session behaves. Build it with [`Config::new`] and change the fields you need.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Config {
+    /// The OCPP version, fixed for the connection.
+    pub version: OcppVersion,
+    /// Which side this session is.
+    pub role: Role,
+    /// How long to wait for the answer to a CALL, from when it is written to the wire
+    /// (default 30 s). A queued call's wait starts when it leaves the queue.
+    pub call_timeout_ms: u64,
+    /// How many CALLs may await their answer at once (default 1, which 2.x requires; some 1.6
+    /// peers allow more).
+    pub max_in_flight: usize,
+    /// How many further CALLs may wait in the queue (default 64); beyond it, [`Session::call`]
+    /// refuses with [`CallError::QueueFull`].
+    pub max_queued: usize,
+    /// How many incoming CALLs may await our answer at once (default 16); beyond it, a CALL
+    /// is answered with `GenericError` at once.
+    pub max_incoming: usize,
+    /// After this many bad messages in a row the session asks to close
+    /// ([`Event::TooManyBadMessages`], [`Session::wants_close`]); 0 never (default 10).
+    pub max_bad_messages: u32,
+    /// Leniency for peers that bend the specification (default: strict).
+    pub leniency: Leniency,
+}
+
+impl Config {
+    /// The defaults for a `role` session on a `version` connection.
+    pub fn new(version: OcppVersion, role: Role) -> Config {
+        Config {
+            version,
+            role,
+            call_timeout_ms: 30_000,
+            max_in_flight: 1,
+            max_queued: 64,
+            max_incoming: 16,
+            max_bad_messages: 10,
+            leniency: Leniency::strict(),
+        }
+    }
+}
+
+/// Identifies one of our calls, from [`Session::call`] to its [`Event::CallCompleted`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CallId(pub u64);
+
+/// Identifies one incoming CALL, from [`Event::IncomingCall`] to [`Session::respond`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct IncomingId(pub u64);
+
+/// An error to send or one received: code, description and details.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RpcError {
+    /// The code (an unknown code received is [`ErrorCode::GenericError`]).
+    pub code: ErrorCode,
+    /// The description (cut to 255 characters when sent on 2.x).
+    pub description: String,
+    /// The details object.
+    pub details: serde_json::Map<String, serde_json::Value>,
+}
+
+impl RpcError {
+    /// An error with no details.
+    pub fn new(code: ErrorCode, description: impl Into<String>) -> RpcError {
+        RpcError {
+            code,
+            description: description.into(),
+            details: serde_json::Map::new(),
+        }
+    }
+
+    /// Sets the details.
+    pub fn with_details(mut self, details: serde_json::Map<String, serde_json::Value>) -> Self {
+        self.details = details;
+        self
+    }
+}
+
+impl fmt::Display for RpcError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.description.is_empty() {
+            write!(f, "{}", self.code)
+        } else {
+            write!(f, "{}: {}", self.code, self.description)
+        }
+    }
+}
+
+impl core::error::Error for RpcError {}
+
+/// How one of our calls ended. Every call ends in exactly one outcome.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// The CALLRESULT, decoded (and schema-valid). [`Outcome::into_response`] gives the
+    /// concrete type.
+    Response(AnyResponse),
+    /// The peer answered with a CALLERROR.
+    CallError(RpcError),
+    /// The peer's answer broke its schema or the frame structure (on 2.1 the session answered
+    /// it with a CALLRESULTERROR).
+    InvalidResponse(DecodeError),
+    /// No answer within the call timeout.
+    Timeout,
+    /// The connection closed first (or the call was still queued when it closed).
+    Closed,
+}
+
+/// A call that ended without the response it asked for.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Failure {
+    /// The peer answered with a CALLERROR.
+    #[error("CALLERROR {0}")]
+    CallError(RpcError),
+    /// The peer's answer broke its schema.
+    #[error("invalid response: {0}")]
+    InvalidResponse(DecodeError),
+    /// No answer in time.
+    #[error("no response in time")]
+    Timeout,
+    /// The connection closed.
+    #[error("connection closed")]
+    Closed,
+    /// The response is not of the type asked for (it answers another action).
+    #[error("the response answers {0}, not the action asked for")]
+    WrongType(&'static str),
+}
+
+impl Outcome {
+    /// The response as `R::Response`, or why there is none.
+    ///
+    /// ```
+    /// # use ocpp_rpc::{Outcome, Failure};
+    /// # use ocpp_types::v201::HeartbeatRequest;
+    /// # fn f(outcome: Outcome) -> Result<(), Failure> {
+    /// let response = outcome.into_response::<HeartbeatRequest>()?;
+    /// println!("CSMS time: {}", response.current_time);
+    /// # Ok(()) }
+    /// ```
+    pub fn into_response<R: Request>(self) -> Result<R::Response, Failure> {
+        match self {
+            Outcome::Response(response) => response
+                .into_message::<R::Response>()
+                .map_err(|other| Failure::WrongType(other.action().as_str())),
+            Outcome::CallError(error) => Err(Failure::CallError(error)),
+            Outcome::InvalidResponse(error) => Err(Failure::InvalidResponse(error)),
+            Outcome::Timeout => Err(Failure::Timeout),
+            Outcome::Closed => Err(Failure::Closed),
+        }
+    }
+}
+
+/// An incoming CALL, decoded and schema-valid, awaiting [`Session::respond`] (or
+/// [`Session::respond_error`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct IncomingCall {
+    /// What to answer it with.
+    pub id: IncomingId,
+    /// Its message id on the wire.
+    pub message_id: MessageId,
+    /// The request.
+    pub request: AnyRequest,
+}
+
+/// An incoming 2.1 SEND message, decoded and schema-valid (it gets no answer).
+#[derive(Debug, Clone, PartialEq)]
+pub struct IncomingSend {
+    /// Its message id on the wire.
+    pub message_id: MessageId,
+    /// The message.
+    pub message: AnyRequest,
+}
+
+/// What went wrong with an incoming message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ViolationKind {
+    /// Not a frame: see the [`FrameErrorKind`].
+    Frame(FrameErrorKind),
+    /// A CALL (or SEND) for an action the version does not have.
+    UnknownAction,
+    /// A CALL for an action the version has but that this side does not take as a CALL (sent
+    /// by the wrong side, or a SEND-only action; for a SEND, a CALL-only action).
+    UnsupportedAction,
+    /// A payload that breaks its schema.
+    InvalidPayload,
+    /// A CALLRESULT or CALLERROR whose id matches no call we sent.
+    UnknownResponse,
+    /// A CALLRESULT or CALLERROR for a call already settled (timed out or answered).
+    LateResponse,
+    /// A CALLERROR with an error code no version defines (reported as `GenericError`).
+    UnknownErrorCode,
+    /// More incoming CALLs awaiting our answer than [`Config::max_incoming`].
+    TooManyIncomingCalls,
+}
+
+/// An incoming message that broke the protocol, and what the session did about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    /// What was wrong.
+    pub kind: ViolationKind,
+    /// The message id, when it could be read.
+    pub message_id: Option<String>,
+    /// An explanation for people (for payloads: JSON pointer and rule).
+    pub detail: String,
+    /// The error code the session answered with, if it answered.
+    pub answered: Option<ErrorCode>,
+}
+
+/// Something the application should know about, from [`Session::poll_event`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    /// The peer called us: answer with [`Session::respond`] or [`Session::respond_error`].
+    IncomingCall(IncomingCall),
+    /// The peer sent a 2.1 SEND message.
+    IncomingSend(IncomingSend),
+    /// One of our calls ended.
+    CallCompleted {
+        /// The call.
+        call: CallId,
+        /// How it ended.
+        outcome: Outcome,
+    },
+    /// The peer refused one of our CALLRESULTs with a CALLRESULTERROR (2.1).
+    ResponseRejected {
+        /// The message id of our CALLRESULT.
+        message_id: String,
+        /// The peer's error.
+        error: RpcError,
+    },
+    /// A leniency was taken on an incoming message.
+    Leniency(LeniencyEvent),
+    /// An incoming message broke the protocol.
+    ProtocolViolation(Violation),
+    /// [`Config::max_bad_messages`] bad messages in a row: close the connection.
+    TooManyBadMessages,
+}
+
+/// Why [`Session::call`] or [`Session::send`] refused a message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CallError {
+    /// The queue is full ([`Config::max_queued`]): back-pressure, try again after a call ends.
+    #[error("the call queue is full")]
+    QueueFull,
+    /// The message belongs to another version than the session's.
+    #[error("a {message} message on a {session} session")]
+    WrongVersion {
+        /// The session's version.
+        session: OcppVersion,
+        /// The message's version.
+        message: OcppVersion,
+    },
+    /// Not an action of the session's version (or its feature is off).
+    #[error("unknown action {0}")]
+    UnknownAction(&'static str),
+    /// This side may not send the action.
+    #[error("a {role:?} may not send {action}")]
+    NotAllowed {
+        /// The action.
+        action: &'static str,
+        /// This side.
+        role: Role,
+    },
+    /// A SEND-only action passed to `call`, or a CALL action passed to `send`.
+    #[error("{0} is not sent this way (CALL vs SEND)")]
+    WrongMessageType(&'static str),
+    /// The message could not be serialized (it breaks a schema rule its type cannot express,
+    /// such as a number out of range).
+    #[error("the message does not serialize: {0}")]
+    Encode(String),
+    /// The id generator kept returning ids in use.
+    #[error("the id generator returned only ids in use")]
+    IdCollision,
+    /// The session is closed.
+    #[error("the session is closed")]
+    Closed,
+}
+
+/// Why [`Session::respond`] or [`Session::respond_error`] did not send the answer given.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RespondError {
+    /// No incoming call awaits an answer with this id (already answered, or the session was
+    /// closed and reopened).
+    #[error("no incoming call {0:?} awaits an answer")]
+    UnknownCall(IncomingId),
+    /// The response answers another action; an `InternalError` CALLERROR was sent instead.
+    #[error("a {got} response to a {expected} call; sent InternalError instead")]
+    WrongResponse {
+        /// The incoming call's action.
+        expected: &'static str,
+        /// The response's action.
+        got: &'static str,
+    },
+    /// The response does not serialize (it breaks its schema); an `InternalError` CALLERROR
+    /// was sent instead.
+    #[error("invalid response ({0}); sent InternalError instead")]
+    Invalid(String),
+    /// The session is closed.
+    #[error("the session is closed")]
+    Closed,
+}
+
+#[derive(Debug)]
+struct InFlight {
+    call: CallId,
+    id: MessageId,
+    action: AnyAction,
+    deadline: Instant,
+}
+
+#[derive(Debug)]
+struct Queued {
+    call: CallId,
+    id: MessageId,
+    action: AnyAction,
+    frame: Vec<u8>,
+}
+
+#[derive(Debug)]
+struct Pending {
+    id: IncomingId,
+    message_id: MessageId,
+    action: AnyAction,
+}
+
+/// How many settled call ids are remembered to tell a late answer from an unknown one.
+const SETTLED_MEMORY: usize = 16;
+
+/// One OCPP-J connection's state machine, sans I/O.
+///
+/// Feed it every WebSocket text message with [`receive`](Session::receive) and the clock with
+/// [`handle_timeout`](Session::handle_timeout) (when [`poll_timeout`](Session::poll_timeout)
+/// says); write what [`poll_transmit`](Session::poll_transmit) gives to the socket; act on what
+/// [`poll_event`](Session::poll_event) gives. Make calls with [`call`](Session::call), answer
+/// incoming ones with [`respond`](Session::respond). It never blocks, reads a clock or panics
+/// on input.
+///
+/// ```
+/// use ocpp_rpc::{Config, Event, Instant, Role, Session};
+/// use ocpp_types::{OcppVersion, v201};
+///
+/// let mut station = Session::new(Config::new(OcppVersion::V201, Role::ChargingStation));
+/// let mut csms = Session::new(Config::new(OcppVersion::V201, Role::Csms));
+/// let now = Instant(0);
+///
+/// let call = station.call(&v201::HeartbeatRequest::default(), now)?;
+/// while let Some(frame) = station.poll_transmit() {
+///     csms.receive(&frame, now);
+/// }
+/// let Some(Event::IncomingCall(incoming)) = csms.poll_event() else { unreachable!() };
+/// let time = "2024-01-01T00:00:00Z".parse()?;
+/// csms.respond(incoming.id, &v201::HeartbeatResponse::new(time))?;
+/// while let Some(frame) = csms.poll_transmit() {
+///     station.receive(&frame, now);
+/// }
+/// let Some(Event::CallCompleted { call: done, outcome }) = station.poll_event() else { unreachable!() };
+/// assert_eq!(done, call);
+/// assert_eq!(outcome.into_response::<v201::HeartbeatRequest>()?.current_time, time);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct Session<G: IdGenerator = CounterIds> {
+    config: Config,
+    ids: G,
+    next_call: u64,
+    next_incoming: u64,
+    in_flight: Vec<InFlight>,
+    queue: VecDeque<Queued>,
+    incoming: Vec<Pending>,
+    settled: VecDeque<MessageId>,
+    transmit: VecDeque<Vec<u8>>,
+    events: VecDeque<Event>,
+    bad_streak: u32,
+    wants_close: bool,
+    closed: bool,
+    leniency_taken: Vec<(String, LeniencyKind)>,
+}
+
+impl<G: IdGenerator> fmt::Debug for Session<G> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Session")
+            .field("config", &self.config)
+            .field("in_flight", &self.in_flight)
+            .field("queued", &self.queue.len())
+            .field("incoming", &self.incoming)
+            .field("bad_streak", &self.bad_streak)
+            .field("closed", &self.closed)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Session<CounterIds> {
+    /// A session with the default id generator ([`CounterIds`] from 1).
+    pub fn new(config: Config) -> Session<CounterIds> {
+        Session::with_id_generator(config, CounterIds::new())
+    }
+}
+
+impl<G: IdGenerator> Session<G> {
+    /// A session whose message ids come from `ids`.
+    pub fn with_id_generator(config: Config, ids: G) -> Session<G> {
+        Session {
+            config,
+            ids,
+            next_call: 0,
+            next_incoming: 0,
+            in_flight: Vec::new(),
+            queue: VecDeque::new(),
+            incoming: Vec::new(),
+            settled: VecDeque::new(),
+            transmit: VecDeque::new(),
+            events: VecDeque::new(),
+            bad_streak: 0,
+            wants_close: false,
+            closed: false,
+            leniency_taken: Vec::new(),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The connection's OCPP version.
+    pub fn version(&self) -> OcppVersion {
+        self.config.version
+    }
+
+    /// This side's role.
+    pub fn role(&self) -> Role {
+        self.config.role
+    }
+
+    /// Sets the leniency (for example once the peer's identity is known).
+    pub fn set_leniency(&mut self, leniency: Leniency) {
+        self.config.leniency = leniency;
+    }
+
+    /// How many of our CALLs are on the wire awaiting an answer.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.len()
+    }
+
+    /// How many of our CALLs wait in the queue.
+    pub fn queued(&self) -> usize {
+        self.queue.len()
+    }
+
+    /// How many incoming CALLs await our answer.
+    pub fn awaiting_response(&self) -> usize {
+        self.incoming.len()
+    }
+
+    /// Whether the session asks for the connection to be closed (too many bad messages).
+    pub fn wants_close(&self) -> bool {
+        self.wants_close
+    }
+
+    /// Whether [`close`](Session::close) was called.
+    pub fn is_closed(&self) -> bool {
+        self.closed
+    }
+
+    /// Calls the peer with a request of the session's version. The CALL is written at once if
+    /// fewer than [`Config::max_in_flight`] calls are on the wire, else queued. Its outcome
+    /// comes as [`Event::CallCompleted`] with the returned id.
+    pub fn call<R: Request>(&mut self, request: &R, now: Instant) -> Result<CallId, CallError> {
+        if R::VERSION != self.config.version {
+            return Err(CallError::WrongVersion {
+                session: self.config.version,
+                message: R::VERSION,
+            });
+        }
+        let action = AnyAction::of_request::<R>().ok_or(CallError::UnknownAction(R::ACTION))?;
+        self.submit(action, request, now)
+    }
+
+    /// Calls the peer with a request held as an [`AnyRequest`] (see [`call`](Session::call)).
+    pub fn call_any(&mut self, request: &AnyRequest, now: Instant) -> Result<CallId, CallError> {
+        let action = request.action();
+        if action.version() != self.config.version {
+            return Err(CallError::WrongVersion {
+                session: self.config.version,
+                message: action.version(),
+            });
+        }
+        self.submit(action, request, now)
+    }
+
+    fn submit<P: Serialize + ?Sized>(
+        &mut self,
+        action: AnyAction,
+        payload: &P,
+        now: Instant,
+    ) -> Result<CallId, CallError> {
+        if self.closed {
+            return Err(CallError::Closed);
+        }
+        if !action.has_response() {
+            return Err(CallError::WrongMessageType(action.as_str()));
+        }
+        self.check_sender(action)?;
+        let room = self.in_flight.len() < self.config.max_in_flight && self.queue.is_empty();
+        if !room && self.queue.len() >= self.config.max_queued {
+            return Err(CallError::QueueFull);
+        }
+        let id = self.fresh_id()?;
+        let frame = frame::encode_call(&id, action.as_str(), payload)
+            .map_err(|e| CallError::Encode(e.to_string()))?;
+        let call = CallId(self.next_call);
+        self.next_call += 1;
+        if room {
+            self.transmit.push_back(frame);
+            self.in_flight.push(InFlight {
+                call,
+                id,
+                action,
+                deadline: now.plus_millis(self.config.call_timeout_ms),
+            });
+        } else {
+            self.queue.push_back(Queued {
+                call,
+                id,
+                action,
+                frame,
+            });
+        }
+        Ok(call)
+    }
+
+    /// Sends a 2.1 SEND message. It is written at once, never queued behind calls, and gets no
+    /// answer. Returns its message id.
+    pub fn send<S: SendMessage>(
+        &mut self,
+        message: &S,
+        now: Instant,
+    ) -> Result<MessageId, CallError> {
+        let _ = now;
+        if S::VERSION != self.config.version {
+            return Err(CallError::WrongVersion {
+                session: self.config.version,
+                message: S::VERSION,
+            });
+        }
+        let action = AnyAction::of_request::<S>().ok_or(CallError::UnknownAction(S::ACTION))?;
+        if self.closed {
+            return Err(CallError::Closed);
+        }
+        if action.has_response() {
+            return Err(CallError::WrongMessageType(S::ACTION));
+        }
+        self.check_sender(action)?;
+        let id = self.fresh_id()?;
+        let frame = frame::encode_send(&id, S::ACTION, message)
+            .map_err(|e| CallError::Encode(e.to_string()))?;
+        self.transmit.push_back(frame);
+        Ok(id)
+    }
+
+    fn check_sender(&self, action: AnyAction) -> Result<(), CallError> {
+        if self.config.role.may_send(action.sender()) {
+            Ok(())
+        } else {
+            Err(CallError::NotAllowed {
+                action: action.as_str(),
+                role: self.config.role,
+            })
+        }
+    }
+
+    fn fresh_id(&mut self) -> Result<MessageId, CallError> {
+        for _ in 0..16 {
+            let id = self.ids.next_id();
+            let in_use =
+                self.in_flight.iter().any(|c| c.id == id) || self.queue.iter().any(|c| c.id == id);
+            if !in_use {
+                return Ok(id);
+            }
+        }
+        Err(CallError::IdCollision)
+    }
+
+    /// Answers an incoming call with its typed response.
+    ///
+    /// The response must answer the call's action (`T` is `R::Response` for the call's
+    /// request `R`); a response to another action, or one that does not serialize, is not sent:
+    /// the peer gets an `InternalError` CALLERROR instead, and the error says why. Either way
+    /// the call is answered exactly once.
+    pub fn respond<T: Response>(
+        &mut self,
+        incoming: IncomingId,
+        response: &T,
+    ) -> Result<(), RespondError> {
+        let pending = self.take_pending(incoming)?;
+        if AnyAction::of_response::<T>() != Some(pending.action) {
+            return Err(self.wrong_response(&pending, <T::Request as Request>::ACTION));
+        }
+        self.write_response(&pending, response)
+    }
+
+    /// Answers an incoming call with a response held as an [`AnyResponse`] (see
+    /// [`respond`](Session::respond)).
+    pub fn respond_any(
+        &mut self,
+        incoming: IncomingId,
+        response: &AnyResponse,
+    ) -> Result<(), RespondError> {
+        let pending = self.take_pending(incoming)?;
+        if response.action() != pending.action {
+            return Err(self.wrong_response(&pending, response.action().as_str()));
+        }
+        self.write_response(&pending, response)
+    }
+
+    /// Answers an incoming call with a CALLERROR.
+    pub fn respond_error(
+        &mut self,
+        incoming: IncomingId,
+        error: &RpcError,
+    ) -> Result<(), RespondError> {
+        let pending = self.take_pending(incoming)?;
+        self.answer(
+            MessageType::CallError,
+            &pending.message_id,
+            error.code,
+            &error.description,
+            Some(&error.details),
+        );
+        Ok(())
+    }
+
+    fn take_pending(&mut self, incoming: IncomingId) -> Result<Pending, RespondError> {
+        if self.closed {
+            return Err(RespondError::Closed);
+        }
+        let at = self
+            .incoming
+            .iter()
+            .position(|p| p.id == incoming)
+            .ok_or(RespondError::UnknownCall(incoming))?;
+        Ok(self.incoming.swap_remove(at))
+    }
+
+    fn wrong_response(&mut self, pending: &Pending, got: &'static str) -> RespondError {
+        let expected = pending.action.as_str();
+        self.answer(
+            MessageType::CallError,
+            &pending.message_id,
+            ErrorCode::InternalError,
+            "the handler produced a response to another action",
+            None,
+        );
+        RespondError::WrongResponse { expected, got }
+    }
+
+    fn write_response<P: Serialize + ?Sized>(
+        &mut self,
+        pending: &Pending,
+        response: &P,
+    ) -> Result<(), RespondError> {
+        match frame::encode_call_result(&pending.message_id, response) {
+            Ok(frame) => {
+                self.transmit.push_back(frame);
+                Ok(())
+            }
+            Err(e) => {
+                self.answer(
+                    MessageType::CallError,
+                    &pending.message_id,
+                    ErrorCode::InternalError,
+                    "the handler produced an invalid response",
+                    None,
+                );
+                Err(RespondError::Invalid(e.to_string()))
+            }
+        }
+    }
+
+    /// The next frame to write to the WebSocket (as a text message), in order.
+    pub fn poll_transmit(&mut self) -> Option<Vec<u8>> {
+        self.transmit.pop_front()
+    }
+
+    /// The next event.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// When [`handle_timeout`](Session::handle_timeout) should next be called: the earliest
+    /// deadline of a call on the wire.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.in_flight.iter().map(|c| c.deadline).min()
+    }
+
+    /// Ends every call on the wire whose deadline is at or before `now` with
+    /// [`Outcome::Timeout`], and writes queued calls in their place.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        let mut i = 0;
+        while i < self.in_flight.len() {
+            if self.in_flight[i].deadline <= now {
+                let expired = self.in_flight.remove(i);
+                self.settle(expired.id);
+                self.complete(expired.call, Outcome::Timeout);
+            } else {
+                i += 1;
+            }
+        }
+        self.pump(now);
+    }
+
+    /// The connection is gone: every call on the wire or in the queue ends with
+    /// [`Outcome::Closed`], incoming calls can no longer be answered, and unsent frames are
+    /// dropped. The session accepts nothing afterwards; use a new one for a new connection.
+    pub fn close(&mut self) {
+        if self.closed {
+            return;
+        }
+        self.closed = true;
+        let in_flight = core::mem::take(&mut self.in_flight);
+        for call in in_flight {
+            self.complete(call.call, Outcome::Closed);
+        }
+        let queue = core::mem::take(&mut self.queue);
+        for call in queue {
+            self.complete(call.call, Outcome::Closed);
+        }
+        self.incoming.clear();
+        self.transmit.clear();
+    }
+
+    /// Processes one incoming WebSocket text message.
+    pub fn receive(&mut self, input: &[u8], now: Instant) {
+        if self.closed {
+            return;
+        }
+        let parsed = frame::parse(input, self.config.version);
+        match parsed {
+            Ok(Frame::Call {
+                id,
+                action,
+                payload,
+            }) => self.on_call(&id, &action, payload),
+            Ok(Frame::CallResult { id, payload }) => self.on_call_result(&id, payload, now),
+            Ok(Frame::CallError(error)) => self.on_call_error(&error, now),
+            Ok(Frame::CallResultError(error)) => self.on_call_result_error(&error),
+            Ok(Frame::Send {
+                id,
+                action,
+                payload,
+            }) => self.on_send(&id, &action, payload),
+            Err(error) => self.on_frame_error(&error, now),
+        }
+    }
+
+    fn on_frame_error(&mut self, error: &frame::FrameError, now: Instant) {
+        if error.kind() == FrameErrorKind::Empty {
+            return;
+        }
+        // A broken answer to one of our calls still ends that call.
+        if let (Some(3..=4), Some(id)) = (error.message_type(), error.id()) {
+            if let Some(at) = self.in_flight.iter().position(|c| c.id == id) {
+                let call = self.in_flight.remove(at);
+                let reason = DecodeError::new(ErrorKind::Syntax, "", error.detail());
+                if error.message_type() == Some(3) && self.config.version == OcppVersion::V21 {
+                    self.answer(
+                        MessageType::CallResultError,
+                        &call.id,
+                        ErrorCode::RpcFrameworkError,
+                        error.detail(),
+                        None,
+                    );
+                }
+                self.settle(call.id);
+                self.complete(call.call, Outcome::InvalidResponse(reason));
+                self.bad();
+                self.pump(now);
+                return;
+            }
+        }
+        let answer = error.answer(self.config.version);
+        if let Some(answer) = &answer {
+            self.answer(
+                answer.message_type,
+                &answer.id,
+                answer.code,
+                error.detail(),
+                None,
+            );
+        }
+        self.violation(Violation {
+            kind: ViolationKind::Frame(error.kind()),
+            message_id: error.id().map(String::from),
+            detail: String::from(error.detail()),
+            answered: answer.map(|a| a.code),
+        });
+        self.bad();
+    }
+
+    /// Resolves an incoming action name, with the `Request` suffix leniency.
+    fn resolve_action(&mut self, message_id: &MessageId, name: &str) -> Option<AnyAction> {
+        let version = self.config.version;
+        if let Some(action) = AnyAction::from_name(version, name) {
+            return Some(action);
+        }
+        let stripped = name.strip_suffix("Request")?;
+        let action = AnyAction::from_name(version, stripped)?;
+        if !self
+            .config
+            .leniency
+            .fixes_for(action.as_str())
+            .strip_request_suffix
+        {
+            return None;
+        }
+        self.events.push_back(Event::Leniency(LeniencyEvent {
+            message_id: message_id.clone(),
+            action: action.as_str(),
+            pointer: String::new(),
+            kind: LeniencyKind::StrippedRequestSuffix,
+        }));
+        Some(action)
+    }
+
+    fn on_call(&mut self, id: &str, action: &str, payload: &RawValue) {
+        // The frame parser checked the length.
+        let Some(message_id) = MessageId::new(id) else {
+            return;
+        };
+        let refuse = |kind, code, detail: String| (kind, code, detail);
+        let refusal = match self.resolve_action(&message_id, action) {
+            None => Some(refuse(
+                ViolationKind::UnknownAction,
+                ErrorCode::NotImplemented,
+                alloc::format!("unknown action {action:?}"),
+            )),
+            Some(known)
+                if !known.has_response() || !self.config.role.peer().may_send(known.sender()) =>
+            {
+                Some(refuse(
+                    ViolationKind::UnsupportedAction,
+                    ErrorCode::NotSupported,
+                    alloc::format!("{known} is not accepted as a CALL by this side"),
+                ))
+            }
+            Some(_) if self.incoming.len() >= self.config.max_incoming => Some(refuse(
+                ViolationKind::TooManyIncomingCalls,
+                ErrorCode::GenericError,
+                String::from("too many calls awaiting an answer"),
+            )),
+            Some(known) => match self.decode_request(&message_id, known, payload) {
+                Ok(request) => {
+                    let incoming = IncomingId(self.next_incoming);
+                    self.next_incoming += 1;
+                    self.incoming.push(Pending {
+                        id: incoming,
+                        message_id: message_id.clone(),
+                        action: known,
+                    });
+                    self.events.push_back(Event::IncomingCall(IncomingCall {
+                        id: incoming,
+                        message_id: message_id.clone(),
+                        request,
+                    }));
+                    self.good();
+                    None
+                }
+                Err(error) => Some(refuse(
+                    ViolationKind::InvalidPayload,
+                    ErrorCode::from_decode_error(&error),
+                    error.to_string(),
+                )),
+            },
+        };
+        if let Some((kind, code, detail)) = refusal {
+            self.answer(MessageType::CallError, &message_id, code, &detail, None);
+            self.violation(Violation {
+                kind,
+                message_id: Some(String::from(id)),
+                detail,
+                answered: Some(code),
+            });
+            match kind {
+                ViolationKind::InvalidPayload | ViolationKind::TooManyIncomingCalls => self.bad(),
+                _ => self.good(),
+            }
+        }
+    }
+
+    fn on_send(&mut self, id: &str, action: &str, payload: &RawValue) {
+        let Some(message_id) = MessageId::new(id) else {
+            return;
+        };
+        let (kind, detail) = match self.resolve_action(&message_id, action) {
+            None => (
+                ViolationKind::UnknownAction,
+                alloc::format!("unknown action {action:?}"),
+            ),
+            Some(known)
+                if known.has_response() || !self.config.role.peer().may_send(known.sender()) =>
+            {
+                (
+                    ViolationKind::UnsupportedAction,
+                    alloc::format!("{known} is not accepted as a SEND by this side"),
+                )
+            }
+            Some(known) => match self.decode_request(&message_id, known, payload) {
+                Ok(message) => {
+                    self.events.push_back(Event::IncomingSend(IncomingSend {
+                        message_id,
+                        message,
+                    }));
+                    self.good();
+                    return;
+                }
+                Err(error) => (ViolationKind::InvalidPayload, error.to_string()),
+            },
+        };
+        // A SEND is never answered.
+        self.violation(Violation {
+            kind,
+            message_id: Some(String::from(id)),
+            detail,
+            answered: None,
+        });
+        self.bad();
+    }
+
+    fn fixes(&self, action: AnyAction) -> Fixes {
+        if self.config.leniency.is_strict() {
+            Fixes::NONE
+        } else {
+            self.config.leniency.fixes_for(action.as_str())
+        }
+    }
+
+    fn decode_request(
+        &mut self,
+        message_id: &MessageId,
+        action: AnyAction,
+        payload: &RawValue,
+    ) -> Result<AnyRequest, DecodeError> {
+        let fixes = self.fixes(action);
+        let bytes = payload.get().as_bytes();
+        if !fixes.fixes_payloads() {
+            return AnyRequest::decode(action, bytes);
+        }
+        let mut taken = core::mem::take(&mut self.leniency_taken);
+        let result =
+            leniency::decode_lenient(bytes, fixes, |p| AnyRequest::decode(action, p), &mut taken);
+        self.report_fixes(message_id, action, &mut taken);
+        self.leniency_taken = taken;
+        result
+    }
+
+    fn decode_response(
+        &mut self,
+        message_id: &MessageId,
+        action: AnyAction,
+        payload: &RawValue,
+    ) -> Result<AnyResponse, DecodeError> {
+        let fixes = self.fixes(action);
+        let bytes = payload.get().as_bytes();
+        if !fixes.fixes_payloads() {
+            return AnyResponse::decode(action, bytes);
+        }
+        let mut taken = core::mem::take(&mut self.leniency_taken);
+        let result =
+            leniency::decode_lenient(bytes, fixes, |p| AnyResponse::decode(action, p), &mut taken);
+        self.report_fixes(message_id, action, &mut taken);
+        self.leniency_taken = taken;
+        result
+    }
+
+    fn report_fixes(
+        &mut self,
+        message_id: &MessageId,
+        action: AnyAction,
+        taken: &mut Vec<(String, LeniencyKind)>,
+    ) {
+        for (pointer, kind) in taken.drain(..) {
+            self.events.push_back(Event::Leniency(LeniencyEvent {
+                message_id: message_id.clone(),
+                action: action.as_str(),
+                pointer,
+                kind,
+            }));
+        }
+    }
+
+    /// Finds the call an answer is for; reports an unknown or late one.
+    fn take_in_flight(&mut self, id: &str) -> Option<InFlight> {
+        if let Some(at) = self.in_flight.iter().position(|c| c.id == id) {
+            return Some(self.in_flight.remove(at));
+        }
+        let late = self.settled.iter().any(|s| s == id);
+        self.violation(Violation {
+            kind: if late {
+                ViolationKind::LateResponse
+            } else {
+                ViolationKind::UnknownResponse
+            },
+            message_id: Some(String::from(id)),
+            detail: String::from(if late {
+                "an answer to a call already settled"
+            } else {
+                "an answer to no call of ours"
+            }),
+            answered: None,
+        });
+        if late {
+            self.good();
+        } else {
+            self.bad();
+        }
+        None
+    }
+
+    fn on_call_result(&mut self, id: &str, payload: &RawValue, now: Instant) {
+        let Some(call) = self.take_in_flight(id) else {
+            return;
+        };
+        let outcome = match self.decode_response(&call.id, call.action, payload) {
+            Ok(response) => {
+                self.good();
+                Outcome::Response(response)
+            }
+            Err(error) => {
+                if self.config.version == OcppVersion::V21 {
+                    self.answer(
+                        MessageType::CallResultError,
+                        &call.id,
+                        ErrorCode::from_decode_error(&error),
+                        &error.to_string(),
+                        None,
+                    );
+                }
+                self.bad();
+                Outcome::InvalidResponse(error)
+            }
+        };
+        self.settle(call.id);
+        self.complete(call.call, outcome);
+        self.pump(now);
+    }
+
+    fn rpc_error(&mut self, frame: &ErrorFrame<'_>) -> RpcError {
+        let code = match frame.error_code() {
+            Some(code) => code,
+            None => {
+                self.violation(Violation {
+                    kind: ViolationKind::UnknownErrorCode,
+                    message_id: Some(String::from(frame.id.as_ref())),
+                    detail: alloc::format!("unknown error code {:?}", frame.code),
+                    answered: None,
+                });
+                ErrorCode::GenericError
+            }
+        };
+        RpcError {
+            code,
+            description: Cow::into_owned(frame.description.clone()),
+            details: serde_json::from_str(frame.details.get()).unwrap_or_default(),
+        }
+    }
+
+    fn on_call_error(&mut self, frame: &ErrorFrame<'_>, now: Instant) {
+        let Some(call) = self.take_in_flight(&frame.id) else {
+            return;
+        };
+        let error = self.rpc_error(frame);
+        self.good();
+        self.settle(call.id);
+        self.complete(call.call, Outcome::CallError(error));
+        self.pump(now);
+    }
+
+    fn on_call_result_error(&mut self, frame: &ErrorFrame<'_>) {
+        let error = self.rpc_error(frame);
+        self.good();
+        self.events.push_back(Event::ResponseRejected {
+            message_id: String::from(frame.id.as_ref()),
+            error,
+        });
+    }
+
+    /// Writes a CALLERROR or CALLRESULTERROR.
+    fn answer(
+        &mut self,
+        message_type: MessageType,
+        id: &str,
+        code: ErrorCode,
+        description: &str,
+        details: Option<&serde_json::Map<String, serde_json::Value>>,
+    ) {
+        self.transmit.push_back(frame::encode_error(
+            self.config.version,
+            message_type,
+            id,
+            code,
+            description,
+            details,
+        ));
+    }
+
+    fn complete(&mut self, call: CallId, outcome: Outcome) {
+        self.events
+            .push_back(Event::CallCompleted { call, outcome });
+    }
+
+    fn settle(&mut self, id: MessageId) {
+        if self.settled.len() == SETTLED_MEMORY {
+            self.settled.pop_front();
+        }
+        self.settled.push_back(id);
+    }
+
+    /// Writes queued calls while there is room on the wire.
+    fn pump(&mut self, now: Instant) {
+        while self.in_flight.len() < self.config.max_in_flight {
+            let Some(next) = self.queue.pop_front() else {
+                break;
+            };
+            self.transmit.push_back(next.frame);
+            self.in_flight.push(InFlight {
+                call: next.call,
+                id: next.id,
+                action: next.action,
+                deadline: now.plus_millis(self.config.call_timeout_ms),
+            });
+        }
+    }
+
+    fn violation(&mut self, violation: Violation) {
+        self.events.push_back(Event::ProtocolViolation(violation));
+    }
+
+    fn bad(&mut self) {
+        self.bad_streak = self.bad_streak.saturating_add(1);
+        let limit = self.config.max_bad_messages;
+        if limit != 0 && self.bad_streak >= limit && !self.wants_close {
+            self.wants_close = true;
+            self.events.push_back(Event::TooManyBadMessages);
+        }
+    }
+
+    fn good(&mut self) {
+        self.bad_streak = 0;
+    }
+}
