@@ -288,7 +288,12 @@ fn emit_struct(
     }
     struct_lit(out, 8, "Self", &inits, "");
     let _ = writeln!(out, "    }}\n}}\n");
-    emit_common_impls(out, model.version.module(), name, &struct_schema(fields, open));
+    emit_common_impls(
+        out,
+        model.version.module(),
+        name,
+        &struct_schema(fields, open),
+    );
 }
 
 /// The `while let Some(key)` loop of a struct's `visit_map`.
@@ -299,7 +304,7 @@ fn emit_field_loop(out: &mut String, fields: &[Field], open: bool) {
     );
     let _ = writeln!(out, "                    match key.as_str() {{");
     for (i, field) in fields.iter().enumerate() {
-        let head = format!("__rt::read::<_, _, {}>", check_type(&field.ty));
+        let head = format!("__rt::read::<_, _, {}>", read_check_type(&field.ty));
         let args = [
             "&mut map".to_owned(),
             format!("&mut f{i}"),
@@ -336,10 +341,19 @@ fn emit_common_impls(out: &mut String, module: &str, name: &str, schema: &str) {
 
     let _ = writeln!(out, "#[cfg(feature = \"schemars\")]");
     let _ = writeln!(out, "impl schemars::JsonSchema for {name} {{");
-    let _ = writeln!(out, "    fn schema_name() -> alloc::borrow::Cow<'static, str> {{");
+    let _ = writeln!(
+        out,
+        "    fn schema_name() -> alloc::borrow::Cow<'static, str> {{"
+    );
     let _ = writeln!(out, "        {name:?}.into()\n    }}\n");
-    let _ = writeln!(out, "    fn schema_id() -> alloc::borrow::Cow<'static, str> {{");
-    let _ = writeln!(out, "        \"ocpp_types::{module}::{name}\".into()\n    }}\n");
+    let _ = writeln!(
+        out,
+        "    fn schema_id() -> alloc::borrow::Cow<'static, str> {{"
+    );
+    let _ = writeln!(
+        out,
+        "        \"ocpp_types::{module}::{name}\".into()\n    }}\n"
+    );
     let _ = writeln!(
         out,
         "    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {{"
@@ -351,10 +365,15 @@ fn emit_common_impls(out: &mut String, module: &str, name: &str, schema: &str) {
 
 /// The schema of a struct, for `json_schema!`.
 fn struct_schema(fields: &[Field], open: bool) -> String {
-    let properties: Vec<String> =
-        fields.iter().map(|f| format!("{:?}: {}", f.wire_name, ty_schema(&f.ty))).collect();
-    let required: Vec<String> =
-        fields.iter().filter(|f| f.required).map(|f| format!("{:?}", f.wire_name)).collect();
+    let properties: Vec<String> = fields
+        .iter()
+        .map(|f| format!("{:?}: {}", f.wire_name, ty_schema(&f.ty)))
+        .collect();
+    let required: Vec<String> = fields
+        .iter()
+        .filter(|f| f.required)
+        .map(|f| format!("{:?}", f.wire_name))
+        .collect();
     let mut schema = String::from("{\"type\": \"object\"");
     if !open {
         schema.push_str(", \"additionalProperties\": false");
@@ -384,10 +403,16 @@ fn ty_schema(ty: &Ty) -> String {
         Ty::String { .. } | Ty::DateTime | Ty::Named(_) => {
             format!("generator.subschema_for::<{}>()", rust_type(ty))
         }
-        Ty::Integer { minimum, maximum } => {
+        Ty::Integer {
+            minimum, maximum, ..
+        } => {
             format!("{{\"type\": \"integer\"{}}}", bounds(minimum, maximum))
         }
-        Ty::Number { minimum, maximum, multiple_of } => {
+        Ty::Number {
+            minimum,
+            maximum,
+            multiple_of,
+        } => {
             let step = multiple_of.map_or(String::new(), |(n, d)| {
                 format!(", \"multipleOf\": {}", n as f64 / d as f64)
             });
@@ -395,7 +420,11 @@ fn ty_schema(ty: &Ty) -> String {
         }
         Ty::Bool => "{\"type\": \"boolean\"}".to_owned(),
         Ty::Any => "{}".to_owned(),
-        Ty::Array { items, min_items, max_items } => {
+        Ty::Array {
+            items,
+            min_items,
+            max_items,
+        } => {
             let mut s = format!("{{\"type\": \"array\", \"items\": {}", ty_schema(items));
             if let Some(min) = min_items {
                 let _ = write!(s, ", \"minItems\": {min}");
@@ -431,10 +460,31 @@ fn rust_type(ty: &Ty) -> String {
 
 /// The `__rt::Check` type that enforces what the Rust type does not.
 fn check_type(ty: &Ty) -> String {
+    check_type_for(ty, false)
+}
+
+/// The `__rt::Check` type for reading: as [`check_type`], and a draft-04 integer (OCPP 1.6) is
+/// read by `__rt::Draft4Integer`, which refuses `1.0` and `1e2`.
+fn read_check_type(ty: &Ty) -> String {
+    check_type_for(ty, true)
+}
+
+fn check_type_for(ty: &Ty, read: bool) -> String {
     match ty {
         Ty::String { uri: true, .. } => "__rt::Uri".to_owned(),
-        Ty::Integer { minimum, maximum }
-        | Ty::Number {
+        Ty::Integer {
+            minimum,
+            maximum,
+            draft4,
+        } => {
+            let range = range(*minimum, *maximum);
+            if read && *draft4 {
+                format!("__rt::Draft4Integer<{range}>")
+            } else {
+                range
+            }
+        }
+        Ty::Number {
             minimum,
             maximum,
             multiple_of: None,
@@ -455,7 +505,7 @@ fn check_type(ty: &Ty) -> String {
             min_items,
             max_items,
         } => {
-            let inner = check_type(items);
+            let inner = check_type_for(items, read);
             let count = match (min_items, max_items) {
                 (None, None) => None,
                 (Some(min), None) => Some(format!("__rt::MinItems<{min}>")),
@@ -494,7 +544,9 @@ fn gen_expr(ty: &Ty) -> String {
     let opt = |v: Option<i64>| v.map_or("None".to_owned(), |v| format!("Some({v})"));
     match ty {
         Ty::String { uri: true, .. } => "g.uri()".to_owned(),
-        Ty::Integer { minimum, maximum } => format!("g.int({}, {})", opt(*minimum), opt(*maximum)),
+        Ty::Integer {
+            minimum, maximum, ..
+        } => format!("g.int({}, {})", opt(*minimum), opt(*maximum)),
         Ty::Number {
             minimum,
             maximum,

@@ -25,6 +25,9 @@ pub enum Ty {
         minimum: Option<i64>,
         /// `maximum`.
         maximum: Option<i64>,
+        /// From a JSON Schema draft-04 file (OCPP 1.6 without the security extension), where an
+        /// integer is a number written without a fraction or exponent (`1.0` is not one).
+        draft4: bool,
     },
     /// `number`.
     Number {
@@ -457,6 +460,12 @@ impl Builder {
             "integer" => Ty::Integer {
                 minimum: bound(schema, "minimum", site)?,
                 maximum: bound(schema, "maximum", site)?,
+                draft4: site
+                    .message
+                    .schema
+                    .get("$schema")
+                    .and_then(Value::as_str)
+                    .is_some_and(|s| s.contains("draft-04")),
             },
             "number" => Ty::Number {
                 minimum: bound(schema, "minimum", site)?,

@@ -23,12 +23,20 @@ fn every_schema_matches_its_published_digest() {
         assert_eq!(actual, digest, "{name} differs from the published schema");
         listed.insert(name.to_owned());
     }
-    assert_eq!(listed.len(), 387, "1.6 (78) + 2.0.1 (128) + 2.1 (181) schema files");
+    assert_eq!(
+        listed.len(),
+        387,
+        "1.6 (78) + 2.0.1 (128) + 2.1 (181) schema files"
+    );
 
     // No schema file that the digests do not cover.
     for version in Version::ALL {
         for entry in std::fs::read_dir(root.join(version.module())).expect("schema folder") {
-            let name = format!("{}/{}", version.module(), entry.unwrap().file_name().to_string_lossy());
+            let name = format!(
+                "{}/{}",
+                version.module(),
+                entry.unwrap().file_name().to_string_lossy()
+            );
             assert!(listed.contains(&name), "{name} is not in SHA256SUMS");
         }
     }
@@ -50,7 +58,8 @@ fn generated_code_is_rustfmt_clean() {
     let out = std::env::temp_dir().join(format!("ocpp-codegen-fmt-{}", std::process::id()));
     std::fs::create_dir_all(&out).unwrap();
     for version in Version::ALL {
-        let source = ocpp_codegen::generate(version, &schema_root().join(version.module())).unwrap();
+        let source =
+            ocpp_codegen::generate(version, &schema_root().join(version.module())).unwrap();
         let file = out.join(format!("{}.rs", version.module()));
         std::fs::write(&file, source).unwrap();
         let status = std::process::Command::new("rustfmt")
@@ -58,7 +67,10 @@ fn generated_code_is_rustfmt_clean() {
             .arg(&file)
             .status()
             .expect("rustfmt runs");
-        assert!(status.success(), "rustfmt would change the generated OCPP {version} code");
+        assert!(
+            status.success(),
+            "rustfmt would change the generated OCPP {version} code"
+        );
     }
     let _ = std::fs::remove_dir_all(&out);
 }
@@ -75,8 +87,13 @@ fn same_named_definitions_that_differ_fail_with_both_files_named() {
     };
     std::fs::write(dir.join("ARequest.json"), schema(r#""X""#)).unwrap();
     std::fs::write(dir.join("AResponse.json"), schema(r#""X","Y""#)).unwrap();
-    let err = ocpp_codegen::generate(Version::V201, &dir).unwrap_err().to_string();
+    let err = ocpp_codegen::generate(Version::V201, &dir)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("StatusEnumType"), "{err}");
-    assert!(err.contains("ARequest.json") && err.contains("AResponse.json"), "{err}");
+    assert!(
+        err.contains("ARequest.json") && err.contains("AResponse.json"),
+        "{err}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -207,12 +207,15 @@ pub(crate) fn decode_lenient<T>(
 fn fix(value: &mut Value, error: &DecodeError) -> Option<(String, LeniencyKind)> {
     match error.kind() {
         ErrorKind::UnexpectedField => {
-            let field = unknown_field_name(error.message())?;
-            let object = value.pointer_mut(error.pointer())?.as_object_mut()?;
-            object.remove(field)?;
-            let mut pointer = String::from(error.pointer());
-            push_token(&mut pointer, field);
-            Some((pointer, LeniencyKind::DroppedUnknownField))
+            // The pointer names the unknown property itself.
+            let pointer = error.pointer();
+            let (parent, token) = pointer.rsplit_once('/')?;
+            let key = unescape(token);
+            value
+                .pointer_mut(parent)?
+                .as_object_mut()?
+                .remove(key.as_str())?;
+            Some((String::from(pointer), LeniencyKind::DroppedUnknownField))
         }
         ErrorKind::Type => {
             let pointer = error.pointer();
@@ -243,17 +246,6 @@ fn fix(value: &mut Value, error: &DecodeError) -> Option<(String, LeniencyKind)>
     }
 }
 
-/// The field name in serde's "unknown field `name`, expected ..." message.
-fn unknown_field_name(message: &str) -> Option<&str> {
-    let rest = message.strip_prefix("unknown field `")?;
-    for end in ["`, expected", "`, there are no fields"] {
-        if let Some(at) = rest.rfind(end) {
-            return Some(&rest[..at]);
-        }
-    }
-    rest.strip_suffix('`')
-}
-
 /// The limit in ocpp_types' "string too long: N characters, more than the maximum of M".
 fn length_limit(message: &str) -> Option<usize> {
     let (_, max) = message.rsplit_once("maximum of ")?;
@@ -261,17 +253,6 @@ fn length_limit(message: &str) -> Option<usize> {
         .find(|c: char| !c.is_ascii_digit())
         .map_or(max, |end| &max[..end]);
     digits.parse().ok()
-}
-
-fn push_token(pointer: &mut String, token: &str) {
-    pointer.push('/');
-    for c in token.chars() {
-        match c {
-            '~' => pointer.push_str("~0"),
-            '/' => pointer.push_str("~1"),
-            c => pointer.push(c),
-        }
-    }
 }
 
 fn unescape(token: &str) -> String {
@@ -284,14 +265,6 @@ mod tests {
 
     #[test]
     fn reads_error_messages() {
-        assert_eq!(
-            unknown_field_name("unknown field `ex`tra`, expected one of `a`"),
-            Some("ex`tra")
-        );
-        assert_eq!(
-            unknown_field_name("unknown field `x`, there are no fields"),
-            Some("x")
-        );
         assert_eq!(
             length_limit("string too long: 30 characters, more than the maximum of 25"),
             Some(25)

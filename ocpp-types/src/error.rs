@@ -126,7 +126,8 @@ impl DecodeError {
         self.kind
     }
 
-    /// JSON pointer to the offending value (`""` for the payload itself).
+    /// JSON pointer to the offending value (`""` for the payload itself); for a missing or an
+    /// unknown property, to that property (`/chargingStation/model`).
     pub fn pointer(&self) -> &str {
         &self.pointer
     }
@@ -136,7 +137,7 @@ impl DecodeError {
         &self.message
     }
 
-    fn from_serde(err: serde_json::Error, mut pointer: String) -> Self {
+    pub(crate) fn from_serde(err: serde_json::Error, mut pointer: String) -> Self {
         // serde_json appends " at line L column C"; the pointer says where.
         let mut message = err.to_string();
         if err.line() != 0 {
@@ -149,11 +150,15 @@ impl DecodeError {
         } else {
             ErrorKind::Syntax
         };
-        if kind == ErrorKind::Missing {
-            // serde reports a missing field at the object that lacks it.
-            if let Some(name) = backticked(&message) {
-                push_token(&mut pointer, name);
-            }
+        // serde reports a missing or an unknown field at the object that lacks or has it; the
+        // pointer names the property itself.
+        let name = match kind {
+            ErrorKind::Missing => backticked(&message),
+            ErrorKind::UnexpectedField => unknown_field_name(&message),
+            _ => None,
+        };
+        if let Some(name) = name {
+            push_token(&mut pointer, name);
         }
         DecodeError {
             kind,
@@ -181,6 +186,16 @@ fn backticked(message: &str) -> Option<&str> {
     let start = message.find('`')? + 1;
     let len = message[start..].find('`')?;
     Some(&message[start..start + len])
+}
+
+/// The property name in serde's "unknown field `name`, expected ..." (the name comes from the
+/// input and may itself hold backticks).
+fn unknown_field_name(message: &str) -> Option<&str> {
+    let rest = message.strip_prefix("unknown field `")?;
+    ["`, expected", "`, there are no fields"]
+        .iter()
+        .find_map(|end| rest.rfind(end))
+        .map_or_else(|| rest.strip_suffix('`'), |end| Some(&rest[..end]))
 }
 
 /// Appends one reference token to a JSON pointer, escaped as RFC 6901 requires.
@@ -265,6 +280,43 @@ mod tests {
             ErrorKind::Length
         );
         assert_eq!(ErrorKind::classify("something else"), ErrorKind::Syntax);
+    }
+
+    #[test]
+    fn unknown_field_names_are_read_whole() {
+        assert_eq!(
+            unknown_field_name("unknown field `a`b`, expected one of `x`, `y`"),
+            Some("a`b")
+        );
+        assert_eq!(
+            unknown_field_name("unknown field `z`, there are no fields"),
+            Some("z")
+        );
+        assert_eq!(unknown_field_name("missing field `z`"), None);
+    }
+
+    #[cfg(feature = "v201")]
+    #[test]
+    fn missing_and_unknown_properties_are_named() {
+        use crate::v201::{BootNotificationRequest, HeartbeatRequest};
+        let err = crate::from_str::<HeartbeatRequest>(r#"{"customData":{"vendorId":"V"},"a/b":1}"#)
+            .unwrap_err();
+        assert_eq!(
+            (err.kind(), err.pointer()),
+            (ErrorKind::UnexpectedField, "/a~1b")
+        );
+        let payload = r#"{"reason":"PowerUp","chargingStation":{"vendorName":"V","Model":"M"}}"#;
+        let err = crate::from_str::<BootNotificationRequest>(payload).unwrap_err();
+        assert_eq!(
+            (err.kind(), err.pointer()),
+            (ErrorKind::UnexpectedField, "/chargingStation/Model")
+        );
+        let payload = r#"{"reason":"PowerUp","chargingStation":{"vendorName":"V"}}"#;
+        let err = crate::from_str::<BootNotificationRequest>(payload).unwrap_err();
+        assert_eq!(
+            (err.kind(), err.pointer()),
+            (ErrorKind::Missing, "/chargingStation/model")
+        );
     }
 
     #[test]

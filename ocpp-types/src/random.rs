@@ -111,7 +111,7 @@ impl<'a> Gen<'a> {
             _ => {
                 // Unbounded sides are kept to values a charger would send.
                 let lo = if min == i64::MIN {
-                    -1000.max(max.saturating_sub(1000))
+                    (-1000i64).min(max.saturating_sub(1000))
                 } else {
                     min
                 };
@@ -170,7 +170,9 @@ impl<'a> Gen<'a> {
         max: Option<usize>,
         mut f: impl FnMut(&mut Gen<'a>) -> T,
     ) -> Vec<T> {
-        let limit = max.unwrap_or(usize::MAX).min(min.saturating_add(if self.depth > 3 { 1 } else { 3 }));
+        let limit = max
+            .unwrap_or(usize::MAX)
+            .min(min.saturating_add(if self.depth > 3 { 1 } else { 3 }));
         let len = min + self.below((limit - min) as u64 + 1) as usize;
         self.depth += 1;
         let items = (0..len).map(|_| f(self)).collect();

@@ -81,6 +81,54 @@ impl Field for i64 {
     }
 }
 
+/// An `integer` of OCPP 1.6, whose schemas are JSON Schema draft 4: a number written without a
+/// fraction or an exponent (`1.0` and `1e2` are integers in draft 6, OCPP 2.x, but not here).
+/// `C` is the field's other rule. Reads only: on output an `i64` is always written as a plain
+/// integer.
+pub struct Draft4Integer<C = ()>(PhantomData<C>);
+
+impl<C: Check<i64>> Check<i64> for Draft4Integer<C> {
+    fn check(v: &i64) -> Result<(), Violation> {
+        C::check(v)
+    }
+
+    fn read<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
+        struct Literal;
+        impl Visitor<'_> for Literal {
+            type Value = i64;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an integer without a fraction or exponent")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<i64, E> {
+                Ok(v)
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<i64, E> {
+                i64::try_from(v).map_err(|_| {
+                    E::custom(format_args!(
+                        "{RANGE_PREFIX}{v} exceeds the 64-bit integer range"
+                    ))
+                })
+            }
+            // A JSON parser hands over a float for a number with a fraction or an exponent,
+            // and for an integer too large for 64 bits.
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<i64, E> {
+                if is_integral(v)
+                    && !(-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&v)
+                {
+                    Err(E::custom(format_args!(
+                        "{RANGE_PREFIX}{v} exceeds the 64-bit integer range"
+                    )))
+                } else {
+                    Err(E::invalid_type(de::Unexpected::Float(v), &self))
+                }
+            }
+        }
+        let value = deserializer.deserialize_i64(Literal)?;
+        C::check(&value).map_err(de::Error::custom)?;
+        Ok(value)
+    }
+}
+
 /// `number`: any JSON number; NaN and infinities, which JSON cannot carry, are refused on output.
 impl Field for f64 {
     fn write<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -174,6 +222,27 @@ impl<T: Field> Serialize for Write<'_, T> {
 pub trait Check<T> {
     /// `Err` with a message whose prefix tells the [`crate::ErrorKind`].
     fn check(value: &T) -> Result<(), Violation>;
+
+    /// Reads a value and checks it. The check fails inside the value's own deserialization, so
+    /// the error's JSON pointer names the value (`/limit`), not the object that holds it.
+    fn read<'de, D: Deserializer<'de>>(deserializer: D) -> Result<T, D::Error>
+    where
+        T: Field,
+    {
+        let value = T::read(deserializer)?;
+        Self::check(&value).map_err(de::Error::custom)?;
+        Ok(value)
+    }
+}
+
+/// A seed that reads a `T` through [`Check::read`] of `C`.
+struct Checked<T, C>(PhantomData<(T, C)>);
+
+impl<'de, T: Field, C: Check<T>> DeserializeSeed<'de> for Checked<T, C> {
+    type Value = T;
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<T, D::Error> {
+        C::read(deserializer)
+    }
 }
 
 /// Why a value breaks its schema (a message for [`crate::DecodeError`]).
@@ -202,6 +271,17 @@ impl<T, A: Check<T>, B: Check<T>> Check<T> for (A, B) {
     fn check(value: &T) -> Result<(), Violation> {
         A::check(value)?;
         B::check(value)
+    }
+
+    /// Reads through `B` (which may check elements as they are read, see [`Each`]), then
+    /// checks `A`.
+    fn read<'de, D: Deserializer<'de>>(deserializer: D) -> Result<T, D::Error>
+    where
+        T: Field,
+    {
+        let value = B::read(deserializer)?;
+        A::check(&value).map_err(de::Error::custom)?;
+        Ok(value)
     }
 }
 
@@ -265,21 +345,77 @@ impl<const MIN: i64, const MAX: i64> Check<f64> for Range<MIN, MAX> {
 
 /// `multipleOf: NUM/DEN` (1.6 uses `0.1` = 1/10 for charging limits).
 ///
-/// Exact for decimal input: `v` is a multiple when the nearest f64 to `round(v·DEN/NUM)·NUM/DEN`
-/// is `v` itself. The division is correctly rounded, so `8.1` (stored as 8.0999…) passes while
-/// `8.15` and `8.1000000001` fail, which is what a decimal validator decides.
+/// Exact for decimal input: `v` is read as the shortest decimal that converts back to it (what
+/// the payload said, as far as an f64 can tell: `8.1`, not the 8.0999… it is stored as), and
+/// that decimal is divided by `NUM/DEN` in integer arithmetic. So `8.1` and
+/// `1000000000000000.1` pass while `8.15` and `8.1000000001` fail, which is what a decimal
+/// validator (and the `jsonschema` crate) decides. Beyond 38 significant digits (magnitudes
+/// past 10^38, or far below 1) it falls back to f64 arithmetic: the nearest f64 to
+/// `round(v·DEN/NUM)·NUM/DEN` must be `v` itself.
 pub struct MultipleOf<const NUM: u64, const DEN: u64>;
+
+/// Whether the shortest decimal form of a finite `v` is a multiple of `num/den`; `None` if
+/// that decimal has too many digits for 128-bit arithmetic.
+fn decimal_multiple(v: f64, num: u64, den: u64) -> Option<bool> {
+    use core::fmt::Write as _;
+
+    /// The digits of a decimal as one integer, and how many of them follow the point.
+    struct Digits {
+        mantissa: u128,
+        decimals: u32,
+        after_point: bool,
+    }
+    impl fmt::Write for Digits {
+        fn write_str(&mut self, s: &str) -> fmt::Result {
+            for b in s.bytes() {
+                match b {
+                    b'-' => {}
+                    b'.' => self.after_point = true,
+                    b'0'..=b'9' => {
+                        self.mantissa = self
+                            .mantissa
+                            .checked_mul(10)
+                            .and_then(|m| m.checked_add(u128::from(b - b'0')))
+                            .ok_or(fmt::Error)?;
+                        self.decimals += u32::from(self.after_point);
+                    }
+                    _ => return Err(fmt::Error),
+                }
+            }
+            Ok(())
+        }
+    }
+
+    if num == 0 {
+        return None;
+    }
+    let mut digits = Digits {
+        mantissa: 0,
+        decimals: 0,
+        after_point: false,
+    };
+    // `Display` for f64 writes the shortest decimal that reads back as the same value, without
+    // an exponent.
+    write!(digits, "{v}").ok()?;
+    // v / (num/den) = mantissa·den / (num·10^decimals)
+    let divisor = u128::from(num).checked_mul(10u128.checked_pow(digits.decimals)?)?;
+    let dividend = digits.mantissa.checked_mul(u128::from(den))?;
+    Some(dividend % divisor == 0)
+}
 
 impl<const NUM: u64, const DEN: u64> Check<f64> for MultipleOf<NUM, DEN> {
     fn check(v: &f64) -> Result<(), Violation> {
-        let (num, den) = (NUM as f64, DEN as f64);
-        let steps = round(*v * den / num);
-        if v.is_finite() && steps * num / den == *v {
+        let multiple = v.is_finite()
+            && decimal_multiple(*v, NUM, DEN).unwrap_or_else(|| {
+                let (num, den) = (NUM as f64, DEN as f64);
+                round(*v * den / num) * num / den == *v
+            });
+        if multiple {
             Ok(())
         } else {
             Err(violation(
                 RANGE_PREFIX,
-                format_args!("{v} is not a multiple of {}", num / den),
+                format_args!("{v} is not a multiple of {}", NUM as f64 / DEN as f64),
             ))
         }
     }
@@ -318,9 +454,29 @@ impl<T, const MIN: usize> Check<Vec<T>> for MinItems<MIN> {
 /// A rule for every element of an array.
 pub struct Each<C>(PhantomData<C>);
 
-impl<T, C: Check<T>> Check<Vec<T>> for Each<C> {
+impl<T: Field, C: Check<T>> Check<Vec<T>> for Each<C> {
     fn check(v: &Vec<T>) -> Result<(), Violation> {
         v.iter().try_for_each(C::check)
+    }
+
+    /// Checks each element as it is read, so that an error names the element (`/values/3`).
+    fn read<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<T>, D::Error> {
+        struct Elements<T, C>(PhantomData<(T, C)>);
+        impl<'de, T: Field, C: Check<T>> Visitor<'de> for Elements<T, C> {
+            type Value = Vec<T>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an array")
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
+                // Bounded preallocation: the size hint comes from the input.
+                let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(16));
+                while let Some(item) = seq.next_element_seed(Checked::<T, C>(PhantomData))? {
+                    out.push(item);
+                }
+                Ok(out)
+            }
+        }
+        deserializer.deserialize_seq(Elements::<T, C>(PhantomData))
     }
 }
 
@@ -385,9 +541,7 @@ pub fn read<'de, A: MapAccess<'de>, T: Field, C: Check<T>>(
     if slot.is_some() {
         return Err(de::Error::duplicate_field(name));
     }
-    let value = map.next_value_seed(Read::<T>(PhantomData))?;
-    C::check(&value).map_err(de::Error::custom)?;
-    *slot = Some(value);
+    *slot = Some(map.next_value_seed(Checked::<T, C>(PhantomData))?);
     Ok(())
 }
 
@@ -483,7 +637,19 @@ mod tests {
 
     #[test]
     fn integral_and_round_match_std() {
-        for v in [0.0, -0.0, 1.0, -1.0, 1.5, -1.5, 2.5, 0.49999999999999994, 1e15 + 0.5, 1e300, -7.25] {
+        for v in [
+            0.0,
+            -0.0,
+            1.0,
+            -1.0,
+            1.5,
+            -1.5,
+            2.5,
+            0.49999999999999994,
+            1e15 + 0.5,
+            1e300,
+            -7.25,
+        ] {
             assert_eq!(is_integral(v), v.fract() == 0.0, "{v}");
             assert_eq!(round(v), v.round(), "{v}");
         }
@@ -499,5 +665,104 @@ mod tests {
         for bad in [8.15, 0.30000000000000004, 8.1000000001, 0.01] {
             assert!(Tenth::check(&bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn multiple_of_reads_the_shortest_decimal() {
+        type Tenth = MultipleOf<1, 10>;
+        // 16 and 17 significant digits: f64 arithmetic on v·10 rounds these the wrong way.
+        for ok in [1_000_000_000_000_000.1, 123_456_789_012_345.6, 1e20, 1e37] {
+            assert!(Tenth::check(&ok).is_ok(), "{ok}");
+        }
+        for bad in [505_661.899_999_999_97, 1e-9, 0.05, 2.675] {
+            assert!(Tenth::check(&bad).is_err(), "{bad}");
+        }
+        assert_eq!(decimal_multiple(8.1, 1, 10), Some(true));
+        assert_eq!(decimal_multiple(-8.15, 1, 10), Some(false));
+        assert_eq!(decimal_multiple(7.5, 5, 2), Some(true)); // 2.5 · 3
+        assert_eq!(decimal_multiple(1e300, 1, 10), None); // past 128 bits: the f64 fallback
+        assert!(MultipleOf::<1, 10>::check(&f64::NAN).is_err());
+    }
+
+    #[test]
+    fn checks_fail_at_the_value_they_check() {
+        #[derive(Debug)]
+        struct Limits {
+            _limit: f64,
+            _values: Vec<i64>,
+        }
+        impl<'de> Deserialize<'de> for Limits {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                struct V;
+                impl<'de> Visitor<'de> for V {
+                    type Value = Limits;
+                    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                        f.write_str("limits")
+                    }
+                    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Limits, A::Error> {
+                        let (mut limit, mut values) = (None, None);
+                        while let Some(key) = map.next_key::<Key<'de>>()? {
+                            match key.as_str() {
+                                "limit" => {
+                                    read::<_, _, MultipleOf<1, 10>>(&mut map, &mut limit, "limit")?
+                                }
+                                "values" => read::<_, _, (Items<1, 3>, Each<Min<0>>)>(
+                                    &mut map,
+                                    &mut values,
+                                    "values",
+                                )?,
+                                other => return Err(unknown_field(other, &["limit", "values"])),
+                            }
+                        }
+                        Ok(Limits {
+                            _limit: required(limit, "limit")?,
+                            _values: required(values, "values")?,
+                        })
+                    }
+                }
+                deserializer.deserialize_map(V)
+            }
+        }
+        let at = |json: &str| {
+            let err = crate::from_str::<Limits>(json).unwrap_err();
+            (err.kind(), String::from(err.pointer()))
+        };
+        use crate::ErrorKind::{Items as TooMany, Range as OutOfRange};
+        assert_eq!(
+            at(r#"{"limit":8.15,"values":[1]}"#),
+            (OutOfRange, "/limit".into())
+        );
+        assert_eq!(
+            at(r#"{"limit":8.1,"values":[1,-2]}"#),
+            (OutOfRange, "/values/1".into())
+        );
+        assert_eq!(
+            at(r#"{"limit":8.1,"values":[1,2,3,4]}"#),
+            (TooMany, "/values".into())
+        );
+        assert!(crate::from_str::<Limits>(r#"{"limit":8.1,"values":[0,1,2]}"#).is_ok());
+    }
+
+    #[test]
+    fn draft4_integers_are_written_without_fraction_or_exponent() {
+        let read = |json: &str| {
+            let mut de = serde_json::Deserializer::from_str(json);
+            <Draft4Integer<Min<0>> as Check<i64>>::read(&mut de)
+                .map_err(|e| crate::DecodeError::from_serde(e, String::new()).kind())
+        };
+        use crate::ErrorKind::{Range as OutOfRange, Type};
+        assert_eq!(read("7"), Ok(7));
+        assert_eq!(read("9223372036854775807"), Ok(i64::MAX));
+        assert_eq!(read("7.0"), Err(Type));
+        assert_eq!(read("1e2"), Err(Type));
+        assert_eq!(read("7.5"), Err(Type));
+        assert_eq!(read("-1"), Err(OutOfRange));
+        assert_eq!(read("9223372036854775808"), Err(OutOfRange));
+        assert_eq!(read("100000000000000000000"), Err(OutOfRange));
+        // Draft 6 (`i64` itself) reads a whole number with a fraction part as an integer.
+        assert_eq!(
+            <i64 as Field>::read(&mut serde_json::Deserializer::from_str("7.0")).ok(),
+            Some(7)
+        );
     }
 }
