@@ -875,7 +875,9 @@ fn emit_union(out: &mut String, model: &Model, kind: MessageKind) {
             "            other => return Err(crate::MessageError::unknown_action(other.as_str())),"
         );
     }
-    let _ = writeln!(out, "        }})\n    }}\n}}\n");
+    let _ = writeln!(out, "        }})\n    }}\n");
+    emit_union_generate(out, model, &members, what);
+    let _ = writeln!(out, "}}\n");
 
     let _ = writeln!(out, "impl serde::Serialize for {union} {{");
     let _ = writeln!(
@@ -900,6 +902,33 @@ fn emit_union(out: &mut String, model: &Model, kind: MessageKind) {
             out.push('\n');
         }
     }
+}
+
+/// `generate(action, g)`: a random schema-valid message of an action chosen at run time (for
+/// `ocpp gen` and simulators), behind the `random` feature.
+fn emit_union_generate(out: &mut String, model: &Model, members: &[(&str, &str)], what: &str) {
+    let _ = writeln!(
+        out,
+        "    /// A random schema-valid {what} of `action` (`None` if the action has none)."
+    );
+    let _ = writeln!(out, "    #[cfg(feature = \"random\")]");
+    let _ = writeln!(
+        out,
+        "    pub fn generate(action: Action, g: &mut crate::random::Gen<'_>) -> Option<Self> {{"
+    );
+    let _ = writeln!(out, "        Some(match action {{");
+    for (action, _) in members {
+        simple_arm(
+            out,
+            12,
+            &format!("Action::{action}"),
+            &format!("Self::{action}(g.generate())"),
+        );
+    }
+    if members.len() != model.actions.len() {
+        let _ = writeln!(out, "            _ => return None,");
+    }
+    let _ = writeln!(out, "        }})\n    }}");
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,0 +1,13 @@
+//! The library behind the `ocpp` command, one module per subcommand. The binary only parses
+//! arguments; benchmarks and tests call these modules directly.
+
+pub mod generate;
+pub mod validate;
+
+use ocpp_types::OcppVersion;
+
+/// Parses `1.6`, `2.0.1` or `2.1` (or the subprotocol names `ocpp1.6`, ...), for clap.
+pub fn parse_version(text: &str) -> Result<OcppVersion, String> {
+    OcppVersion::from_subprotocol(text)
+        .ok_or_else(|| format!("unknown OCPP version {text:?}; expected 1.6, 2.0.1 or 2.1"))
+}
