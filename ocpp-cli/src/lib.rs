@@ -1,7 +1,9 @@
 //! The library behind the `ocpp` command, one module per subcommand. The binary only parses
 //! arguments; benchmarks and tests call these modules directly.
 
+pub mod answer;
 pub mod generate;
+pub mod scenario;
 pub mod validate;
 
 use ocpp_types::OcppVersion;

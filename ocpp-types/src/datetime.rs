@@ -100,6 +100,26 @@ impl fmt::Display for DateTimeError {
 impl core::error::Error for DateTimeError {}
 
 impl DateTime {
+    /// 1970-01-01T00:00:00Z.
+    pub const UNIX_EPOCH: DateTime = DateTime {
+        secs: 0,
+        nanos: 0,
+        offset: 0,
+    };
+
+    /// The current time from the system clock, in UTC, to the millisecond (what a charger or
+    /// CSMS puts in a timestamp). A clock before 1970 or after 9999 reads as the epoch.
+    #[cfg(feature = "std")]
+    pub fn now() -> DateTime {
+        let since = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        i64::try_from(since.as_secs())
+            .ok()
+            .and_then(|secs| DateTime::from_unix(secs, since.subsec_millis() * 1_000_000))
+            .unwrap_or(DateTime::UNIX_EPOCH)
+    }
+
     /// The UTC date-time `seconds` after 1970-01-01T00:00:00Z, plus `nanos` nanoseconds.
     ///
     /// `None` if the year falls outside 0000 to 9999, or if `nanos` is 2,000,000,000 or more.
