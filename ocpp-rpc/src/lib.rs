@@ -117,6 +117,8 @@ mod id;
 mod leniency;
 mod route;
 mod session;
+#[cfg(feature = "tokio")]
+pub mod tokio;
 
 pub use any::{AnyAction, AnyRequest, AnyResponse};
 pub use error_code::ErrorCode;

@@ -1,0 +1,509 @@
+//! One OCPP-J connection over a WebSocket: a driver task that owns the socket and the
+//! sans-I/O [`Session`], and the [`Connection`] handle that talks to it over a channel.
+//!
+//! The driver waits on four things at once: a WebSocket message, a command from a handle, the
+//! session's next deadline and the keep-alive timer. After each it moves the session's frames
+//! to the socket and its events to their owners: a completed call to the caller waiting on it,
+//! an incoming call to its handler, which runs in a task of its own (so a handler that calls
+//! the peer back never blocks the connection, and an incoming call is never held up by one of
+//! ours).
+
+use std::collections::HashMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::string::String;
+use std::sync::Arc;
+use std::time::Duration;
+use std::vec::Vec;
+
+use futures_util::{SinkExt, StreamExt};
+use ocpp_types::{OcppVersion, Request, SendMessage};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio::time::Instant as Clock;
+use tracing::Instrument;
+use yawc::close::CloseCode;
+use yawc::{Frame, OpCode, WebSocket};
+
+use super::handlers::Handlers;
+use crate::session::{CallId, IncomingId, Outcome, RpcError, Session};
+use crate::{AnyRequest, AnyResponse, Event, Instant};
+
+/// How many commands may wait for the driver before callers wait for room.
+const COMMAND_QUEUE: usize = 64;
+
+/// Which way a frame went, for [`FrameObserver`]s.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Direction {
+    /// Received from the peer.
+    Incoming,
+    /// Sent to the peer.
+    Outgoing,
+}
+
+/// Sees every OCPP-J frame of a connection as text, with its direction (for transcripts and
+/// logs; `tracing` gets them at `TRACE` level anyway).
+pub type FrameObserver = Arc<dyn Fn(&Connection, Direction, &str) + Send + Sync>;
+
+/// Why a call through a [`Connection`] got no response.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum CallError {
+    /// The peer answered with a CALLERROR.
+    #[error("CALLERROR {0}")]
+    CallError(RpcError),
+    /// The peer's answer broke its schema (or the frame rules).
+    #[error("invalid response: {0}")]
+    InvalidResponse(ocpp_types::DecodeError),
+    /// No answer within the call timeout.
+    #[error("no response in time")]
+    Timeout,
+    /// The connection closed before the answer came.
+    #[error("connection closed")]
+    Closed,
+    /// The session refused to send it (a request of another version, a full queue, ...).
+    #[error("not sent: {0}")]
+    NotSent(crate::CallError),
+    /// The response answers another action (a bug in a peer or in the types).
+    #[error("the response is not a {0} response")]
+    WrongType(&'static str),
+}
+
+/// What a handle asks of the driver.
+pub(crate) enum Command {
+    Call(AnyRequest, oneshot::Sender<Result<AnyResponse, CallError>>),
+    Send(AnyRequest, oneshot::Sender<Result<(), CallError>>),
+    Respond(IncomingId, Result<AnyResponse, RpcError>),
+    Close(CloseCode),
+}
+
+/// A handle to one OCPP connection: who the peer is, and calls to it. Cheap to clone; the
+/// connection lives until it closes, whether or not handles remain.
+#[derive(Clone)]
+pub struct Connection {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    identity: String,
+    version: OcppVersion,
+    remote_addr: Option<SocketAddr>,
+    commands: mpsc::Sender<Command>,
+    closed: watch::Receiver<bool>,
+}
+
+impl fmt::Debug for Connection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Connection")
+            .field("identity", &self.inner.identity)
+            .field("version", &self.inner.version)
+            .field("remote_addr", &self.inner.remote_addr)
+            .finish()
+    }
+}
+
+impl Connection {
+    /// The charging station's identity (the last segment of the connection URL).
+    pub fn identity(&self) -> &str {
+        &self.inner.identity
+    }
+
+    /// The OCPP version negotiated for this connection.
+    pub fn version(&self) -> OcppVersion {
+        self.inner.version
+    }
+
+    /// The peer's address, when the connection came over TCP.
+    pub fn remote_addr(&self) -> Option<SocketAddr> {
+        self.inner.remote_addr
+    }
+
+    /// Calls the peer and waits for the typed response. Calls queue behind each other so at
+    /// most the configured number are in flight (one, as OCPP 2.x requires, by default).
+    pub async fn call<R: Request + 'static>(&self, request: R) -> Result<R::Response, CallError> {
+        let request = AnyRequest::from_message(request)
+            .map_err(|_| CallError::NotSent(crate::CallError::UnknownAction(R::ACTION)))?;
+        let response = self.call_any(request).await?;
+        response
+            .into_message::<R::Response>()
+            .map_err(|_| CallError::WrongType(R::ACTION))
+    }
+
+    /// Calls the peer with a request of any action of the connection's version.
+    pub async fn call_any(&self, request: AnyRequest) -> Result<AnyResponse, CallError> {
+        let (reply, answer) = oneshot::channel();
+        self.command(Command::Call(request, reply)).await?;
+        answer.await.unwrap_or(Err(CallError::Closed))
+    }
+
+    /// Sends a 2.1 SEND message (no answer; not queued behind calls).
+    pub async fn send<S: SendMessage + 'static>(&self, message: S) -> Result<(), CallError> {
+        let message = AnyRequest::from_message(message)
+            .map_err(|_| CallError::NotSent(crate::CallError::UnknownAction(S::ACTION)))?;
+        let (reply, answer) = oneshot::channel();
+        self.command(Command::Send(message, reply)).await?;
+        answer.await.unwrap_or(Err(CallError::Closed))
+    }
+
+    /// Closes the connection (WebSocket close code 1000). Pending calls end with
+    /// [`CallError::Closed`].
+    pub async fn close(&self) {
+        let _ = self.command(Command::Close(CloseCode::Normal)).await;
+        self.closed().await;
+    }
+
+    /// Waits until the connection has closed.
+    pub async fn closed(&self) {
+        let mut closed = self.inner.closed.clone();
+        let _ = closed.wait_for(|closed| *closed).await;
+    }
+
+    /// Whether the connection has closed.
+    pub fn is_closed(&self) -> bool {
+        *self.inner.closed.borrow()
+    }
+
+    pub(crate) async fn command(&self, command: Command) -> Result<(), CallError> {
+        self.inner
+            .commands
+            .send(command)
+            .await
+            .map_err(|_| CallError::Closed)
+    }
+}
+
+/// Settings of the connection driver, shared by server and client.
+#[derive(Clone)]
+pub(crate) struct DriverConfig {
+    pub(crate) ping_interval: Option<Duration>,
+    pub(crate) idle_timeout: Option<Duration>,
+    pub(crate) observer: Option<FrameObserver>,
+    /// The server's shutdown signal: the deadline by which to close with 1001.
+    pub(crate) shutdown: Option<watch::Receiver<Option<Clock>>>,
+}
+
+/// Starts the driver of an established WebSocket and returns the handle to it.
+pub(crate) fn start<S>(
+    socket: WebSocket<S>,
+    session: Session,
+    identity: String,
+    remote_addr: Option<SocketAddr>,
+    handlers: Arc<Handlers>,
+    config: DriverConfig,
+) -> Connection
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let (commands, receiver) = mpsc::channel(COMMAND_QUEUE);
+    let (closed_tx, closed) = watch::channel(false);
+    let connection = Connection {
+        inner: Arc::new(Inner {
+            identity,
+            version: session.version(),
+            remote_addr,
+            commands,
+            closed,
+        }),
+    };
+    let span = tracing::info_span!(
+        "ocpp_connection",
+        identity = %connection.identity(),
+        version = %connection.version(),
+    );
+    let driver = Driver {
+        socket,
+        session,
+        origin: Clock::now(),
+        handlers,
+        config,
+        connection: connection.clone(),
+        calls: HashMap::new(),
+        last_heard: Clock::now(),
+        awaiting_pong: false,
+        draining: None,
+    };
+    tokio::spawn(
+        async move {
+            driver.run(receiver).await;
+            let _ = closed_tx.send(true);
+        }
+        .instrument(span),
+    );
+    connection
+}
+
+struct Driver<S> {
+    socket: WebSocket<S>,
+    session: Session,
+    origin: Clock,
+    handlers: Arc<Handlers>,
+    config: DriverConfig,
+    connection: Connection,
+    calls: HashMap<CallId, oneshot::Sender<Result<AnyResponse, CallError>>>,
+    last_heard: Clock,
+    awaiting_pong: bool,
+    /// Shutting down: close with 1001 once no call is in flight, or at this deadline.
+    draining: Option<Clock>,
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Driver<S> {
+    fn now(&self) -> Instant {
+        Instant(self.origin.elapsed().as_millis() as u64)
+    }
+
+    async fn run(mut self, mut commands: mpsc::Receiver<Command>) {
+        let mut shutdown = self.config.shutdown.take();
+        let close = loop {
+            let deadline = self
+                .session
+                .poll_timeout()
+                .map(|at| self.origin + Duration::from_millis(at.0));
+            let keep_alive = self.keep_alive_deadline();
+            tokio::select! {
+                frame = self.socket.next() => match frame {
+                    Some(frame) => {
+                        if let Some(code) = self.on_frame(frame) {
+                            break Some(code);
+                        }
+                    }
+                    None => break None,
+                },
+                command = commands.recv() => match command {
+                    Some(command) => {
+                        if let Some(code) = self.on_command(command) {
+                            break Some(code);
+                        }
+                    }
+                    // Every handle is gone and no handler task holds one: nothing can call or
+                    // answer any more, but the peer still can; keep serving it.
+                    None => std::future::pending::<()>().await,
+                },
+                _ = sleep_until(deadline) => {
+                    let now = self.now();
+                    self.session.handle_timeout(now);
+                }
+                _ = shutdown_signal(&mut shutdown) => {
+                    let deadline = shutdown.as_ref().and_then(|s| *s.borrow());
+                    self.draining = self.draining.or(deadline);
+                }
+                _ = sleep_until(self.draining) => break Some(CloseCode::Away),
+                _ = sleep_until(keep_alive) => {
+                    if self.awaiting_pong || self.config.ping_interval.is_none() {
+                        tracing::info!("peer silent for too long; closing");
+                        break Some(CloseCode::Away);
+                    }
+                    self.awaiting_pong = true;
+                    self.last_heard = Clock::now();
+                    if self.socket.send(Frame::ping(Vec::new())).await.is_err() {
+                        break None;
+                    }
+                }
+            }
+            if !self.flush().await {
+                break None;
+            }
+            self.dispatch_events();
+            if self.session.wants_close() {
+                tracing::warn!("too many bad messages; closing");
+                break Some(CloseCode::Policy);
+            }
+            if self.draining.is_some()
+                && self.session.in_flight()
+                    + self.session.queued()
+                    + self.session.awaiting_response()
+                    == 0
+            {
+                break Some(CloseCode::Away);
+            }
+        };
+        if let Some(code) = close {
+            let _ = self.flush().await;
+            let _ = self.socket.send(Frame::close(code, b"")).await;
+            // Wait briefly for the peer's close frame, as the closing handshake asks.
+            let _ = tokio::time::timeout(Duration::from_secs(2), async {
+                while let Some(frame) = self.socket.next().await {
+                    if frame.opcode() == OpCode::Close {
+                        break;
+                    }
+                }
+            })
+            .await;
+        }
+        self.session.close();
+        self.dispatch_events();
+        for (_, waiter) in self.calls.drain() {
+            let _ = waiter.send(Err(CallError::Closed));
+        }
+        tracing::info!("connection closed");
+    }
+
+    fn keep_alive_deadline(&self) -> Option<Clock> {
+        let wait = match (self.awaiting_pong, self.config.ping_interval) {
+            (false, Some(interval)) => interval,
+            (true, Some(interval)) => self.config.idle_timeout.unwrap_or(interval),
+            (_, None) => self.config.idle_timeout?,
+        };
+        Some(self.last_heard + wait)
+    }
+
+    /// Handles a WebSocket message; `Some(code)` closes the connection.
+    fn on_frame(&mut self, frame: Frame) -> Option<CloseCode> {
+        self.last_heard = Clock::now();
+        self.awaiting_pong = false;
+        match frame.opcode() {
+            OpCode::Text => {
+                let text = frame.payload();
+                if let Some(observer) = &self.config.observer {
+                    observer(
+                        &self.connection,
+                        Direction::Incoming,
+                        &String::from_utf8_lossy(text),
+                    );
+                }
+                tracing::trace!(frame = %String::from_utf8_lossy(text), "received");
+                let now = self.now();
+                self.session.receive(text, now);
+                None
+            }
+            OpCode::Binary => {
+                tracing::warn!("binary WebSocket message; OCPP-J is text only");
+                Some(CloseCode::Unsupported)
+            }
+            OpCode::Close => Some(CloseCode::Normal),
+            _ => None,
+        }
+    }
+
+    fn on_command(&mut self, command: Command) -> Option<CloseCode> {
+        let now = self.now();
+        match command {
+            Command::Call(request, reply) => match self.session.call_any(&request, now) {
+                Ok(id) => {
+                    self.calls.insert(id, reply);
+                }
+                Err(error) => {
+                    let _ = reply.send(Err(CallError::NotSent(error)));
+                }
+            },
+            Command::Send(message, reply) => {
+                let result = self.send(&message, now);
+                let _ = reply.send(result);
+            }
+            Command::Respond(id, result) => {
+                let sent = match result {
+                    Ok(response) => self.session.respond_any(id, &response),
+                    Err(error) => self.session.respond_error(id, &error),
+                };
+                if let Err(error) = sent {
+                    tracing::warn!(%error, "answer not sent");
+                }
+            }
+            Command::Close(code) => return Some(code),
+        }
+        None
+    }
+
+    fn send(&mut self, message: &AnyRequest, now: Instant) -> Result<(), CallError> {
+        match message {
+            #[cfg(feature = "v21")]
+            AnyRequest::V21(request) => {
+                send_v21(&mut self.session, request, now).map_err(CallError::NotSent)
+            }
+            #[allow(unreachable_patterns)]
+            _ => Err(CallError::NotSent(crate::CallError::UnknownAction(
+                message.action().as_str(),
+            ))),
+        }
+    }
+
+    /// Writes the session's frames to the socket; `false` if the socket failed.
+    async fn flush(&mut self) -> bool {
+        while let Some(frame) = self.session.poll_transmit() {
+            let text = match String::from_utf8(frame) {
+                Ok(text) => text,
+                // The session writes JSON, which is UTF-8; skip anything else rather than send it.
+                Err(_) => continue,
+            };
+            if let Some(observer) = &self.config.observer {
+                observer(&self.connection, Direction::Outgoing, &text);
+            }
+            tracing::trace!(frame = %text, "sent");
+            if self.socket.feed(Frame::text(text)).await.is_err() {
+                return false;
+            }
+        }
+        self.socket.flush().await.is_ok()
+    }
+
+    fn dispatch_events(&mut self) {
+        while let Some(event) = self.session.poll_event() {
+            match event {
+                Event::CallCompleted { call, outcome } => {
+                    if let Some(waiter) = self.calls.remove(&call) {
+                        let _ = waiter.send(match outcome {
+                            Outcome::Response(response) => Ok(response),
+                            Outcome::CallError(error) => Err(CallError::CallError(error)),
+                            Outcome::InvalidResponse(error) => {
+                                Err(CallError::InvalidResponse(error))
+                            }
+                            Outcome::Timeout => Err(CallError::Timeout),
+                            Outcome::Closed => Err(CallError::Closed),
+                        });
+                    }
+                }
+                Event::IncomingCall(call) => {
+                    let handlers = self.handlers.clone();
+                    let connection = self.connection.clone();
+                    let action = call.request.action().as_str();
+                    let span = tracing::info_span!("ocpp_call", action, id = %call.message_id);
+                    tokio::spawn(
+                        async move {
+                            let result = handlers.handle(connection.clone(), call.request).await;
+                            let _ = connection.command(Command::Respond(call.id, result)).await;
+                        }
+                        .instrument(span),
+                    );
+                }
+                Event::IncomingSend(send) => {
+                    let handlers = self.handlers.clone();
+                    let connection = self.connection.clone();
+                    tokio::spawn(async move {
+                        let _ = handlers.handle(connection, send.message).await;
+                    });
+                }
+                other => tracing::debug!(event = ?other, "session event"),
+            }
+        }
+    }
+}
+
+#[cfg(feature = "v21")]
+fn send_v21(
+    session: &mut Session,
+    message: &ocpp_types::v21::Request,
+    now: Instant,
+) -> Result<(), crate::CallError> {
+    match message {
+        ocpp_types::v21::Request::NotifyPeriodicEventStream(m) => session.send(m, now).map(|_| ()),
+        other => Err(crate::CallError::UnknownAction(other.action().as_str())),
+    }
+}
+
+/// Resolves when the server's shutdown signal changes (never without a server, or once it has
+/// fired: the deadline is then in `draining`).
+async fn shutdown_signal(signal: &mut Option<watch::Receiver<Option<Clock>>>) {
+    match signal {
+        Some(receiver) if receiver.borrow().is_none() => {
+            if receiver.changed().await.is_err() {
+                *signal = None;
+            }
+        }
+        _ => std::future::pending().await,
+    }
+}
+
+async fn sleep_until(deadline: Option<Clock>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}

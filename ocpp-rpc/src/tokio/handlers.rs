@@ -1,0 +1,115 @@
+//! [`Handlers`]: one async handler per action, each taking and returning concrete types.
+
+use std::boxed::Box;
+use std::collections::HashMap;
+use std::fmt;
+use std::format;
+use std::future::Future;
+use std::pin::Pin;
+use std::string::String;
+use std::sync::Arc;
+use std::vec::Vec;
+
+use ocpp_types::{OcppVersion, Request};
+
+use super::connection::Connection;
+use crate::session::RpcError;
+use crate::{AnyRequest, AnyResponse, ErrorCode};
+
+type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+type Handler =
+    Arc<dyn Fn(Connection, AnyRequest) -> BoxFuture<Result<AnyResponse, RpcError>> + Send + Sync>;
+
+/// The application's answers to incoming calls (and 2.1 SEND messages), one async handler per
+/// action. Each runs in a task of its own with a [`Connection`] to call the peer back.
+///
+/// A call of an action without a handler goes to the fallback if one is set, else it is
+/// answered `NotSupported` (an action the version does not know is answered `NotImplemented`
+/// before it gets here).
+///
+/// ```
+/// use ocpp_rpc::tokio::Handlers;
+/// use ocpp_types::{DateTime, v201};
+///
+/// let mut handlers = Handlers::new();
+/// handlers.on(|_connection, _: v201::HeartbeatRequest| async move {
+///     Ok(v201::HeartbeatResponse::new(DateTime::now()))
+/// });
+/// ```
+#[derive(Clone, Default)]
+pub struct Handlers {
+    by_action: HashMap<(OcppVersion, &'static str), Handler>,
+    fallback: Option<Handler>,
+}
+
+impl fmt::Debug for Handlers {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Handlers")
+            .field("actions", &self.by_action.keys().collect::<Vec<_>>())
+            .field("fallback", &self.fallback.is_some())
+            .finish()
+    }
+}
+
+impl Handlers {
+    /// No handlers: every call is answered `NotSupported`.
+    pub fn new() -> Handlers {
+        Handlers::default()
+    }
+
+    /// Sets the handler of `R`'s action (replacing an earlier one).
+    pub fn on<R, F, Fut>(&mut self, handler: F) -> &mut Handlers
+    where
+        R: Request + 'static,
+        F: Fn(Connection, R) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<R::Response, RpcError>> + Send + 'static,
+    {
+        let handler = Arc::new(handler);
+        let boxed: Handler = Arc::new(move |connection, request: AnyRequest| {
+            let handler = handler.clone();
+            Box::pin(async move {
+                let request = request.into_message::<R>().map_err(|other| {
+                    internal(format!("{} routed to {}", other.action(), R::ACTION))
+                })?;
+                let response = handler(connection, request).await?;
+                AnyResponse::from_message(response)
+                    .map_err(|_| internal(format!("no response type for {}", R::ACTION)))
+            })
+        });
+        self.by_action.insert((R::VERSION, R::ACTION), boxed);
+        self
+    }
+
+    /// Sets the handler of every action without one of its own.
+    pub fn fallback<F, Fut>(&mut self, handler: F) -> &mut Handlers
+    where
+        F: Fn(Connection, AnyRequest) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<AnyResponse, RpcError>> + Send + 'static,
+    {
+        self.fallback = Some(Arc::new(move |connection, request| {
+            Box::pin(handler(connection, request))
+        }));
+        self
+    }
+
+    /// Runs the handler for `request`.
+    pub(crate) async fn handle(
+        &self,
+        connection: Connection,
+        request: AnyRequest,
+    ) -> Result<AnyResponse, RpcError> {
+        let action = request.action();
+        let key = (action.version(), action.as_str());
+        match self.by_action.get(&key).or(self.fallback.as_ref()) {
+            Some(handler) => handler(connection, request).await,
+            None => Err(RpcError::new(
+                ErrorCode::NotSupported,
+                format!("{} is not supported", action.as_str()),
+            )),
+        }
+    }
+}
+
+fn internal(description: String) -> RpcError {
+    RpcError::new(ErrorCode::InternalError, description)
+}

@@ -1,0 +1,538 @@
+//! The tokio adapter end to end over loopback: a CSMS server and station clients for every
+//! version, subprotocol negotiation, Basic auth and the handshake hook, permessage-deflate,
+//! limits, calls in both directions at once, shutdown, and TLS with and without client
+//! certificates.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use ocpp_rpc::tokio::{
+    CallError, ClientConfig, ConnectError, Connection, Handlers, Refusal, SecurityProfile, Server,
+    ServerConfig, StatusCode, connect, rustls,
+};
+use ocpp_types::{DateTime, OcppVersion, v16, v21, v201};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::mpsc;
+
+const LIMIT: Duration = Duration::from_secs(10);
+
+fn csms_handlers() -> Handlers {
+    let mut handlers = Handlers::new();
+    handlers
+        .on(|_, _: v16::HeartbeatRequest| async {
+            Ok(v16::HeartbeatResponse::new(DateTime::now()))
+        })
+        .on(|_, _: v201::HeartbeatRequest| async {
+            Ok(v201::HeartbeatResponse::new(DateTime::now()))
+        })
+        .on(|_, _: v21::HeartbeatRequest| async {
+            Ok(v21::HeartbeatResponse::new(DateTime::now()))
+        })
+        .on(|_, boot: v201::BootNotificationRequest| async move {
+            let status = match boot.charging_station.vendor_name.as_str() {
+                "good" => v201::RegistrationStatusEnumType::Accepted,
+                _ => v201::RegistrationStatusEnumType::Rejected,
+            };
+            Ok(v201::BootNotificationResponse::new(
+                DateTime::now(),
+                300,
+                status,
+            ))
+        });
+    handlers
+}
+
+fn station_handlers() -> Handlers {
+    let mut handlers = Handlers::new();
+    handlers.on(|_, _: v201::ClearCacheRequest| async {
+        Ok(v201::ClearCacheResponse::new(
+            v201::ClearCacheStatusEnumType::Accepted,
+        ))
+    });
+    handlers
+}
+
+/// A server on a free loopback port whose new connections arrive on the channel.
+async fn server(
+    config: ServerConfig,
+    handlers: Handlers,
+) -> (
+    ocpp_rpc::tokio::RunningServer,
+    mpsc::UnboundedReceiver<Connection>,
+) {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let server = Server::bind("127.0.0.1:0", config, handlers)
+        .await
+        .expect("bind")
+        .on_connection(move |c| {
+            let _ = tx.send(c);
+        })
+        .start()
+        .expect("start");
+    (server, rx)
+}
+
+fn url(server: &ocpp_rpc::tokio::RunningServer, identity: &str) -> String {
+    format!("ws://{}/ocpp/{identity}", server.local_addr())
+}
+
+fn config_with(versions: &[OcppVersion]) -> ServerConfig {
+    let mut config = ServerConfig::default();
+    config.path = "/ocpp".into();
+    config.versions = versions.to_vec();
+    config
+}
+
+#[tokio::test]
+async fn calls_both_ways_in_every_version() {
+    let (server, mut stations) = server(config_with(&OcppVersion::ALL), csms_handlers()).await;
+    for version in OcppVersion::ALL {
+        let config = ClientConfig::new(url(&server, "CS001"), vec![version]);
+        let station = connect(&config, Arc::new(station_handlers()))
+            .await
+            .expect("connect");
+        assert_eq!(station.version(), version);
+        let time = match version {
+            OcppVersion::V16 => station
+                .call(v16::HeartbeatRequest::default())
+                .await
+                .map(|r| r.current_time),
+            OcppVersion::V201 => station
+                .call(v201::HeartbeatRequest::default())
+                .await
+                .map(|r| r.current_time),
+            OcppVersion::V21 => station
+                .call(v21::HeartbeatRequest::default())
+                .await
+                .map(|r| r.current_time),
+        };
+        assert!(time.is_ok(), "{version}: {time:?}");
+
+        let at_csms = tokio::time::timeout(LIMIT, stations.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(at_csms.identity(), "CS001");
+        assert_eq!(at_csms.version(), version);
+        assert!(at_csms.remote_addr().is_some());
+        if version == OcppVersion::V201 {
+            let answer = at_csms
+                .call(v201::ClearCacheRequest::default())
+                .await
+                .expect("ClearCache");
+            assert_eq!(answer.status, v201::ClearCacheStatusEnumType::Accepted);
+            // An action without a handler is refused, not left unanswered.
+            let refused = at_csms
+                .call(v201::UnlockConnectorRequest::new(1, 1))
+                .await
+                .unwrap_err();
+            assert!(
+                matches!(&refused, CallError::CallError(e) if e.code == ocpp_rpc::ErrorCode::NotSupported),
+                "{refused:?}"
+            );
+        }
+        // A request of another version is refused before it is sent.
+        if version != OcppVersion::V16 {
+            let wrong = station
+                .call(v16::HeartbeatRequest::default())
+                .await
+                .unwrap_err();
+            assert!(matches!(wrong, CallError::NotSent(_)), "{wrong:?}");
+        }
+        station.close().await;
+        at_csms.closed().await;
+    }
+    server.shutdown(Duration::from_secs(1)).await;
+}
+
+#[tokio::test]
+async fn an_incoming_call_is_served_while_our_own_call_waits() {
+    // The CSMS answers a Heartbeat only after calling the station back: with incoming calls
+    // blocked behind our own, this would never finish.
+    let mut handlers = Handlers::new();
+    handlers.on(
+        |station: Connection, _: v201::HeartbeatRequest| async move {
+            station
+                .call(v201::ClearCacheRequest::default())
+                .await
+                .map_err(|e| {
+                    ocpp_rpc::RpcError::new(ocpp_rpc::ErrorCode::InternalError, e.to_string())
+                })?;
+            Ok(v201::HeartbeatResponse::new(DateTime::now()))
+        },
+    );
+    let (server, _stations) = server(config_with(&[OcppVersion::V201]), handlers).await;
+    let config = ClientConfig::new(url(&server, "CS002"), vec![OcppVersion::V201]);
+    let station = connect(&config, Arc::new(station_handlers()))
+        .await
+        .unwrap();
+    let answer = tokio::time::timeout(LIMIT, station.call(v201::HeartbeatRequest::default())).await;
+    assert!(matches!(answer, Ok(Ok(_))), "{answer:?}");
+    server.shutdown(Duration::from_secs(1)).await;
+}
+
+#[tokio::test]
+async fn subprotocols_follow_the_server_preference() {
+    let (server, _stations) = server(
+        config_with(&[OcppVersion::V201, OcppVersion::V16]),
+        csms_handlers(),
+    )
+    .await;
+    let both = ClientConfig::new(
+        url(&server, "CS003"),
+        vec![OcppVersion::V16, OcppVersion::V201],
+    );
+    let station = connect(&both, Arc::new(Handlers::new())).await.unwrap();
+    assert_eq!(station.version(), OcppVersion::V201);
+    station.close().await;
+
+    let none = ClientConfig::new(url(&server, "CS003"), vec![OcppVersion::V21]);
+    let error = connect(&none, Arc::new(Handlers::new())).await.unwrap_err();
+    assert!(matches!(error, ConnectError::NoCommonVersion(_)), "{error}");
+
+    // Without a version in common the handshake completes without a subprotocol, then the
+    // server closes at once.
+    let response = raw_upgrade(server.local_addr(), "/ocpp/CS003", "ocpp2.1", "").await;
+    assert!(response.starts_with("HTTP/1.1 101"), "{response}");
+    assert!(
+        !response
+            .to_ascii_lowercase()
+            .contains("sec-websocket-protocol"),
+        "{response}"
+    );
+    server.shutdown(Duration::from_secs(1)).await;
+}
+
+#[tokio::test]
+async fn permessage_deflate_is_negotiated_and_used() {
+    let (server, _stations) = server(config_with(&[OcppVersion::V201]), csms_handlers()).await;
+    let response = raw_upgrade(
+        server.local_addr(),
+        "/ocpp/CS004",
+        "ocpp2.0.1",
+        "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n",
+    )
+    .await
+    .to_ascii_lowercase();
+    assert!(
+        response.contains("sec-websocket-extensions: permessage-deflate"),
+        "{response}"
+    );
+    assert!(
+        response.contains("sec-websocket-protocol: ocpp2.0.1"),
+        "{response}"
+    );
+    // Our client offers it too; a call with a large compressible payload goes through.
+    let config = ClientConfig::new(url(&server, "CS004"), vec![OcppVersion::V201]);
+    let station = connect(&config, Arc::new(Handlers::new())).await.unwrap();
+    let boot = v201::BootNotificationRequest::new(
+        v201::ChargingStationType::new("m".repeat(20).parse().unwrap(), "good".parse().unwrap()),
+        v201::BootReasonEnumType::PowerUp,
+    );
+    let answer = station.call(boot).await.unwrap();
+    assert_eq!(answer.status, v201::RegistrationStatusEnumType::Accepted);
+    server.shutdown(Duration::from_secs(1)).await;
+}
+
+/// Sends a WebSocket upgrade request by hand and returns the response head.
+async fn raw_upgrade(
+    addr: std::net::SocketAddr,
+    path: &str,
+    protocol: &str,
+    extra: &str,
+) -> String {
+    let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\
+         Sec-WebSocket-Protocol: {protocol}\r\n{extra}\r\n"
+    );
+    tcp.write_all(request.as_bytes()).await.unwrap();
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        match tokio::time::timeout(LIMIT, tcp.read(&mut byte)).await {
+            Ok(Ok(1)) => head.push(byte[0]),
+            _ => break,
+        }
+    }
+    String::from_utf8_lossy(&head).into_owned()
+}
+
+#[tokio::test]
+async fn basic_auth_identity_rules_and_the_handshake_hook() {
+    let mut config = config_with(&[OcppVersion::V201]);
+    config.security = SecurityProfile::BasicAuth;
+    let (tx, rx) = mpsc::unbounded_channel();
+    let server = Server::bind("127.0.0.1:0", config, csms_handlers())
+        .await
+        .unwrap()
+        .on_handshake(move |handshake| {
+            let known = handshake.identity == "CS005"
+                && handshake.password.as_deref() == Some("0123456789abcdef");
+            let _ = tx.send(handshake.identity.clone());
+            async move {
+                if known {
+                    Ok(())
+                } else {
+                    Err(Refusal(StatusCode::NOT_FOUND))
+                }
+            }
+        })
+        .start()
+        .unwrap();
+    let mut rx = rx;
+    let base = format!("ws://{}/ocpp", server.local_addr());
+    let attempt = |identity: &str, password: Option<&str>| {
+        let mut config = ClientConfig::new(format!("{base}/{identity}"), vec![OcppVersion::V201]);
+        config.password = password.map(str::to_owned);
+        async move { connect(&config, Arc::new(Handlers::new())).await }
+    };
+    let ok = attempt("CS005", Some("0123456789abcdef"))
+        .await
+        .expect("admitted");
+    assert_eq!(rx.recv().await.as_deref(), Some("CS005"));
+    ok.close().await;
+    let refused = |e: Result<Connection, ConnectError>| match e {
+        Err(ConnectError::Refused(status)) => status,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        refused(attempt("CS005", None).await),
+        StatusCode::UNAUTHORIZED
+    );
+    // Too short for a 2.x password: refused before the hook.
+    assert_eq!(
+        refused(attempt("CS005", Some("short")).await),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        refused(attempt("CS999", Some("0123456789abcdef")).await),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(rx.recv().await.as_deref(), Some("CS999"));
+    let long = "x".repeat(49);
+    assert_eq!(
+        refused(attempt(&long, Some("0123456789abcdef")).await),
+        StatusCode::BAD_REQUEST
+    );
+    let wrong_path = ClientConfig::new(
+        format!("ws://{}/other/CS005", server.local_addr()),
+        vec![OcppVersion::V201],
+    );
+    let error = connect(&wrong_path, Arc::new(Handlers::new())).await;
+    assert_eq!(refused(error), StatusCode::NOT_FOUND);
+    server.shutdown(Duration::from_secs(1)).await;
+}
+
+#[tokio::test]
+async fn an_oversized_message_closes_the_connection() {
+    let mut config = config_with(&[OcppVersion::V16]);
+    config.max_message_size = 4096;
+    let mut handlers = csms_handlers();
+    handlers.on(|_, _: v16::DataTransferRequest| async {
+        Ok(v16::DataTransferResponse::new(
+            v16::DataTransferStatus::Accepted,
+        ))
+    });
+    let (server, _stations) = server(config, handlers).await;
+    let station = connect(
+        &ClientConfig::new(url(&server, "CS006"), vec![OcppVersion::V16]),
+        Arc::new(Handlers::new()),
+    )
+    .await
+    .unwrap();
+    let mut small = v16::DataTransferRequest::new("vendor".parse().unwrap());
+    small.data = Some("x".repeat(100));
+    assert!(station.call(small).await.is_ok());
+    let mut big = v16::DataTransferRequest::new("vendor".parse().unwrap());
+    big.data = Some("x".repeat(100_000));
+    let error = tokio::time::timeout(LIMIT, station.call(big))
+        .await
+        .expect("ends");
+    assert_eq!(error.unwrap_err(), CallError::Closed);
+    tokio::time::timeout(LIMIT, station.closed())
+        .await
+        .expect("closed");
+    server.shutdown(Duration::from_secs(1)).await;
+}
+
+#[tokio::test]
+async fn a_silent_station_is_closed_after_the_idle_timeout() {
+    let mut config = config_with(&[OcppVersion::V201]);
+    config.idle_timeout = Some(Duration::from_millis(200));
+    let (server, mut stations) = server(config, csms_handlers()).await;
+    let mut client = ClientConfig::new(url(&server, "CS007"), vec![OcppVersion::V201]);
+    client.ping_interval = None;
+    client.pong_timeout = Duration::from_secs(3600);
+    let station = connect(&client, Arc::new(Handlers::new())).await.unwrap();
+    let at_csms = stations.recv().await.unwrap();
+    tokio::time::timeout(LIMIT, at_csms.closed())
+        .await
+        .expect("the CSMS closes");
+    tokio::time::timeout(LIMIT, station.closed())
+        .await
+        .expect("the station sees it");
+    server.shutdown(Duration::from_secs(1)).await;
+}
+
+#[tokio::test]
+async fn shutdown_ends_pending_calls_with_connection_closed() {
+    let mut handlers = Handlers::new();
+    handlers.on(|_, _: v201::HeartbeatRequest| async {
+        // Never answers in time.
+        tokio::time::sleep(Duration::from_secs(3600)).await;
+        Ok(v201::HeartbeatResponse::new(DateTime::now()))
+    });
+    let (server, _stations) = server(config_with(&[OcppVersion::V201]), handlers).await;
+    let station = connect(
+        &ClientConfig::new(url(&server, "CS008"), vec![OcppVersion::V201]),
+        Arc::new(Handlers::new()),
+    )
+    .await
+    .unwrap();
+    let call = tokio::spawn({
+        let station = station.clone();
+        async move { station.call(v201::HeartbeatRequest::default()).await }
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    tokio::time::timeout(LIMIT, server.shutdown(Duration::from_millis(200)))
+        .await
+        .expect("shutdown within the grace period and the close handshake");
+    let outcome = tokio::time::timeout(LIMIT, call)
+        .await
+        .expect("the call ends")
+        .unwrap();
+    assert_eq!(outcome.unwrap_err(), CallError::Closed);
+    assert!(station.is_closed());
+}
+
+/// A CA, a server certificate for localhost and a client certificate, all generated here.
+struct Pki {
+    ca: rustls::pki_types::CertificateDer<'static>,
+    server: (
+        rustls::pki_types::CertificateDer<'static>,
+        rustls::pki_types::PrivateKeyDer<'static>,
+    ),
+    client: (
+        rustls::pki_types::CertificateDer<'static>,
+        rustls::pki_types::PrivateKeyDer<'static>,
+    ),
+}
+
+fn pki() -> Pki {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let leaf = |names: Vec<String>| {
+        let key = KeyPair::generate().unwrap();
+        let cert = CertificateParams::new(names)
+            .unwrap()
+            .signed_by(&key, &ca, &ca_key)
+            .unwrap();
+        (
+            cert.der().clone(),
+            rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+        )
+    };
+    Pki {
+        ca: ca.der().clone(),
+        server: leaf(vec!["localhost".into()]),
+        client: leaf(vec!["CS009".into()]),
+    }
+}
+
+async fn tls_round_trip(mutual: bool) -> Result<Connection, ConnectError> {
+    let pki = pki();
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(pki.ca.clone()).unwrap();
+    let roots = Arc::new(roots);
+    let builder = rustls::ServerConfig::builder();
+    let server_tls = if mutual {
+        let verifier = rustls::server::WebPkiClientVerifier::builder(roots.clone())
+            .build()
+            .unwrap();
+        builder.with_client_cert_verifier(verifier)
+    } else {
+        builder.with_no_client_auth()
+    }
+    .with_single_cert(vec![pki.server.0.clone()], pki.server.1.clone_key())
+    .unwrap();
+    let mut config = config_with(&[OcppVersion::V201]);
+    config.security = if mutual {
+        SecurityProfile::MutualTls
+    } else {
+        SecurityProfile::TlsBasicAuth
+    };
+    config.tls = Some(Arc::new(server_tls));
+    let (seen_tx, mut seen) = mpsc::unbounded_channel();
+    let server = Server::bind("127.0.0.1:0", config, csms_handlers())
+        .await
+        .unwrap()
+        .on_handshake(move |handshake| {
+            let _ = seen_tx.send((handshake.password.clone(), handshake.certificates.clone()));
+            async { Ok(()) }
+        })
+        .start()
+        .unwrap();
+    let client_tls = rustls::ClientConfig::builder().with_root_certificates(roots);
+    let client_tls = if mutual {
+        client_tls
+            .with_client_auth_cert(vec![pki.client.0.clone()], pki.client.1.clone_key())
+            .unwrap()
+    } else {
+        client_tls.with_no_client_auth()
+    };
+    let url = format!("wss://localhost:{}/ocpp/CS009", server.local_addr().port());
+    let mut client = ClientConfig::new(url, vec![OcppVersion::V201]);
+    client.tls = Some(Arc::new(client_tls));
+    if !mutual {
+        client.password = Some("0123456789abcdef".into());
+    }
+    let station = connect(&client, Arc::new(Handlers::new())).await?;
+    let (password, certificates) = seen.recv().await.unwrap();
+    if mutual {
+        assert_eq!(
+            certificates,
+            vec![pki.client.0.as_ref().to_vec()],
+            "the hook sees the certificate"
+        );
+        assert_eq!(password, None);
+    } else {
+        assert_eq!(password.as_deref(), Some("0123456789abcdef"));
+        assert!(certificates.is_empty());
+    }
+    let answer = station.call(v201::HeartbeatRequest::default()).await;
+    assert!(answer.is_ok(), "{answer:?}");
+    Ok(station)
+}
+
+#[tokio::test]
+async fn tls_with_basic_auth_security_profile_2() {
+    tls_round_trip(false).await.expect("profile 2");
+}
+
+#[tokio::test]
+async fn mutual_tls_security_profile_3() {
+    tls_round_trip(true).await.expect("profile 3");
+}
+
+#[tokio::test]
+async fn a_refused_connection_is_reported_in_words() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    let config = ClientConfig::new(format!("ws://{addr}/ocpp/CS010"), vec![OcppVersion::V201]);
+    let error = connect(&config, Arc::new(Handlers::new()))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, ConnectError::Io { .. }), "{error:?}");
+    assert!(
+        error
+            .to_string()
+            .starts_with(&format!("cannot connect to {addr}")),
+        "{error}"
+    );
+}
