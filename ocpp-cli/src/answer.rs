@@ -50,6 +50,8 @@ impl Answers {
                 json!({})
             }
             ("DataTransfer", _) => json!({"status": "UnknownVendorId"}),
+            ("GetConfiguration", _) => configuration(request),
+            ("GetVariables", _) => variables(request),
             (
                 "ChangeAvailability"
                 | "Reset"
@@ -87,6 +89,61 @@ impl Answers {
             )
         })
     }
+}
+
+/// The value of the one configuration setting the scripted station has.
+const HEARTBEAT_INTERVAL: &str = "300";
+
+/// 1.6 GetConfiguration: `HeartbeatInterval` is known; every other key asked for is unknown.
+fn configuration(request: &AnyRequest) -> serde_json::Value {
+    let asked = serde_json::to_value(request).unwrap_or_default();
+    let known = json!({"key": "HeartbeatInterval", "readonly": false, "value": HEARTBEAT_INTERVAL});
+    match asked.get("key").and_then(serde_json::Value::as_array) {
+        None => json!({"configurationKey": [known]}),
+        Some(keys) => {
+            let (found, unknown): (Vec<_>, Vec<_>) = keys
+                .iter()
+                .partition(|k| k.as_str() == Some("HeartbeatInterval"));
+            let mut answer = json!({});
+            if !found.is_empty() {
+                answer["configurationKey"] = json!([known]);
+            }
+            if !unknown.is_empty() {
+                answer["unknownKey"] = json!(unknown);
+            }
+            answer
+        }
+    }
+}
+
+/// 2.x GetVariables: one result per variable asked for; `HeartbeatCtrlr.Interval` is known,
+/// every other component unknown.
+fn variables(request: &AnyRequest) -> serde_json::Value {
+    let asked = serde_json::to_value(request).unwrap_or_default();
+    let results: Vec<_> = asked
+        .get("getVariableData")
+        .and_then(serde_json::Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(|data| {
+            let component = data.get("component").cloned().unwrap_or_default();
+            let variable = data.get("variable").cloned().unwrap_or_default();
+            let known = component.get("name").and_then(|n| n.as_str()) == Some("HeartbeatCtrlr")
+                && variable.get("name").and_then(|n| n.as_str()) == Some("Interval");
+            let mut result = json!({"component": component, "variable": variable});
+            if let Some(attribute) = data.get("attributeType") {
+                result["attributeType"] = attribute.clone();
+            }
+            if known {
+                result["attributeStatus"] = json!("Accepted");
+                result["attributeValue"] = json!(HEARTBEAT_INTERVAL);
+            } else {
+                result["attributeStatus"] = json!("UnknownComponent");
+            }
+            result
+        })
+        .collect();
+    json!({"getVariableResult": results})
 }
 
 fn internal(error: impl std::fmt::Display) -> RpcError {

@@ -2,8 +2,12 @@
 //! arguments; benchmarks and tests call these modules directly.
 
 pub mod answer;
+pub mod csms;
+pub mod demo;
 pub mod generate;
 pub mod scenario;
+pub mod station;
+pub mod transcript;
 pub mod validate;
 
 use ocpp_types::OcppVersion;

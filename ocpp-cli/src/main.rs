@@ -5,7 +5,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use ocpp_cli::{generate, parse_version, validate};
+use std::time::Duration;
+
+use ocpp_cli::transcript::Transcript;
+use ocpp_cli::{csms, demo, generate, parse_version, station, validate};
 use ocpp_rpc::AnyAction;
 use ocpp_types::OcppVersion;
 
@@ -22,6 +25,42 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run a CSMS and a charging station on loopback through one charging session, printing
+    /// every frame between them.
+    ///
+    /// BootNotification, StatusNotification, Heartbeat, Authorize, then on 1.6 StartTransaction,
+    /// MeterValues and StopTransaction, on 2.x TransactionEvent Started, Updated and Ended.
+    /// Exits 0 when every call was answered validly.
+    Demo {
+        /// OCPP version: 1.6, 2.0.1 or 2.1.
+        #[arg(long = "ocpp", value_parser = parse_version, default_value = "2.0.1")]
+        version: OcppVersion,
+    },
+    /// Run a demo CSMS that admits any station at ws://ADDR/ocpp/<identity> and answers every
+    /// call validly, printing every frame. Stops on Ctrl-C (closing connections with 1001).
+    Csms {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:9000")]
+        listen: std::net::SocketAddr,
+        /// OCPP versions accepted, in order of preference, comma-separated.
+        #[arg(long = "ocpp", value_parser = parse_version, value_delimiter = ',',
+              default_value = "2.0.1,2.1,1.6")]
+        versions: Vec<OcppVersion>,
+    },
+    /// Run a scripted charging station against a CSMS: one charging session, every answer
+    /// checked, every frame printed. Exits 0 only if every call was answered validly, 1 if one
+    /// was not, 3 if no connection could be made.
+    Station {
+        /// The CSMS's URL, ending in the station's identity: ws://HOST:PORT/PATH/ID.
+        #[arg(long)]
+        url: String,
+        /// OCPP version: 1.6, 2.0.1 or 2.1.
+        #[arg(long = "ocpp", value_parser = parse_version, default_value = "2.0.1")]
+        version: OcppVersion,
+        /// What to do once connected (only `charge`: one charging session).
+        #[arg(long, value_enum, default_value = "charge")]
+        scenario: Scenario,
+    },
     /// Check OCPP-J frames, one per line, against the official schemas.
     ///
     /// A CALL is checked against its action's request schema, a CALLRESULT against the response
@@ -57,8 +96,57 @@ enum Command {
     },
 }
 
+/// The scripted station's scenarios.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Scenario {
+    /// One charging session.
+    Charge,
+}
+
 fn main() -> ExitCode {
     match Cli::parse().command {
+        Command::Demo { version } => match runtime().block_on(demo::run(version)) {
+            Ok(calls) => {
+                println!("\ndemo: {calls} calls, every one answered validly (OCPP {version})");
+                ExitCode::SUCCESS
+            }
+            Err(error) => {
+                eprintln!("ocpp demo: {error}");
+                ExitCode::from(1)
+            }
+        },
+        Command::Csms { listen, versions } => runtime().block_on(async move {
+            let server = match csms::start(listen, versions, Transcript::Stdout).await {
+                Ok(server) => server,
+                Err(error) => {
+                    eprintln!("ocpp csms: cannot listen on {listen}: {error}");
+                    return ExitCode::from(3);
+                }
+            };
+            println!("listening on ws://{}/ocpp/<identity>", server.local_addr());
+            let _ = tokio::signal::ctrl_c().await;
+            println!("shutting down");
+            server.shutdown(Duration::from_secs(5)).await;
+            ExitCode::SUCCESS
+        }),
+        Command::Station {
+            url,
+            version,
+            scenario: Scenario::Charge,
+        } => match runtime().block_on(station::run(&url, version, Transcript::Stdout)) {
+            Ok(calls) => {
+                println!("station: {calls} calls, every one answered validly");
+                ExitCode::SUCCESS
+            }
+            Err(error @ station::StationError::Connect(_)) => {
+                eprintln!("ocpp station: {error}");
+                ExitCode::from(3)
+            }
+            Err(error) => {
+                eprintln!("ocpp station: {error}");
+                ExitCode::from(1)
+            }
+        },
         Command::Validate { version, file } => {
             let summary = match file {
                 Some(path) => std::fs::File::open(&path)
@@ -109,6 +197,19 @@ fn main() -> ExitCode {
                 Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
                 Err(e) => fail(&format!("cannot write: {e}")),
             }
+        }
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("ocpp: cannot start the async runtime: {error}");
+            std::process::exit(2);
         }
     }
 }

@@ -1,0 +1,76 @@
+//! `ocpp station`: a scripted charging station that runs the charging session of
+//! [`scenario`](crate::scenario) against any CSMS, answering the CSMS's own calls meanwhile.
+
+use std::sync::{Arc, Mutex};
+
+use ocpp_rpc::tokio::{CallError, ClientConfig, ConnectError, Connection, Handlers, connect};
+use ocpp_types::OcppVersion;
+
+use crate::answer::Answers;
+use crate::scenario::{Charge, ScenarioError};
+use crate::transcript::Transcript;
+
+/// Why the station's run failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StationError {
+    /// No connection (refused, handshake failed, no common version).
+    #[error(transparent)]
+    Connect(#[from] ConnectError),
+    /// A call got no valid answer.
+    #[error("{action}: {error}")]
+    Call {
+        /// The action called.
+        action: &'static str,
+        /// What happened instead of a valid answer.
+        error: CallError,
+    },
+    /// An answer refused what the station asked for.
+    #[error(transparent)]
+    Scenario(#[from] ScenarioError),
+}
+
+/// Handlers that answer every call a CSMS makes to the station validly.
+pub fn handlers() -> Handlers {
+    let answers = Arc::new(Mutex::new(Answers::new(0x5eed)));
+    let mut handlers = Handlers::new();
+    handlers.fallback(move |_, request| {
+        let answer = match answers.lock() {
+            Ok(mut answers) => answers.answer(&request),
+            Err(poisoned) => poisoned.into_inner().answer(&request),
+        };
+        async move { answer }
+    });
+    handlers
+}
+
+/// Connects to `url` offering `version` and runs one charging session; returns how many calls
+/// were answered.
+pub async fn run(
+    url: &str,
+    version: OcppVersion,
+    transcript: Transcript,
+) -> Result<usize, StationError> {
+    let mut config = ClientConfig::new(url, vec![version]);
+    config.observer = Some(transcript.observer("station", "CSMS"));
+    let connection = connect(&config, Arc::new(handlers())).await?;
+    let result = charge(&connection, version).await;
+    connection.close().await;
+    result
+}
+
+/// Runs the charging session on an open connection.
+pub async fn charge(connection: &Connection, version: OcppVersion) -> Result<usize, StationError> {
+    let mut charge = Charge::new(version);
+    let mut calls = 0;
+    while let Some(request) = charge.next_request() {
+        let request = request?;
+        let action = request.action().as_str();
+        let response = connection
+            .call_any(request)
+            .await
+            .map_err(|error| StationError::Call { action, error })?;
+        charge.check(&response)?;
+        calls += 1;
+    }
+    Ok(calls)
+}
