@@ -1,0 +1,1 @@
+//! Only its benchmark: `cargo bench -p ocpp-rs-bench-rust-ocpp`.
