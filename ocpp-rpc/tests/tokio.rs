@@ -222,15 +222,17 @@ async fn permessage_deflate_is_negotiated_and_used() {
         response.contains("sec-websocket-protocol: ocpp2.0.1"),
         "{response}"
     );
-    // Our client offers it too; a call with a large compressible payload goes through.
+    // Our client offers it too; a call with a large compressible payload (deflated: over the
+    // 256-byte threshold) reaches the CSMS, which answers it (NotSupported: no handler).
     let config = ClientConfig::new(url(&server, "CS004"), vec![OcppVersion::V201]);
     let station = connect(&config, Arc::new(Handlers::new())).await.unwrap();
-    let boot = v201::BootNotificationRequest::new(
-        v201::ChargingStationType::new("m".repeat(20).parse().unwrap(), "good".parse().unwrap()),
-        v201::BootReasonEnumType::PowerUp,
+    let mut transfer = v201::DataTransferRequest::new("vendor".parse().unwrap());
+    transfer.data = Some(serde_json::Value::String("compressible ".repeat(500)));
+    let answer = station.call(transfer).await.unwrap_err();
+    assert!(
+        matches!(&answer, CallError::CallError(e) if e.code == ocpp_rpc::ErrorCode::NotSupported),
+        "{answer:?}"
     );
-    let answer = station.call(boot).await.unwrap();
-    assert_eq!(answer.status, v201::RegistrationStatusEnumType::Accepted);
     server.shutdown(Duration::from_secs(1)).await;
 }
 
@@ -535,4 +537,37 @@ async fn a_refused_connection_is_reported_in_words() {
             .starts_with(&format!("cannot connect to {addr}")),
         "{error}"
     );
+}
+
+#[tokio::test]
+async fn a_client_reconnects_after_losing_its_connection() {
+    let (server, mut stations) = server(config_with(&[OcppVersion::V201]), csms_handlers()).await;
+    let mut config = ClientConfig::new(url(&server, "CS011"), vec![OcppVersion::V201]);
+    config.backoff = ocpp_rpc::tokio::Backoff {
+        wait_minimum: Duration::from_millis(10),
+        random_range: Duration::from_millis(10),
+        repeat_times: 2,
+    };
+    let client = ocpp_rpc::tokio::Client::start(config, Handlers::new());
+    let first = tokio::time::timeout(LIMIT, client.connection())
+        .await
+        .expect("connected");
+    let at_csms = stations.recv().await.unwrap();
+    // The CSMS drops the station; the client comes back by itself.
+    at_csms.close().await;
+    tokio::time::timeout(LIMIT, first.closed())
+        .await
+        .expect("the station sees the loss");
+    let again = tokio::time::timeout(LIMIT, stations.recv())
+        .await
+        .expect("reconnected")
+        .unwrap();
+    assert_eq!(again.identity(), "CS011");
+    let second = tokio::time::timeout(LIMIT, client.connection())
+        .await
+        .expect("a new connection");
+    assert!(!second.is_closed());
+    assert!(second.call(v201::HeartbeatRequest::default()).await.is_ok());
+    client.stop().await;
+    server.shutdown(Duration::from_secs(1)).await;
 }

@@ -103,7 +103,7 @@ async fn load(connections: usize, calls: usize) {
 
     let started = Instant::now();
     let mut runs = tokio::task::JoinSet::new();
-    for station in stations.iter().cloned() {
+    for station in stations.clone() {
         runs.spawn(async move {
             let mut latencies = Vec::with_capacity(calls);
             for _ in 0..calls {

@@ -24,7 +24,7 @@ use yawc::WebSocket;
 
 use super::connection::{self, Connection, DriverConfig, FrameObserver};
 use super::handlers::Handlers;
-use super::{SessionSettings, deflate_options};
+use super::{SessionSettings, websocket_options};
 use crate::session::{Config, Role, Session};
 
 /// How a station connects. Build it with [`ClientConfig::new`] and change what you need.
@@ -331,13 +331,7 @@ where
     let upgraded = hyper::upgrade::on(&mut response)
         .await
         .map_err(|e| handshake(e.to_string()))?;
-    let options = yawc::Options::default()
-        .with_max_payload_read(config.max_message_size)
-        .with_max_read_buffer(config.max_message_size);
-    let options = yawc::Options {
-        compression: Some(deflate_options()),
-        ..options
-    };
+    let options = websocket_options(config.max_message_size);
     let socket = WebSocket::from_stream_with_extensions(
         TokioIo::new(upgraded),
         yawc::Role::Client,

@@ -85,13 +85,23 @@ impl SessionSettings {
     }
 }
 
-/// permessage-deflate as both sides offer and accept it: no context takeover on either side,
-/// so an idle connection holds no compression state (what matters with tens of thousands of
-/// stations on one server).
-fn deflate_options() -> yawc::DeflateOptions {
-    yawc::DeflateOptions {
-        server_no_context_takeover: true,
-        client_no_context_takeover: true,
-        ..yawc::DeflateOptions::low_latency()
-    }
+/// The WebSocket settings of every connection: messages up to `max_message_size` bytes (also
+/// after inflating), small buffers (OCPP frames are small; buffers grow for the rare big one),
+/// and permessage-deflate without context takeover on either side, its compressors shared
+/// through one process-wide pool, so an idle connection holds no compression state (what
+/// matters with tens of thousands of stations on one server). Frames under 256 bytes go
+/// uncompressed: deflating them costs more than it saves.
+fn websocket_options(max_message_size: usize) -> yawc::Options {
+    static POOL: std::sync::OnceLock<yawc::DeflatePool> = std::sync::OnceLock::new();
+    let pool = POOL.get_or_init(|| yawc::DeflatePool::new(64)).clone();
+    yawc::Options::default()
+        .with_max_payload_read(max_message_size)
+        .with_max_read_buffer(max_message_size)
+        .with_read_buffer_capacity(1024)
+        .with_write_buffer_capacity(1024)
+        .with_low_latency_compression()
+        .server_no_context_takeover()
+        .client_no_context_takeover()
+        .with_deflate_pool(pool)
+        .with_compression_threshold(256)
 }

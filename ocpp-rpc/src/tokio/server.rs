@@ -31,7 +31,7 @@ use yawc::{Frame, WebSocket};
 
 use super::connection::{self, Connection, DriverConfig, FrameObserver};
 use super::handlers::Handlers;
-use super::{SessionSettings, deflate_options};
+use super::{SessionSettings, websocket_options};
 use crate::session::{Config, Role, Session};
 
 /// The longest charging station identity (OCPP 2.x `identifierString` of the security
@@ -330,6 +330,7 @@ async fn secure(stream: TcpStream, shared: &Shared) -> std::io::Result<Secured> 
 
 async fn serve_http(stream: Secured, remote_addr: SocketAddr, shared: Arc<Shared>) {
     let certificates = Arc::new(stream.certificates);
+    let handshake_timeout = shared.config.handshake_timeout;
     let service = hyper::service::service_fn(move |request| {
         let shared = shared.clone();
         let certificates = certificates.clone();
@@ -341,7 +342,7 @@ async fn serve_http(stream: Secured, remote_addr: SocketAddr, shared: Arc<Shared
     });
     let connection = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
-        .header_read_timeout(Duration::from_secs(10))
+        .header_read_timeout(handshake_timeout)
         .serve_connection(TokioIo::new(stream.io), service)
         .with_upgrades();
     if let Err(error) = connection.await {
@@ -411,13 +412,7 @@ async fn upgrade(
             return refuse(status);
         }
     }
-    let options = yawc::Options::default()
-        .with_max_payload_read(config.max_message_size)
-        .with_max_read_buffer(config.max_message_size);
-    let options = yawc::Options {
-        compression: Some(deflate_options()),
-        ..options
-    };
+    let options = websocket_options(config.max_message_size);
     let (mut response, upgrading) = match WebSocket::upgrade_with_options(&mut request, options) {
         Ok(upgrade) => upgrade,
         Err(error) => {
