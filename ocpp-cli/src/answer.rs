@@ -146,6 +146,21 @@ fn variables(request: &AnyRequest) -> serde_json::Value {
     json!({"getVariableResult": results})
 }
 
+/// Handlers that answer every call validly with [`Answers`] (for `ocpp csms` and
+/// `ocpp station` alike: the core refuses the actions the side does not take).
+pub fn handlers(seed: u64) -> ocpp_rpc::tokio::Handlers {
+    let answers = std::sync::Arc::new(std::sync::Mutex::new(Answers::new(seed)));
+    let mut handlers = ocpp_rpc::tokio::Handlers::new();
+    handlers.fallback(move |_, request| {
+        let answer = match answers.lock() {
+            Ok(mut answers) => answers.answer(&request),
+            Err(poisoned) => poisoned.into_inner().answer(&request),
+        };
+        async move { answer }
+    });
+    handlers
+}
+
 fn internal(error: impl std::fmt::Display) -> RpcError {
     RpcError::new(ErrorCode::InternalError, error.to_string())
 }

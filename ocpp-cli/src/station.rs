@@ -1,12 +1,11 @@
 //! `ocpp station`: a scripted charging station that runs the charging session of
 //! [`scenario`](crate::scenario) against any CSMS, answering the CSMS's own calls meanwhile.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use ocpp_rpc::tokio::{CallError, ClientConfig, ConnectError, Connection, Handlers, connect};
+use ocpp_rpc::tokio::{CallError, ClientConfig, ConnectError, Connection, connect};
 use ocpp_types::OcppVersion;
 
-use crate::answer::Answers;
 use crate::scenario::{Charge, ScenarioError};
 use crate::transcript::Transcript;
 
@@ -29,20 +28,6 @@ pub enum StationError {
     Scenario(#[from] ScenarioError),
 }
 
-/// Handlers that answer every call a CSMS makes to the station validly.
-pub fn handlers() -> Handlers {
-    let answers = Arc::new(Mutex::new(Answers::new(0x5eed)));
-    let mut handlers = Handlers::new();
-    handlers.fallback(move |_, request| {
-        let answer = match answers.lock() {
-            Ok(mut answers) => answers.answer(&request),
-            Err(poisoned) => poisoned.into_inner().answer(&request),
-        };
-        async move { answer }
-    });
-    handlers
-}
-
 /// Connects to `url` offering `version` and runs one charging session; returns how many calls
 /// were answered.
 pub async fn run(
@@ -52,7 +37,7 @@ pub async fn run(
 ) -> Result<usize, StationError> {
     let mut config = ClientConfig::new(url, vec![version]);
     config.observer = Some(transcript.observer("station", "CSMS"));
-    let connection = connect(&config, Arc::new(handlers())).await?;
+    let connection = connect(&config, Arc::new(crate::answer::handlers(0x5eed))).await?;
     let result = charge(&connection, version).await;
     connection.close().await;
     result
