@@ -290,3 +290,26 @@ async fn too_many_bad_messages_in_a_row_close_the_connection() {
     assert!(closed);
     assert_eq!(answers, 10);
 }
+
+#[tokio::test]
+async fn ctrl_c_closes_connections_with_1001_going_away() {
+    let csms = Csms::start();
+    let mut socket = open(&csms, "ocpp2.0.1").await;
+    still_serving(&mut socket, "before").await;
+    let status = Command::new("kill")
+        .args(["-INT", &csms.child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+    let code = tokio::time::timeout(Duration::from_secs(10), async {
+        while let Some(frame) = socket.next().await {
+            if frame.opcode() == OpCode::Close {
+                return frame.close_code();
+            }
+        }
+        None
+    })
+    .await
+    .expect("closed in time");
+    assert_eq!(code, Some(yawc::close::CloseCode::Away));
+}
