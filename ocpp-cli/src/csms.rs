@@ -9,7 +9,7 @@ use ocpp_types::OcppVersion;
 use crate::transcript::Transcript;
 
 /// Starts the demo CSMS on `listen`, accepting `versions` (in order of preference) at
-/// `/<path>/<identity>` for any path.
+/// `/ocpp/<identity>`.
 pub async fn start(
     listen: SocketAddr,
     versions: Vec<OcppVersion>,

@@ -36,7 +36,7 @@ enum Command {
         #[arg(long = "ocpp", value_parser = parse_version, default_value = "2.0.1")]
         version: OcppVersion,
     },
-    /// Run a demo CSMS that admits any station at ws://ADDR/ocpp/<identity> and answers every
+    /// Run a demo CSMS that admits any station at ws://ADDR/ocpp/IDENTITY and answers every
     /// call validly, printing every frame. Stops on Ctrl-C (closing connections with 1001).
     Csms {
         /// Address to listen on.
