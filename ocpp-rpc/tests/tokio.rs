@@ -571,3 +571,36 @@ async fn a_client_reconnects_after_losing_its_connection() {
     client.stop().await;
     server.shutdown(Duration::from_secs(1)).await;
 }
+
+#[tokio::test]
+async fn a_send_message_reaches_the_csms_on_2_1_only() {
+    let (seen_tx, mut seen) = mpsc::unbounded_channel();
+    let mut handlers = csms_handlers();
+    handlers.fallback(move |_, message: ocpp_rpc::AnyRequest| {
+        let _ = seen_tx.send(message.action().as_str());
+        // A SEND gets no answer; what the handler returns is dropped.
+        async {
+            Err(ocpp_rpc::RpcError::new(
+                ocpp_rpc::ErrorCode::NotSupported,
+                "",
+            ))
+        }
+    });
+    let (server, _stations) = server(config_with(&[OcppVersion::V21]), handlers).await;
+    let station = connect(
+        &ClientConfig::new(url(&server, "CS012"), vec![OcppVersion::V21]),
+        Arc::new(Handlers::new()),
+    )
+    .await
+    .unwrap();
+    let element = v21::StreamDataElementType::new(0.5, "42".parse().unwrap());
+    let stream = v21::NotifyPeriodicEventStream::new(vec![element], 1, 0, DateTime::now());
+    station.send(stream).await.expect("sent");
+    let action = tokio::time::timeout(LIMIT, seen.recv())
+        .await
+        .expect("delivered");
+    assert_eq!(action, Some("NotifyPeriodicEventStream"));
+    // Calls still work after it: nothing waits for an answer to the SEND.
+    assert!(station.call(v21::HeartbeatRequest::default()).await.is_ok());
+    server.shutdown(Duration::from_secs(1)).await;
+}
