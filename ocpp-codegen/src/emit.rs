@@ -65,11 +65,13 @@ fn emit_struct(
         let _ = writeln!(out, "pub struct {name} {{");
     }
     for (field, rust) in fields.iter().zip(&rust_names) {
-        let mut text = field.doc.clone().unwrap_or_default();
-        if text.trim().is_empty() {
-            text = format!("`{}`", field.wire_name);
+        match field_doc(model, field) {
+            Some(text) => doc(out, "    ", text),
+            // Nothing in the schema to quote: name the property (code, so not escaped).
+            None => {
+                let _ = writeln!(out, "    #[doc = \"`{}`\"]", field.wire_name);
+            }
         }
-        doc(out, "    ", &text);
         let ty = rust_type(&field.ty);
         if field.required {
             let _ = writeln!(out, "    pub {rust}: {ty},");
@@ -1160,6 +1162,24 @@ fn is_keyword(s: &str) -> bool {
             | "try"
             | "gen"
     )
+}
+
+/// A property's description, or, where the schema gives none (most `customData` and many 2.x
+/// properties), the description of the type it refers to.
+fn field_doc<'m>(model: &'m Model, field: &'m Field) -> Option<&'m str> {
+    fn described(text: &Option<String>) -> Option<&str> {
+        text.as_deref().filter(|t| !t.trim().is_empty())
+    }
+    described(&field.doc).or_else(|| {
+        let mut ty = &field.ty;
+        while let Ty::Array { items, .. } = ty {
+            ty = items;
+        }
+        match ty {
+            Ty::Named(name) => model.types.get(name).and_then(|n| described(&n.doc)),
+            _ => None,
+        }
+    })
 }
 
 /// Writes a schema description as rustdoc: line endings normalised, lines trimmed (an indented
