@@ -66,8 +66,8 @@ impl Answers {
             ) => accepted,
             _ => return self.random(request),
         };
-        let bytes = serde_json::to_vec(&payload).map_err(internal)?;
-        AnyResponse::decode(action, &bytes).map_err(internal)
+        let text = serde_json::to_string(&payload).map_err(internal)?;
+        AnyResponse::decode(action, &text).map_err(internal)
     }
 
     /// A random schema-valid response to `request`.

@@ -217,6 +217,6 @@ pub fn decode_request(
     let fail = |reason: String| ScenarioError { action, reason };
     let known = AnyAction::from_name(version, action)
         .ok_or_else(|| fail(format!("OCPP {version} has no action {action}")))?;
-    let bytes = serde_json::to_vec(payload).map_err(|e| fail(e.to_string()))?;
-    AnyRequest::decode(known, &bytes).map_err(|e| fail(e.to_string()))
+    let text = serde_json::to_string(payload).map_err(|e| fail(e.to_string()))?;
+    AnyRequest::decode(known, &text).map_err(|e| fail(e.to_string()))
 }

@@ -102,7 +102,7 @@ impl Validator {
                 payload,
             } => {
                 let action = self.action(&action, true)?;
-                AnyRequest::decode(action, payload.get().as_bytes()).map_err(Fault::payload)?;
+                AnyRequest::decode(action, payload.get()).map_err(Fault::payload)?;
                 self.remember(&id, action);
                 Ok(())
             }
@@ -110,12 +110,12 @@ impl Validator {
                 action, payload, ..
             } => {
                 let action = self.action(&action, false)?;
-                AnyRequest::decode(action, payload.get().as_bytes()).map_err(Fault::payload)?;
+                AnyRequest::decode(action, payload.get()).map_err(Fault::payload)?;
                 Ok(())
             }
             Frame::CallResult { id, payload } => {
                 let action = self.settle(&id)?;
-                AnyResponse::decode(action, payload.get().as_bytes()).map_err(Fault::payload)?;
+                AnyResponse::decode(action, payload.get()).map_err(Fault::payload)?;
                 Ok(())
             }
             Frame::CallError(error) => {

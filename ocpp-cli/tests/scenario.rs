@@ -95,13 +95,13 @@ fn answers_every_action_a_station_sends_with_a_valid_response() {
                 let mut frame = Vec::new();
                 ocpp_cli::generate::run(&options, &mut frame).expect("gen");
                 let frame: serde_json::Value = serde_json::from_slice(&frame).expect("JSON");
-                let payload = serde_json::to_vec(&frame[3]).expect("payload");
+                let payload = frame[3].to_string();
                 let request = AnyRequest::decode(action, &payload).expect("valid request");
                 let response = answers.answer(&request).expect("an answer");
                 assert_eq!(response.action(), action);
                 // What goes on the wire decodes again: the answer is schema-valid.
-                let bytes = serde_json::to_vec(&response).expect("encode");
-                ocpp_rpc::AnyResponse::decode(action, &bytes).expect("schema-valid answer");
+                let text = serde_json::to_string(&response).expect("encode");
+                ocpp_rpc::AnyResponse::decode(action, &text).expect("schema-valid answer");
             }
         }
     }
@@ -111,7 +111,7 @@ fn answers_every_action_a_station_sends_with_a_valid_response() {
 fn a_refused_registration_ends_the_scenario() {
     let mut charge = Charge::new(OcppVersion::V201);
     let _boot = charge.next_request();
-    let refused = br#"{"currentTime":"2024-01-01T00:00:00Z","interval":300,"status":"Rejected"}"#;
+    let refused = r#"{"currentTime":"2024-01-01T00:00:00Z","interval":300,"status":"Rejected"}"#;
     let action = ocpp_rpc::AnyAction::from_name(OcppVersion::V201, "BootNotification").unwrap();
     let response = ocpp_rpc::AnyResponse::decode(action, refused).unwrap();
     let error = charge.check(&response).unwrap_err();

@@ -841,7 +841,7 @@ fn emit_union(out: &mut String, model: &Model, kind: MessageKind) {
     );
     let _ = writeln!(
         out,
-        "    pub fn decode(action: &str, payload: &[u8]) -> Result<Self, crate::MessageError> {{"
+        "    pub fn decode(action: &str, payload: &str) -> Result<Self, crate::MessageError> {{"
     );
     let _ = writeln!(out, "        match Action::from_name(action) {{");
     let _ = writeln!(
@@ -859,9 +859,9 @@ fn emit_union(out: &mut String, model: &Model, kind: MessageKind) {
     );
     let _ = writeln!(
         out,
-        "    pub fn decode_action(action: Action, payload: &[u8]) -> Result<Self, crate::MessageError> {{"
+        "    pub fn decode_action(action: Action, payload: &str) -> Result<Self, crate::MessageError> {{"
     );
-    let _ = writeln!(out, "        use crate::from_slice as de;");
+    let _ = writeln!(out, "        use crate::from_str as de;");
     let _ = writeln!(out, "        Ok(match action {{");
     for (action, _) in &members {
         simple_arm(

@@ -114,7 +114,7 @@ fn bench_parse(c: &mut Criterion) {
                 else {
                     unreachable!()
                 };
-                black_box(v201::Request::decode(&action, payload.get().as_bytes()).is_ok())
+                black_box(v201::Request::decode(&action, payload.get()).is_ok())
             })
         });
     }

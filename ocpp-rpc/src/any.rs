@@ -357,7 +357,7 @@ impl AnyRequest {
     }
 
     /// Decodes the payload of `action`, enforcing its schema.
-    pub fn decode(action: AnyAction, payload: &[u8]) -> Result<AnyRequest, DecodeError> {
+    pub fn decode(action: AnyAction, payload: &str) -> Result<AnyRequest, DecodeError> {
         match action {
             #[cfg(feature = "v16")]
             AnyAction::V16(a) => {
@@ -466,7 +466,7 @@ impl AnyResponse {
     }
 
     /// Decodes the CALLRESULT payload of `action`, enforcing its schema.
-    pub fn decode(action: AnyAction, payload: &[u8]) -> Result<AnyResponse, DecodeError> {
+    pub fn decode(action: AnyAction, payload: &str) -> Result<AnyResponse, DecodeError> {
         match action {
             #[cfg(feature = "v16")]
             AnyAction::V16(a) => {

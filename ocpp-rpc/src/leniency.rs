@@ -158,9 +158,9 @@ pub struct LeniencyEvent {
 /// Decodes `payload` with `decode`, applying the payload fixes `fixes` allows. The fixes taken
 /// are appended to `taken` (only on success).
 pub(crate) fn decode_lenient<T>(
-    payload: &[u8],
+    payload: &str,
     fixes: Fixes,
-    decode: impl Fn(&[u8]) -> Result<T, DecodeError>,
+    decode: impl Fn(&str) -> Result<T, DecodeError>,
     taken: &mut Vec<(String, LeniencyKind)>,
 ) -> Result<T, DecodeError> {
     let first = match decode(payload) {
@@ -170,7 +170,7 @@ pub(crate) fn decode_lenient<T>(
     if !fixes.allows(first.kind()) {
         return Err(first);
     }
-    let Ok(mut value) = serde_json::from_slice::<Value>(payload) else {
+    let Ok(mut value) = serde_json::from_str::<Value>(payload) else {
         return Err(first);
     };
     let mark = taken.len();
@@ -182,10 +182,10 @@ pub(crate) fn decode_lenient<T>(
         let Some((pointer, kind)) = fix(&mut value, &error) else {
             break;
         };
-        let Ok(bytes) = serde_json::to_vec(&value) else {
+        let Ok(text) = serde_json::to_string(&value) else {
             break;
         };
-        match decode(&bytes) {
+        match decode(&text) {
             Ok(decoded) => {
                 taken.push((pointer, kind));
                 return Ok(decoded);

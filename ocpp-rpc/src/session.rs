@@ -999,13 +999,13 @@ impl<G: IdGenerator> Session<G> {
         payload: &RawValue,
     ) -> Result<AnyRequest, DecodeError> {
         let fixes = self.fixes(action);
-        let bytes = payload.get().as_bytes();
+        let text = payload.get();
         if !fixes.fixes_payloads() {
-            return AnyRequest::decode(action, bytes);
+            return AnyRequest::decode(action, text);
         }
         let mut taken = core::mem::take(&mut self.leniency_taken);
         let result =
-            leniency::decode_lenient(bytes, fixes, |p| AnyRequest::decode(action, p), &mut taken);
+            leniency::decode_lenient(text, fixes, |p| AnyRequest::decode(action, p), &mut taken);
         self.report_fixes(message_id, action, &mut taken);
         self.leniency_taken = taken;
         result
@@ -1018,13 +1018,13 @@ impl<G: IdGenerator> Session<G> {
         payload: &RawValue,
     ) -> Result<AnyResponse, DecodeError> {
         let fixes = self.fixes(action);
-        let bytes = payload.get().as_bytes();
+        let text = payload.get();
         if !fixes.fixes_payloads() {
-            return AnyResponse::decode(action, bytes);
+            return AnyResponse::decode(action, text);
         }
         let mut taken = core::mem::take(&mut self.leniency_taken);
         let result =
-            leniency::decode_lenient(bytes, fixes, |p| AnyResponse::decode(action, p), &mut taken);
+            leniency::decode_lenient(text, fixes, |p| AnyResponse::decode(action, p), &mut taken);
         self.report_fixes(message_id, action, &mut taken);
         self.leniency_taken = taken;
         result

@@ -62,43 +62,39 @@ struct Version {
     actions: Vec<(&'static str, bool)>,
     /// Decodes through the version's `Request`/`Response` enum. `Err` if a decoded value does
     /// not survive encode-decode.
-    decode: fn(&str, Side, &[u8]) -> Result<Outcome, String>,
+    decode: fn(&str, Side, &str) -> Result<Outcome, String>,
     /// A random value of the action's message type, encoded (after checking its round trip);
     /// `None` if the table below has no such message.
     sample: fn(&str, Side, u64) -> Option<Result<Value, String>>,
 }
 
 fn decode_with<U: Serialize + PartialEq + Debug>(
-    payload: &[u8],
-    decode: impl Fn(&[u8]) -> Result<U, MessageError>,
+    payload: &str,
+    decode: impl Fn(&str) -> Result<U, MessageError>,
 ) -> Result<Outcome, String> {
     let value = match decode(payload) {
         Ok(value) => value,
         Err(err) => return Ok(Outcome::Rejected(err)),
     };
-    let bytes = serde_json::to_vec(&value)
+    let text = serde_json::to_string(&value)
         .map_err(|e| format!("the decoded value does not encode: {e}: {value:?}"))?;
-    let again = decode(&bytes).map_err(|e| {
-        format!(
-            "the re-encoding does not decode: {e}: {}",
-            String::from_utf8_lossy(&bytes)
-        )
-    })?;
+    let again =
+        decode(&text).map_err(|e| format!("the re-encoding does not decode: {e}: {text}"))?;
     if again != value {
         return Err(format!(
             "decode(encode(x)) != x:\n      x = {value:?}\n  again = {again:?}"
         ));
     }
     Ok(Outcome::Accepted(
-        serde_json::from_slice(&bytes).expect("our own output is JSON"),
+        serde_json::from_str(&text).expect("our own output is JSON"),
     ))
 }
 
-/// A random `T` from `seed`, encoded; checks `from_slice(encode(x)) == x` for the type and for
-/// the version's union enum `U`.
+/// A random `T` from `seed`, encoded; checks `decode(encode(x)) == x` for the type, from bytes
+/// and from text, and for the version's union enum `U`.
 fn sample_of<T, U>(
     seed: u64,
-    decode: impl Fn(&[u8]) -> Result<U, MessageError>,
+    decode: impl Fn(&str) -> Result<U, MessageError>,
 ) -> Result<Value, String>
 where
     T: Generate + Serialize + DeserializeOwned + Clone + PartialEq + Debug,
@@ -110,12 +106,14 @@ where
     let text = String::from_utf8_lossy(&bytes);
     let typed: T = ocpp_types::from_slice(&bytes)
         .map_err(|e| format!("seed {seed}: its encoding does not decode: {e}: {text}"))?;
-    if typed != x {
+    let from_text: T = ocpp_types::from_str(&text)
+        .map_err(|e| format!("seed {seed}: its encoding does not decode as text: {e}: {text}"))?;
+    if typed != x || from_text != x {
         return Err(format!(
             "seed {seed}: decode(encode(x)) != x:\n      x = {x:?}\n  again = {typed:?}"
         ));
     }
-    let through = decode(&bytes)
+    let through = decode(&text)
         .map_err(|e| format!("seed {seed}: the union enum rejects it: {e}: {text}"))?;
     if through != U::from(x.clone()) {
         return Err(format!(
@@ -412,14 +410,14 @@ impl Report {
                 ));
             }
         }
-        let bytes = serde_json::to_vec(&m.payload).expect("a JSON value encodes");
-        let ours = match (version.decode)(&file.action, file.side, &bytes) {
+        let text = serde_json::to_string(&m.payload).expect("a JSON value encodes");
+        let ours = match (version.decode)(&file.action, file.side, &text) {
             Ok(outcome) => outcome,
             Err(problem) => {
                 self.round_trips.push(format!(
                     "{}\n    {problem}\n    payload: {}",
                     place(),
-                    shorten(&String::from_utf8_lossy(&bytes), 400)
+                    shorten(&text, 400)
                 ));
                 // It decoded, so our verdict is "valid".
                 Outcome::Accepted(Value::Null)
@@ -883,7 +881,7 @@ fn the_issue_examples() {
             .unwrap_or_else(|| panic!("no {file}"));
         let value: Value = serde_json::from_str(&payload).expect("test payloads are JSON");
         let validator = schema.validator.is_valid(&value);
-        let ours = match (version.decode)(&schema.action, schema.side, payload.as_bytes()) {
+        let ours = match (version.decode)(&schema.action, schema.side, &payload) {
             Ok(Outcome::Accepted(_)) => true,
             Ok(Outcome::Rejected(_)) => false,
             Err(problem) => panic!("{file} {what}: {problem}"),
