@@ -1,6 +1,6 @@
 //! Decoding and encoding representative messages with ocpp-rs (schema-exact decode), next to
-//! the floor, `serde_json::from_slice::<IgnoredAny>` on the same bytes (parsing without building
-//! anything). `benches/rust-ocpp/benches/codec.rs` measures rust-ocpp on the same inputs with the
+//! the floor, `serde_json::from_str::<IgnoredAny>` on the same text (parsing without building
+//! anything). Every decoder reads text, as a WebSocket text message arrives. `benches/rust-ocpp/benches/codec.rs` measures rust-ocpp on the same inputs with the
 //! same group names; `benches/codec.sh` runs both and prints the ratios.
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
@@ -9,17 +9,17 @@ use serde::de::{DeserializeOwned, IgnoredAny};
 
 fn compare<Ours: DeserializeOwned + serde::Serialize>(c: &mut Criterion, name: &str, json: &str) {
     let bytes = json.as_bytes();
-    let ours: Ours = match ocpp_types::from_slice(bytes) {
+    let ours: Ours = match ocpp_types::from_str(json) {
         Ok(value) => value,
         Err(error) => panic!("{name}: ocpp-rs refuses the input: {error}"),
     };
     let mut group = c.benchmark_group(format!("decode/{name}"));
     group.throughput(Throughput::Bytes(bytes.len() as u64));
     group.bench_function(BenchmarkId::from_parameter("ocpp-rs"), |b| {
-        b.iter(|| ocpp_types::from_slice::<Ours>(std::hint::black_box(bytes)).is_ok())
+        b.iter(|| ocpp_types::from_str::<Ours>(std::hint::black_box(json)).is_ok())
     });
     group.bench_function(BenchmarkId::from_parameter("floor-IgnoredAny"), |b| {
-        b.iter(|| serde_json::from_slice::<IgnoredAny>(std::hint::black_box(bytes)).is_ok())
+        b.iter(|| serde_json::from_str::<IgnoredAny>(std::hint::black_box(json)).is_ok())
     });
     group.finish();
     let mut group = c.benchmark_group(format!("encode/{name}"));

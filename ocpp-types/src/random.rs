@@ -221,6 +221,12 @@ impl<'a> Gen<'a> {
     }
 }
 
+impl<T: Generate> Generate for alloc::boxed::Box<T> {
+    fn generate(g: &mut Gen<'_>) -> Self {
+        alloc::boxed::Box::new(T::generate(g))
+    }
+}
+
 impl Generate for bool {
     fn generate(g: &mut Gen<'_>) -> Self {
         g.one_in(2)

@@ -43,6 +43,17 @@ impl Field for Value {}
 impl Field for crate::DateTime {}
 impl<const N: usize> Field for crate::BoundedString<N> {}
 
+/// A boxed value (`customData`, boxed so the common case, without it, stays small).
+impl<T: Field> Field for alloc::boxed::Box<T> {
+    fn read<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        T::read(deserializer).map(alloc::boxed::Box::new)
+    }
+
+    fn write<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        T::write(self, serializer)
+    }
+}
+
 /// JSON Schema's `integer` is any number with a zero fractional part: `1.0` is an integer,
 /// `1.5` is not. Values beyond the 64-bit range are out of range.
 impl Field for i64 {

@@ -1,5 +1,5 @@
 //! rust-ocpp 3.0.4 on the inputs of `benches/benches/codec.rs`: serde decode plus `validate()`
-//! where its type has one, encode, and the floor (`IgnoredAny`) again, in this build (whose
+//! where its type has one, all from text, encode, and the floor (`IgnoredAny`) again, in this build (whose
 //! serde_json has `arbitrary_precision`, which rust-ocpp's decimals need).
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
@@ -7,8 +7,8 @@ use ocpp_rs_benches as inputs;
 use serde::de::{DeserializeOwned, IgnoredAny};
 use validator::Validate;
 
-fn decode<T: DeserializeOwned>(bytes: &[u8]) -> T {
-    match serde_json::from_slice(bytes) {
+fn decode<T: DeserializeOwned>(json: &str) -> T {
+    match serde_json::from_str(json) {
         Ok(value) => value,
         Err(error) => panic!("{}: {error}", std::any::type_name::<T>()),
     }
@@ -21,7 +21,7 @@ fn compare<Theirs: DeserializeOwned + serde::Serialize>(
     validate: fn(&Theirs) -> bool,
 ) {
     let bytes = json.as_bytes();
-    let theirs: Theirs = decode(bytes);
+    let theirs: Theirs = decode(json);
     assert!(
         validate(&theirs),
         "{name}: rust-ocpp's validate() refuses the input"
@@ -29,11 +29,11 @@ fn compare<Theirs: DeserializeOwned + serde::Serialize>(
     let mut group = c.benchmark_group(format!("decode/{name}"));
     group.throughput(Throughput::Bytes(bytes.len() as u64));
     group.bench_function(BenchmarkId::from_parameter("rust-ocpp+validate"), |b| {
-        b.iter(|| validate(&decode::<Theirs>(std::hint::black_box(bytes))))
+        b.iter(|| validate(&decode::<Theirs>(std::hint::black_box(json))))
     });
     group.bench_function(
         BenchmarkId::from_parameter("floor-IgnoredAny-arbitrary-precision"),
-        |b| b.iter(|| serde_json::from_slice::<IgnoredAny>(std::hint::black_box(bytes)).is_ok()),
+        |b| b.iter(|| serde_json::from_str::<IgnoredAny>(std::hint::black_box(json)).is_ok()),
     );
     group.finish();
     let mut group = c.benchmark_group(format!("encode/{name}"));
