@@ -5,6 +5,7 @@ use core::fmt;
 use core::ops::Deref;
 use core::str::FromStr;
 
+use compact_str::CompactString;
 use serde::de::{self, Deserialize, Deserializer, Visitor};
 use serde::{Serialize, Serializer};
 
@@ -13,7 +14,8 @@ use serde::{Serialize, Serializer};
 /// OCPP 1.6 calls these `CiString20Type`, `CiString25Type`, ... ; 2.0.1 and 2.1 call them
 /// `string[20]`, ... . Every length-limited field of every version uses this one type, so a value
 /// can move between messages without conversions. It can only hold a valid value: build it
-/// with [`TryFrom`] or [`FromStr`], which report the limit that was exceeded.
+/// with [`TryFrom`] or [`FromStr`], which report the limit that was exceeded. Strings of up to
+/// 24 bytes (most identifiers, names and units) are stored inline, without a heap allocation.
 ///
 /// ```
 /// use ocpp_types::BoundedString;
@@ -24,7 +26,7 @@ use serde::{Serialize, Serializer};
 /// # Ok::<(), ocpp_types::LengthError>(())
 /// ```
 #[derive(Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct BoundedString<const N: usize>(String);
+pub struct BoundedString<const N: usize>(CompactString);
 
 /// A string was longer than its `maxLength`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,15 +77,15 @@ impl<const N: usize> BoundedString<N> {
 
     /// The owned string.
     pub fn into_string(self) -> String {
-        self.0
+        self.0.into_string()
     }
 
     /// Keeps the first `N` characters of `s`: for values from a source that may exceed the limit
     /// (a long serial number) where truncation is acceptable.
     pub fn truncating(s: &str) -> Self {
         match s.char_indices().nth(N) {
-            Some((end, _)) => Self(String::from(&s[..end])),
-            None => Self(String::from(s)),
+            Some((end, _)) => Self(CompactString::from(&s[..end])),
+            None => Self(CompactString::from(s)),
         }
     }
 }
@@ -135,7 +137,7 @@ impl<const N: usize> TryFrom<String> for BoundedString<N> {
     type Error = LengthError;
     fn try_from(s: String) -> Result<Self, LengthError> {
         check_len(&s, N)?;
-        Ok(Self(s))
+        Ok(Self(CompactString::from(s)))
     }
 }
 
@@ -143,7 +145,7 @@ impl<const N: usize> TryFrom<&str> for BoundedString<N> {
     type Error = LengthError;
     fn try_from(s: &str) -> Result<Self, LengthError> {
         check_len(s, N)?;
-        Ok(Self(String::from(s)))
+        Ok(Self(CompactString::from(s)))
     }
 }
 
@@ -156,7 +158,7 @@ impl<const N: usize> FromStr for BoundedString<N> {
 
 impl<const N: usize> From<BoundedString<N>> for String {
     fn from(s: BoundedString<N>) -> String {
-        s.0
+        s.0.into_string()
     }
 }
 
@@ -179,12 +181,12 @@ impl<'de, const N: usize> Deserialize<'de> for BoundedString<N> {
 
             fn visit_str<E: de::Error>(self, s: &str) -> Result<Self::Value, E> {
                 check_len(s, N).map_err(E::custom)?;
-                Ok(BoundedString(String::from(s)))
+                Ok(BoundedString(CompactString::from(s)))
             }
 
             fn visit_string<E: de::Error>(self, s: String) -> Result<Self::Value, E> {
                 check_len(&s, N).map_err(E::custom)?;
-                Ok(BoundedString(s))
+                Ok(BoundedString(CompactString::from(s)))
             }
         }
 
