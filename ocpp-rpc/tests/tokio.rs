@@ -1,6 +1,7 @@
 //! The tokio adapter end to end over loopback: a CSMS server and station clients for every
 //! version, subprotocol negotiation, Basic auth and the handshake hook, permessage-deflate,
-//! limits, calls in both directions at once, shutdown, and TLS with and without client
+//! limits and timeouts (a stalled handshake, an idle station, pings with and without pongs),
+//! calls in both directions at once, 2.1 SEND, shutdown, and TLS with and without client
 //! certificates.
 
 use std::sync::Arc;
@@ -603,4 +604,124 @@ async fn a_send_message_reaches_the_csms_on_2_1_only() {
     // Calls still work after it: nothing waits for an answer to the SEND.
     assert!(station.call(v21::HeartbeatRequest::default()).await.is_ok());
     server.shutdown(Duration::from_secs(1)).await;
+}
+
+#[tokio::test]
+async fn a_stalled_handshake_neither_blocks_others_nor_stays_open() {
+    let mut config = config_with(&[OcppVersion::V201]);
+    config.handshake_timeout = Duration::from_millis(300);
+    let (server, _stations) = server(config, csms_handlers()).await;
+    // A peer that starts an upgrade request and then goes quiet.
+    let mut stalled = tokio::net::TcpStream::connect(server.local_addr())
+        .await
+        .unwrap();
+    stalled
+        .write_all(b"GET /ocpp/CS014 HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    // Meanwhile another station connects and is served.
+    let station = connect(
+        &ClientConfig::new(url(&server, "CS015"), vec![OcppVersion::V201]),
+        Arc::new(Handlers::new()),
+    )
+    .await
+    .expect("served while the other handshake stalls");
+    assert!(
+        station
+            .call(v201::HeartbeatRequest::default())
+            .await
+            .is_ok()
+    );
+    // The stalled one is dropped after the handshake timeout: its read ends.
+    let mut buf = [0u8; 256];
+    let ended = tokio::time::timeout(LIMIT, async {
+        loop {
+            match stalled.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(_) => continue,
+            }
+        }
+    })
+    .await;
+    assert!(ended.is_ok(), "the stalled connection is closed");
+    server.shutdown(Duration::from_secs(1)).await;
+}
+
+#[tokio::test]
+async fn pings_keep_a_quiet_station_connected() {
+    // The CSMS closes after 300 ms without hearing from a station; this one says nothing but
+    // pings every 100 ms.
+    let mut config = config_with(&[OcppVersion::V201]);
+    config.idle_timeout = Some(Duration::from_millis(300));
+    let (server, mut stations) = server(config, csms_handlers()).await;
+    let mut client = ClientConfig::new(url(&server, "CS016"), vec![OcppVersion::V201]);
+    client.ping_interval = Some(Duration::from_millis(100));
+    client.pong_timeout = Duration::from_millis(500);
+    let station = connect(&client, Arc::new(Handlers::new())).await.unwrap();
+    let at_csms = stations.recv().await.unwrap();
+    let closed = tokio::time::timeout(Duration::from_millis(1500), at_csms.closed()).await;
+    assert!(closed.is_err(), "closed although the station kept pinging");
+    assert!(
+        station
+            .call(v201::HeartbeatRequest::default())
+            .await
+            .is_ok()
+    );
+    server.shutdown(Duration::from_secs(1)).await;
+}
+
+#[tokio::test]
+async fn a_station_closes_when_its_ping_gets_no_pong() {
+    use base64::Engine as _;
+    use sha1::Digest as _;
+    // A fake CSMS that completes the WebSocket handshake and then never answers anything.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let fake = tokio::spawn(async move {
+        let (mut tcp, _) = listener.accept().await.unwrap();
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") && tcp.read(&mut byte).await.unwrap() == 1 {
+            head.push(byte[0]);
+        }
+        let head = String::from_utf8(head).unwrap();
+        let key = head
+            .lines()
+            .find_map(|l| {
+                l.strip_prefix("Sec-WebSocket-Key: ")
+                    .or(l.strip_prefix("sec-websocket-key: "))
+            })
+            .expect("a key")
+            .trim()
+            .to_owned();
+        let mut sha = sha1::Sha1::new();
+        sha.update(key.as_bytes());
+        sha.update(b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11");
+        let accept = base64::engine::general_purpose::STANDARD.encode(sha.finalize());
+        let reply = format!(
+            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+             Sec-WebSocket-Accept: {accept}\r\nSec-WebSocket-Protocol: ocpp2.0.1\r\n\r\n"
+        );
+        tcp.write_all(reply.as_bytes()).await.unwrap();
+        // Read what the station sends until it hangs up; report whether a ping came.
+        let mut seen = Vec::new();
+        let mut buf = [0u8; 256];
+        loop {
+            match tcp.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => seen.extend_from_slice(&buf[..n]),
+            }
+        }
+        // A client frame's first byte: FIN plus opcode 9 is a ping.
+        seen.first() == Some(&0x89)
+    });
+    let mut client = ClientConfig::new(format!("ws://{addr}/ocpp/CS017"), vec![OcppVersion::V201]);
+    client.ping_interval = Some(Duration::from_millis(100));
+    client.pong_timeout = Duration::from_millis(200);
+    let station = connect(&client, Arc::new(Handlers::new())).await.unwrap();
+    tokio::time::timeout(LIMIT, station.closed())
+        .await
+        .expect("the station gives up on the silent CSMS");
+    let pinged = tokio::time::timeout(LIMIT, fake).await.unwrap().unwrap();
+    assert!(pinged, "the first thing the station sent was a ping");
 }
