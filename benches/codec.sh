@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Decode/encode benchmarks of ocpp-rs against rust-ocpp 3.0.4 and the IgnoredAny floor, in two
-# cargo invocations (rust-ocpp's build has serde_json's arbitrary_precision; ours must not), then
-# a table of ratios. `bash benches/codec.sh` (about 5 minutes after the builds).
+# Decode/encode benchmarks of ocpp-rs against rust-ocpp 3.0.4 and the IgnoredAny floor, from two
+# packages (rust-ocpp's build has serde_json's arbitrary_precision; ours must not), then a table
+# of ratios. `bash benches/codec.sh` (about 8 minutes after the builds).
 set -euo pipefail
 cd "$(dirname "$0")"
 # Each message in fresh processes, ours and theirs in turn: a long-running bench process fragments

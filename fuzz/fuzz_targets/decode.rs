@@ -1,8 +1,8 @@
 // Shared body of the decode targets: `include!`d with `$v` naming the version module.
 //
-// The first byte picks an action, the rest is the payload (text, as in a WebSocket text message). A payload that decodes must encode,
-// and the encoding must decode to the same value (the schema-exactness contract: what we accept
-// we can also produce). A payload that does not decode must fail with an error, never a panic.
+// The first byte picks an action, the rest is the payload (text, as a WebSocket text message is).
+// A payload that decodes must encode, and the encoding must decode to the same value (the
+// schema-exactness contract: what we accept we can also produce). A payload that does not decode must fail with an error, never a panic.
 macro_rules! decode_target {
     ($v:ident) => {
         libfuzzer_sys::fuzz_target!(|data: &[u8]| {
