@@ -175,7 +175,7 @@ fn emit_struct(
         // No properties allowed: the first key is an error.
         let _ = writeln!(
             out,
-            "                if let Some(key) = map.next_key::<__rt::Key<'de>>()? {{"
+            "                if let Some(key) = __rt::next_key(&mut map)? {{"
         );
         let _ = writeln!(
             out,
@@ -302,7 +302,7 @@ fn emit_struct(
 fn emit_field_loop(out: &mut String, fields: &[Field], open: bool) {
     let _ = writeln!(
         out,
-        "                while let Some(key) = map.next_key::<__rt::Key<'de>>()? {{"
+        "                while let Some(key) = __rt::next_key(&mut map)? {{"
     );
     let _ = writeln!(out, "                    match key.as_str() {{");
     for (i, field) in fields.iter().enumerate() {

@@ -226,34 +226,41 @@ fn pointer_of(path: &serde_path_to_error::Path) -> String {
 
 /// Decodes a payload into a generated type, enforcing its schema.
 ///
-/// The fast path is a plain `serde_json` decode. Only when that fails is the payload decoded a
-/// second time with path tracking, to say where the fault is; valid payloads pay nothing for it.
+/// Bytes that are not UTF-8 are refused (as malformed JSON); the rest is [`from_str`].
 pub fn from_slice<'de, T: Deserialize<'de>>(payload: &'de [u8]) -> Result<T, DecodeError> {
-    match serde_json::from_slice(payload) {
-        Ok(value) => Ok(value),
-        Err(fast) => Err(diagnose::<T>(payload, fast)),
+    match core::str::from_utf8(payload) {
+        Ok(text) => from_str(text),
+        Err(_) => checked(payload),
     }
 }
 
-/// Like [`from_slice`], for a payload held as text, and faster: text is already valid UTF-8, so
-/// no string is checked again (a WebSocket text message, the only kind OCPP-J uses, is text).
+/// Decodes a payload held as text (a WebSocket text message, the only kind OCPP-J uses) into a
+/// generated type, enforcing its schema.
+///
+/// The fast path is this crate's own JSON reader, which accepts no more than `serde_json`
+/// does. Only when it refuses is the payload decoded a second time, by `serde_json` with path
+/// tracking, which gives the verdict and says where the fault is; valid payloads pay nothing
+/// for it.
 pub fn from_str<'de, T: Deserialize<'de>>(payload: &'de str) -> Result<T, DecodeError> {
-    match serde_json::from_str(payload) {
+    match crate::json::from_str(payload) {
         Ok(value) => Ok(value),
-        Err(fast) => Err(diagnose::<T>(payload.as_bytes(), fast)),
+        Err(_) => checked(payload.as_bytes()),
     }
 }
 
+/// `serde_json`'s decode with the JSON pointer of the fault.
 #[cold]
-fn diagnose<'de, T: Deserialize<'de>>(payload: &'de [u8], fast: serde_json::Error) -> DecodeError {
+fn checked<'de, T: Deserialize<'de>>(payload: &'de [u8]) -> Result<T, DecodeError> {
     let mut de = serde_json::Deserializer::from_slice(payload);
     match serde_path_to_error::deserialize::<_, T>(&mut de) {
+        Ok(value) => match de.end() {
+            Ok(()) => Ok(value),
+            Err(trailing) => Err(DecodeError::from_serde(trailing, String::new())),
+        },
         Err(err) => {
             let pointer = pointer_of(err.path());
-            DecodeError::from_serde(err.into_inner(), pointer)
+            Err(DecodeError::from_serde(err.into_inner(), pointer))
         }
-        // Only trailing input can fail the fast path but not this one.
-        Ok(_) => DecodeError::from_serde(fast, String::new()),
     }
 }
 

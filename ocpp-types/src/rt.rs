@@ -161,13 +161,8 @@ impl<T: Field> Field for Vec<T> {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("an array")
             }
-            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
-                // Bounded preallocation: the size hint comes from the input.
-                let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(16));
-                while let Some(item) = seq.next_element_seed(Read::<T>(PhantomData))? {
-                    out.push(item);
-                }
-                Ok(out)
+            fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> Result<Vec<T>, A::Error> {
+                read_elements::<A, T, ()>(seq)
             }
         }
         deserializer.deserialize_seq(Elements(PhantomData))
@@ -207,13 +202,26 @@ pub(crate) fn round(v: f64) -> f64 {
     }
 }
 
-/// A seed that reads a `T` through [`Field::read`].
-struct Read<T>(PhantomData<T>);
+/// Reads the elements of an array, each checked by `C`, into a `Vec`.
+fn read_elements<'de, A: de::SeqAccess<'de>, T: Field, C: Check<T>>(
+    mut seq: A,
+) -> Result<Vec<T>, A::Error> {
+    // Bounded preallocation: the size hint comes from the input.
+    let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(16));
+    while let Some(()) = seq.next_element_seed(Push::<T, C>(&mut out, PhantomData))? {}
+    Ok(out)
+}
 
-impl<'de, T: Field> DeserializeSeed<'de> for Read<T> {
-    type Value = T;
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<T, D::Error> {
-        T::read(deserializer)
+/// A seed that reads a `T`, checked by `C`, and pushes it: a decoded element goes straight into
+/// its `Vec` rather than through the `Result<Option<T>>` of `next_element_seed` (decoded
+/// structs can be large, and each move copies them).
+struct Push<'a, T, C>(&'a mut Vec<T>, PhantomData<C>);
+
+impl<'de, T: Field, C: Check<T>> DeserializeSeed<'de> for Push<'_, T, C> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        self.0.push(C::read(deserializer)?);
+        Ok(())
     }
 }
 
@@ -243,16 +251,6 @@ pub trait Check<T> {
         let value = T::read(deserializer)?;
         Self::check(&value).map_err(de::Error::custom)?;
         Ok(value)
-    }
-}
-
-/// A seed that reads a `T` through [`Check::read`] of `C`.
-struct Checked<T, C>(PhantomData<(T, C)>);
-
-impl<'de, T: Field, C: Check<T>> DeserializeSeed<'de> for Checked<T, C> {
-    type Value = T;
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<T, D::Error> {
-        C::read(deserializer)
     }
 }
 
@@ -478,13 +476,8 @@ impl<T: Field, C: Check<T>> Check<Vec<T>> for Each<C> {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("an array")
             }
-            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
-                // Bounded preallocation: the size hint comes from the input.
-                let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(16));
-                while let Some(item) = seq.next_element_seed(Checked::<T, C>(PhantomData))? {
-                    out.push(item);
-                }
-                Ok(out)
+            fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> Result<Vec<T>, A::Error> {
+                read_elements::<A, T, C>(seq)
             }
         }
         deserializer.deserialize_seq(Elements::<T, C>(PhantomData))
@@ -521,6 +514,9 @@ impl Key<'_> {
 }
 
 impl<'de> Deserialize<'de> for Key<'de> {
+    // Inlined into the deserializer's key reading, so the key is not copied through a
+    // temporary (a store-forwarding stall on every key).
+    #[inline(always)]
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct KeyVisitor;
         impl<'de> Visitor<'de> for KeyVisitor {
@@ -528,6 +524,7 @@ impl<'de> Deserialize<'de> for Key<'de> {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a property name")
             }
+            #[inline(always)]
             fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
                 Ok(Key(Cow::Borrowed(v)))
             }
@@ -542,6 +539,20 @@ impl<'de> Deserialize<'de> for Key<'de> {
     }
 }
 
+/// The next property name of an object, or `None` at its end.
+#[inline(always)]
+pub fn next_key<'de, A: MapAccess<'de>>(map: &mut A) -> Result<Option<Key<'de>>, A::Error> {
+    struct KeySeed;
+    impl<'de> DeserializeSeed<'de> for KeySeed {
+        type Value = Key<'de>;
+        #[inline(always)]
+        fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Key<'de>, D::Error> {
+            Key::deserialize(deserializer)
+        }
+    }
+    map.next_key_seed(KeySeed)
+}
+
 /// Reads the value of property `name` into its slot, checked.
 #[inline]
 pub fn read<'de, A: MapAccess<'de>, T: Field, C: Check<T>>(
@@ -552,8 +563,19 @@ pub fn read<'de, A: MapAccess<'de>, T: Field, C: Check<T>>(
     if slot.is_some() {
         return Err(de::Error::duplicate_field(name));
     }
-    *slot = Some(map.next_value_seed(Checked::<T, C>(PhantomData))?);
-    Ok(())
+    map.next_value_seed(Fill::<T, C>(slot, PhantomData))
+}
+
+/// A seed that reads a `T`, checked by `C`, into a property's slot (rather than through the
+/// `Result<T>` of `next_value_seed`, which would copy it once more).
+struct Fill<'a, T, C>(&'a mut Option<T>, PhantomData<C>);
+
+impl<'de, T: Field, C: Check<T>> DeserializeSeed<'de> for Fill<'_, T, C> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        *self.0 = Some(C::read(deserializer)?);
+        Ok(())
+    }
 }
 
 /// Keeps an unknown property of an open object.
@@ -712,7 +734,7 @@ mod tests {
                     }
                     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Limits, A::Error> {
                         let (mut limit, mut values) = (None, None);
-                        while let Some(key) = map.next_key::<Key<'de>>()? {
+                        while let Some(key) = next_key(&mut map)? {
                             match key.as_str() {
                                 "limit" => {
                                     read::<_, _, MultipleOf<1, 10>>(&mut map, &mut limit, "limit")?

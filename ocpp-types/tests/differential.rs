@@ -7,8 +7,8 @@
 //! `Request::decode`/`Response::decode` accepts a payload exactly when the validator does.
 //! Where both reject, the decode error must name the mutated location and the kind of rule
 //! that was broken; where both accept, the decoded value must re-encode to a payload the
-//! schema accepts and decode to the same value again. Every finding is collected and reported
-//! at once.
+//! schema accepts and decode to the same value again. The decode's fast JSON reader must give
+//! `serde_json`'s verdict on every payload. Every finding is collected and reported at once.
 //!
 //! Run with `--nocapture` for the summary; the full report of a failing run is also written to
 //! `differential-report.txt` in Cargo's temporary directory for integration tests.
@@ -66,6 +66,18 @@ struct Version {
     /// A random value of the action's message type, encoded (after checking its round trip);
     /// `None` if the table below has no such message.
     sample: fn(&str, Side, u64) -> Option<Result<Value, String>>,
+    /// Whether the fast JSON reader alone, and `serde_json` alone, accept the payload as the
+    /// action's message type (they must agree; the reader is only a fast path to the same
+    /// verdict); `None` if the table below has no such message.
+    readers: fn(&str, Side, &str) -> Option<(bool, bool)>,
+}
+
+/// The verdicts of the fast reader and of `serde_json` on a payload for `T`.
+fn readers_of<T: DeserializeOwned>(payload: &str) -> (bool, bool) {
+    (
+        ocpp_types::__rt::fast_from_str::<T>(payload).is_ok(),
+        serde_json::from_str::<T>(payload).is_ok(),
+    )
 }
 
 fn decode_with<U: Serialize + PartialEq + Debug>(
@@ -162,6 +174,26 @@ macro_rules! version {
                         return Some(sample_of::<m::$send, m::Request>(seed, |p| {
                             m::Request::decode(action, p)
                         }));
+                    }
+                )*
+                None
+            },
+            readers: |action, side, payload| {
+                $(
+                    if action == <m::$call as ocpp_types::Request>::ACTION {
+                        return Some(match side {
+                            Side::Request => readers_of::<m::$call>(payload),
+                            Side::Response => readers_of::<
+                                <m::$call as ocpp_types::Request>::Response,
+                            >(payload),
+                        });
+                    }
+                )*
+                $(
+                    if action == <m::$send as ocpp_types::SendMessage>::ACTION
+                        && side == Side::Request
+                    {
+                        return Some(readers_of::<m::$send>(payload));
                     }
                 )*
                 None
@@ -342,6 +374,8 @@ struct Report {
     disagreements: Vec<String>,
     /// Both reject, but our error has another kind or names another location.
     diagnostics: Vec<String>,
+    /// The fast JSON reader and `serde_json` disagree on a payload.
+    readers: Vec<String>,
     /// A generated value that is invalid or does not round-trip; a decoded value whose
     /// encoding is invalid, does not decode to the same value, or lost extra properties.
     round_trips: Vec<String>,
@@ -426,6 +460,17 @@ impl Report {
             }
         };
         let ours_ok = matches!(ours, Outcome::Accepted(_));
+        if let Some((fast, serde_json)) = (version.readers)(&file.action, file.side, &text) {
+            if fast != serde_json {
+                self.readers.push(format!(
+                    "{}\n    fast reader: {}, serde_json: {}\n    payload: {}",
+                    place(),
+                    verdict(fast),
+                    verdict(serde_json),
+                    shorten(&text, 400)
+                ));
+            }
+        }
         if schema_ok == ours_ok {
             self.agreements += 1;
         } else {
@@ -493,6 +538,7 @@ impl Report {
         }
         self.disagreements.extend(other.disagreements);
         self.diagnostics.extend(other.diagnostics);
+        self.readers.extend(other.readers);
         self.round_trips.extend(other.round_trips);
         self.coverage.extend(other.coverage);
         self.notes.extend(other.notes);
@@ -501,6 +547,7 @@ impl Report {
     fn failed(&self) -> bool {
         !(self.disagreements.is_empty()
             && self.diagnostics.is_empty()
+            && self.readers.is_empty()
             && self.round_trips.is_empty()
             && self.coverage.is_empty())
     }
@@ -528,6 +575,10 @@ impl Report {
             "rejections with the wrong kind or pointer",
             self.diagnostics.iter().collect(),
         );
+        section(
+            "verdicts of the fast reader that differ from serde_json's",
+            self.readers.iter().collect(),
+        );
         section("round-trip problems", self.round_trips.iter().collect());
         section(
             "notes: mutations the validator judged otherwise than meant (not failures)",
@@ -539,14 +590,15 @@ impl Report {
     fn summary(&self) -> String {
         format!(
             "differential: {} payloads checked, {} valid and {} invalid per jsonschema, {} agreements \
-             ({} disagreements, {} wrong diagnostics, {} round-trip problems, {} coverage problems); \
-             mutations: {:?}",
+             ({} disagreements, {} wrong diagnostics, {} fast-reader differences, {} round-trip problems, \
+             {} coverage problems); mutations: {:?}",
             self.payloads,
             self.schema_valid,
             self.schema_invalid,
             self.agreements,
             self.disagreements.len(),
             self.diagnostics.len(),
+            self.readers.len(),
             self.round_trips.len(),
             self.coverage.len(),
             self.mutations_by_kind

@@ -1,0 +1,726 @@
+//! The JSON reader behind the decode fast path.
+//!
+//! A `serde` deserializer over text that accepts exactly the JSON that `serde_json::from_str`
+//! accepts, or less, and hands every visitor the same calls that `serde_json` would (the same
+//! number kinds, borrowed strings where there are no escapes, the same recursion limit). It is
+//! only ever a first try: its error carries nothing, and [`crate::from_str`] answers any failure
+//! by decoding again with `serde_json` and path tracking, which decides the verdict and writes the
+//! message. So this reader may refuse what it does not need to handle (enums written as objects,
+//! raw values), but must never accept what `serde_json` refuses. The fuzz target `json_reader`
+//! and the tests below hold it to that.
+//!
+//! Why not `serde_json` itself: the generated types spend most of their decode time reading
+//! short strings and keys. Scanning a string here is one word-at-a-time pass over the text,
+//! and an error costs no formatting, since the message is thrown away.
+
+use alloc::string::String;
+use core::fmt;
+
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::forward_to_deserialize_any;
+
+/// Decodes `T` from `input`, refusing trailing characters.
+pub fn from_str<'de, T: de::Deserialize<'de>>(input: &'de str) -> Result<T, Refused> {
+    let mut reader = Reader {
+        input,
+        pos: 0,
+        remaining_depth: RECURSION_LIMIT,
+        closed: false,
+        abandoned: false,
+        scratch: String::new(),
+    };
+    let value = T::deserialize(&mut reader)?;
+    match reader.skip_whitespace() {
+        None if !reader.abandoned => Ok(value),
+        _ => Err(Refused),
+    }
+}
+
+/// `serde_json`'s default: the 128th nested array or object is refused.
+const RECURSION_LIMIT: u8 = 128;
+
+/// The input is not JSON, or not a `T`; [`crate::from_str`] asks `serde_json` which and where.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Refused;
+
+impl fmt::Display for Refused {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("refused by the fast JSON reader")
+    }
+}
+
+impl core::error::Error for Refused {}
+
+impl de::Error for Refused {
+    // The message is not formatted: the caller decodes again to explain the failure.
+    fn custom<T: fmt::Display>(_: T) -> Self {
+        Refused
+    }
+}
+
+struct Reader<'de> {
+    input: &'de str,
+    pos: usize,
+    remaining_depth: u8,
+    /// Whether the array or object just visited was read up to its closing bracket.
+    closed: bool,
+    /// Whether a visitor stopped before the end of an array or object.
+    abandoned: bool,
+    /// A string with escapes, unescaped.
+    scratch: String,
+}
+
+/// A number as `serde_json` classifies it.
+enum Number {
+    U64(u64),
+    I64(i64),
+    F64(f64),
+}
+
+impl<'de> Reader<'de> {
+    /// Skips JSON whitespace; the next byte, if any.
+    fn skip_whitespace(&mut self) -> Option<u8> {
+        let bytes = self.input.as_bytes();
+        while let Some(&b) = bytes.get(self.pos) {
+            match b {
+                b' ' | b'\n' | b'\t' | b'\r' => self.pos += 1,
+                _ => return Some(b),
+            }
+        }
+        None
+    }
+
+    /// Consumes `literal` (`true`, `false`, `null`).
+    fn eat_literal(&mut self, literal: &[u8]) -> Result<(), Refused> {
+        let end = self.pos + literal.len();
+        if self.input.as_bytes().get(self.pos..end) == Some(literal) {
+            self.pos = end;
+            Ok(())
+        } else {
+            Err(Refused)
+        }
+    }
+
+    /// Reads the string whose opening quote is at `pos`: `Some` borrowed from the input when
+    /// it has no escapes, else `None` with the string unescaped into `scratch`.
+    #[inline]
+    fn read_str(&mut self) -> Result<Option<&'de str>, Refused> {
+        let input = self.input;
+        let start = self.pos + 1;
+        let end = find_special(input.as_bytes(), start);
+        if input.as_bytes().get(end) == Some(&b'"') {
+            self.pos = end + 1;
+            // Both ends are ASCII quotes, so both are character boundaries.
+            input.get(start..end).map(Some).ok_or(Refused)
+        } else {
+            self.read_escaped_str(start, end)
+        }
+    }
+
+    /// The rest of [`Self::read_str`] when a string has escapes (rare in OCPP), or is broken.
+    #[cold]
+    #[inline(never)]
+    fn read_escaped_str(&mut self, start: usize, end: usize) -> Result<Option<&'de str>, Refused> {
+        if self.input.as_bytes().get(end) != Some(&b'\\') {
+            // A control character, or the end of the input.
+            return Err(Refused);
+        }
+        self.scratch.clear();
+        self.scratch
+            .push_str(self.input.get(start..end).ok_or(Refused)?);
+        self.pos = end;
+        self.read_escaped()?;
+        Ok(None)
+    }
+
+    /// Continues a string at the backslash at `pos`, appending to `scratch`.
+    fn read_escaped(&mut self) -> Result<(), Refused> {
+        let input = self.input;
+        let bytes = input.as_bytes();
+        loop {
+            // `pos` is at a backslash.
+            let escape = *bytes.get(self.pos + 1).ok_or(Refused)?;
+            self.pos += 2;
+            let c = match escape {
+                b'"' => '"',
+                b'\\' => '\\',
+                b'/' => '/',
+                b'b' => '\u{8}',
+                b'f' => '\u{c}',
+                b'n' => '\n',
+                b'r' => '\r',
+                b't' => '\t',
+                b'u' => self.read_unicode_escape()?,
+                _ => return Err(Refused),
+            };
+            self.scratch.push(c);
+            let start = self.pos;
+            let end = find_special(bytes, start);
+            self.scratch.push_str(input.get(start..end).ok_or(Refused)?);
+            self.pos = end;
+            match bytes.get(end) {
+                Some(b'"') => {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                Some(b'\\') => {}
+                _ => return Err(Refused),
+            }
+        }
+    }
+
+    /// The character of a `\uXXXX` escape (whose `\u` is consumed), with its low surrogate
+    /// escape if it is a high surrogate. Lone surrogates are refused, as `serde_json` does.
+    fn read_unicode_escape(&mut self) -> Result<char, Refused> {
+        let first = self.read_hex4()?;
+        let code = match first {
+            0xD800..=0xDBFF => {
+                if self.input.as_bytes().get(self.pos..self.pos + 2) != Some(b"\\u") {
+                    return Err(Refused);
+                }
+                self.pos += 2;
+                let second = self.read_hex4()?;
+                if !(0xDC00..=0xDFFF).contains(&second) {
+                    return Err(Refused);
+                }
+                0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00)
+            }
+            0xDC00..=0xDFFF => return Err(Refused),
+            _ => first,
+        };
+        char::from_u32(code).ok_or(Refused)
+    }
+
+    fn read_hex4(&mut self) -> Result<u32, Refused> {
+        let digits = self
+            .input
+            .as_bytes()
+            .get(self.pos..self.pos + 4)
+            .ok_or(Refused)?;
+        let mut value = 0;
+        for &d in digits {
+            let nibble = match d {
+                b'0'..=b'9' => d - b'0',
+                b'a'..=b'f' => d - b'a' + 10,
+                b'A'..=b'F' => d - b'A' + 10,
+                _ => return Err(Refused),
+            };
+            value = value << 4 | u32::from(nibble);
+        }
+        self.pos += 4;
+        Ok(value)
+    }
+
+    /// Reads a number (`pos` at its first byte) with JSON's grammar, classified as
+    /// `serde_json` does: an integer is `U64` if not negative, `I64` if negative, and `F64`
+    /// when it does not fit (or is `-0`); a fraction or an exponent makes `F64`; a number
+    /// beyond the f64 range is refused.
+    fn read_number(&mut self) -> Result<Number, Refused> {
+        let bytes = self.input.as_bytes();
+        let start = self.pos;
+        let mut i = start;
+        let negative = bytes.get(i) == Some(&b'-');
+        i += usize::from(negative);
+        let digits_start = i;
+        match bytes.get(i) {
+            Some(b'0') => i += 1,
+            Some(b'1'..=b'9') => i = skip_digits(bytes, i + 1),
+            _ => return Err(Refused),
+        }
+        let digits_end = i;
+        let mut integer = true;
+        if bytes.get(i) == Some(&b'.') {
+            let fraction = i + 1;
+            i = skip_digits(bytes, fraction);
+            if i == fraction {
+                return Err(Refused);
+            }
+            integer = false;
+        }
+        if let Some(b'e' | b'E') = bytes.get(i) {
+            i += 1;
+            if let Some(b'+' | b'-') = bytes.get(i) {
+                i += 1;
+            }
+            let exponent = i;
+            i = skip_digits(bytes, exponent);
+            if i == exponent {
+                return Err(Refused);
+            }
+            integer = false;
+        }
+        self.pos = i;
+        if integer {
+            if let Some(significand) = bytes.get(digits_start..digits_end).and_then(parse_u64) {
+                return Ok(if !negative {
+                    Number::U64(significand)
+                } else {
+                    let value = (significand as i64).wrapping_neg();
+                    if value >= 0 {
+                        // -0, or below i64::MIN.
+                        Number::F64(-(significand as f64))
+                    } else {
+                        Number::I64(value)
+                    }
+                });
+            }
+        }
+        // The grammar is checked above; core's parser rounds correctly.
+        let text = self.input.get(start..i).ok_or(Refused)?;
+        match text.parse::<f64>() {
+            Ok(value) if value.is_finite() => Ok(Number::F64(value)),
+            _ => Err(Refused),
+        }
+    }
+
+    /// Enters an array or object (`pos` at its bracket).
+    fn enter(&mut self) -> Result<(), Refused> {
+        self.remaining_depth -= 1;
+        if self.remaining_depth == 0 {
+            return Err(Refused);
+        }
+        self.pos += 1;
+        Ok(())
+    }
+
+    /// Leaves an array or object with what its visitor made of it. If the visitor stopped
+    /// before the closing bracket, the whole input is refused, but only at the end (see
+    /// [`from_str`]): a check here would copy the value out of its `Result` and back, and
+    /// decoded structs can be large. Until then, the rest is read as it comes; a mismatched
+    /// bracket fails soon enough, and nothing read after this point can be accepted.
+    #[inline(always)]
+    fn leave<T>(&mut self, value: Result<T, Refused>) -> Result<T, Refused> {
+        self.remaining_depth += 1;
+        self.abandoned |= !core::mem::take(&mut self.closed);
+        value
+    }
+
+    /// Consumes the closing bracket at `pos`: the end of an array or object.
+    fn close<T>(&mut self) -> Option<T> {
+        self.pos += 1;
+        self.closed = true;
+        None
+    }
+
+    #[inline(always)]
+    fn visit_string<V: Visitor<'de>>(&mut self, visitor: V) -> Result<V::Value, Refused> {
+        match self.read_str()? {
+            Some(borrowed) => visitor.visit_borrowed_str(borrowed),
+            None => visitor.visit_str(&self.scratch),
+        }
+    }
+}
+
+/// The index of the first `"`, `\` or control character at or after `i`, or `bytes.len()`.
+/// Eight bytes at a time: for each test, `(x - 0x01…) & !x & 0x80…` flags the bytes that are
+/// zero (the lowest flag is always right; a borrow can only set flags above a real one).
+#[inline]
+fn find_special(bytes: &[u8], mut i: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    while let Some(chunk) = bytes.get(i..i + 8) {
+        let Ok(chunk) = <[u8; 8]>::try_from(chunk) else {
+            break;
+        };
+        let x = u64::from_le_bytes(chunk);
+        let quote = x ^ (ONES * u64::from(b'"'));
+        let backslash = x ^ (ONES * u64::from(b'\\'));
+        let found = (quote.wrapping_sub(ONES) & !quote
+            | backslash.wrapping_sub(ONES) & !backslash
+            | x.wrapping_sub(ONES * 0x20) & !x)
+            & HIGHS;
+        if found != 0 {
+            return i + (found.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while let Some(&b) = bytes.get(i) {
+        if b == b'"' || b == b'\\' || b < 0x20 {
+            break;
+        }
+        i += 1;
+    }
+    i
+}
+
+fn skip_digits(bytes: &[u8], mut i: usize) -> usize {
+    while let Some(b'0'..=b'9') = bytes.get(i) {
+        i += 1;
+    }
+    i
+}
+
+/// ASCII digits as a u64, `None` on overflow.
+fn parse_u64(digits: &[u8]) -> Option<u64> {
+    digits.iter().try_fold(0u64, |acc, &d| {
+        acc.checked_mul(10)?.checked_add(u64::from(d - b'0'))
+    })
+}
+
+impl<'de> Deserializer<'de> for &mut Reader<'de> {
+    type Error = Refused;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Refused> {
+        match self.skip_whitespace().ok_or(Refused)? {
+            b'"' => self.visit_string(visitor),
+            b'{' => {
+                self.enter()?;
+                let value = visitor.visit_map(Entries {
+                    reader: self,
+                    position: Position::Start,
+                });
+                self.leave(value)
+            }
+            b'[' => {
+                self.enter()?;
+                let value = visitor.visit_seq(Elements {
+                    reader: self,
+                    position: Position::Start,
+                });
+                self.leave(value)
+            }
+            b'-' | b'0'..=b'9' => match self.read_number()? {
+                Number::U64(v) => visitor.visit_u64(v),
+                Number::I64(v) => visitor.visit_i64(v),
+                Number::F64(v) => visitor.visit_f64(v),
+            },
+            b't' => {
+                self.eat_literal(b"true")?;
+                visitor.visit_bool(true)
+            }
+            b'f' => {
+                self.eat_literal(b"false")?;
+                visitor.visit_bool(false)
+            }
+            b'n' => {
+                self.eat_literal(b"null")?;
+                visitor.visit_unit()
+            }
+            _ => Err(Refused),
+        }
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Refused> {
+        if self.skip_whitespace() == Some(b'n') {
+            self.eat_literal(b"null")?;
+            visitor.visit_none()
+        } else {
+            visitor.visit_some(self)
+        }
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, Refused> {
+        // serde_json gives its `RawValue` (a private name) the raw text; not done here.
+        if name.starts_with("$serde_json") {
+            return Err(Refused);
+        }
+        visitor.visit_newtype_struct(self)
+    }
+
+    /// Externally tagged enums are not needed by the generated types, whose enums are strings.
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _variants: &'static [&'static str],
+        _visitor: V,
+    ) -> Result<V::Value, Refused> {
+        Err(Refused)
+    }
+
+    forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+        unit unit_struct seq tuple tuple_struct map struct identifier ignored_any
+    }
+}
+
+/// Where an [`Entries`] or [`Elements`] is in its array or object.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Position {
+    /// Just after the opening bracket.
+    Start,
+    /// After an entry or element.
+    After,
+    /// The closing bracket is consumed; any further read is refused.
+    End,
+}
+
+/// The entries of an object, after its `{`.
+struct Entries<'a, 'de> {
+    reader: &'a mut Reader<'de>,
+    position: Position,
+}
+
+impl<'de> MapAccess<'de> for Entries<'_, 'de> {
+    type Error = Refused;
+
+    // Inlined into each generated struct's `visit_map`, so that a key is not copied through
+    // temporaries on its way to the `match` on its name.
+    #[inline(always)]
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, Refused> {
+        let reader = &mut *self.reader;
+        let next = reader.skip_whitespace();
+        match (self.position, next) {
+            (Position::Start | Position::After, Some(b'}')) => {
+                self.position = Position::End;
+                return Ok(reader.close());
+            }
+            (Position::Start, Some(b'"')) => {}
+            // A key must follow a comma: `}` there is a trailing comma.
+            (Position::After, Some(b',')) => {
+                reader.pos += 1;
+                if reader.skip_whitespace() != Some(b'"') {
+                    return Err(Refused);
+                }
+            }
+            _ => return Err(Refused),
+        }
+        self.position = Position::After;
+        seed.deserialize(KeyReader(reader)).map(Some)
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, Refused> {
+        let reader = &mut *self.reader;
+        if self.position != Position::After || reader.skip_whitespace() != Some(b':') {
+            return Err(Refused);
+        }
+        reader.pos += 1;
+        seed.deserialize(reader)
+    }
+}
+
+/// `deserialize_<kind>` methods (taking only a visitor) that refuse.
+macro_rules! refuse {
+    ($($method:ident)*) => {$(
+        fn $method<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Refused> {
+            Err(Refused)
+        }
+    )*};
+}
+
+/// An object key: always a string.
+struct KeyReader<'a, 'de>(&'a mut Reader<'de>);
+
+impl<'de> Deserializer<'de> for KeyReader<'_, 'de> {
+    type Error = Refused;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Refused> {
+        self.0.visit_string(visitor)
+    }
+
+    forward_to_deserialize_any! {
+        str string identifier ignored_any
+    }
+
+    // serde_json reads numbers and booleans out of keys for typed keys; refused here.
+    refuse! {
+        deserialize_bool deserialize_i8 deserialize_i16 deserialize_i32 deserialize_i64
+        deserialize_i128 deserialize_u8 deserialize_u16 deserialize_u32 deserialize_u64
+        deserialize_u128 deserialize_f32 deserialize_f64 deserialize_char deserialize_bytes
+        deserialize_byte_buf deserialize_unit deserialize_seq deserialize_map deserialize_option
+    }
+
+    fn deserialize_unit_struct<V: Visitor<'de>>(
+        self,
+        _: &'static str,
+        _: V,
+    ) -> Result<V::Value, Refused> {
+        Err(Refused)
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _: &'static str,
+        _: V,
+    ) -> Result<V::Value, Refused> {
+        Err(Refused)
+    }
+
+    fn deserialize_tuple<V: Visitor<'de>>(self, _: usize, _: V) -> Result<V::Value, Refused> {
+        Err(Refused)
+    }
+
+    fn deserialize_tuple_struct<V: Visitor<'de>>(
+        self,
+        _: &'static str,
+        _: usize,
+        _: V,
+    ) -> Result<V::Value, Refused> {
+        Err(Refused)
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _: &'static str,
+        _: &'static [&'static str],
+        _: V,
+    ) -> Result<V::Value, Refused> {
+        Err(Refused)
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        _: &'static str,
+        _: &'static [&'static str],
+        _: V,
+    ) -> Result<V::Value, Refused> {
+        Err(Refused)
+    }
+}
+
+/// The elements of an array, after its `[`.
+struct Elements<'a, 'de> {
+    reader: &'a mut Reader<'de>,
+    position: Position,
+}
+
+impl<'de> SeqAccess<'de> for Elements<'_, 'de> {
+    type Error = Refused;
+
+    fn next_element_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, Refused> {
+        let reader = &mut *self.reader;
+        match (self.position, reader.skip_whitespace()) {
+            (Position::Start | Position::After, Some(b']')) => {
+                self.position = Position::End;
+                return Ok(reader.close());
+            }
+            (Position::Start, Some(_)) => {}
+            // A value must follow a comma: `]` there is a trailing comma.
+            (Position::After, Some(b',')) => {
+                reader.pos += 1;
+                if reader.skip_whitespace() == Some(b']') {
+                    return Err(Refused);
+                }
+            }
+            _ => return Err(Refused),
+        }
+        self.position = Position::After;
+        seed.deserialize(reader).map(Some)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::format;
+    use alloc::vec::Vec;
+    use serde_json::Value;
+
+    /// Ours accepts exactly what serde_json accepts, with the same value.
+    fn agree(input: &str) {
+        let ours = from_str::<Value>(input).ok();
+        let theirs = serde_json::from_str::<Value>(input).ok();
+        assert_eq!(ours, theirs, "{input:?}");
+    }
+
+    #[rustfmt::skip]
+    const CORPUS: &[&str] = &[
+        r#"{"a":1,"b":[true,false,null],"c":{"d":"e"}}"#,
+        " \t\r\n{ \"a\" : [ 1 , 2 ] , \"b\" : { } , \"c\" : [ ] } \n",
+        r#""plain ascii string that is longer than sixteen bytes""#,
+        r#""esc \" \\ \/ \b \f \n \r \t \u0041 \u00e9 \ud83d\ude00 end""#,
+        r#""\ud83d""#,
+        r#""\ude00""#,
+        r#""\ud83d\u0041""#,
+        r#""\uZZZZ""#,
+        r#""\x""#,
+        "\"tab\tinside\"",
+        "\"ctrl\u{1f}x\"",
+        "\"é ü 漢字 🚗 and more text\"",
+        "0", "-0", "-0.0", "1", "-1", "01", "-", "1.", ".5", "+1", "1e5", "1E+5", "1e-5",
+        "2.5e", "1.5e+", "18446744073709551615", "18446744073709551616", "-9223372036854775808",
+        "-9223372036854775809", "123456789012345678901234567890", "1e308", "1e309", "-1e400",
+        "1e-400", "0e999999", "3.14159", "[1,2,]", "[,1]", "{\"a\":1,}", "{,}", "{\"a\" 1}",
+        "{1:2}", "[1 2]", "tru", "true", "false", "null", "nul", "[]", "{}", "", "   ", "[",
+        "{\"a\":1}x", "[1]]", "{\"a\":1,\"a\":2}", "\"unterminated",
+    ];
+
+    #[test]
+    fn agrees_with_serde_json_on_a_corpus() {
+        for input in CORPUS {
+            agree(input);
+        }
+    }
+
+    /// Every prefix of every corpus input, and each byte replaced by each structural byte.
+    #[test]
+    fn agrees_with_serde_json_on_mutations() {
+        const REPLACEMENTS: &[u8] = b"\"\\{}[],:0-.e \x01atnu";
+        for input in CORPUS {
+            for end in (0..input.len()).filter(|&i| input.is_char_boundary(i)) {
+                agree(&input[..end]);
+            }
+            let bytes = input.as_bytes();
+            for i in 0..bytes.len() {
+                for &r in REPLACEMENTS {
+                    let mut mutated: Vec<u8> = bytes.to_vec();
+                    mutated[i] = r;
+                    if let Ok(text) = core::str::from_utf8(&mutated) {
+                        agree(text);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn nesting_is_limited_as_in_serde_json() {
+        for depth in [1, 126, 127, 128, 129, 200] {
+            let arrays = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+            agree(&arrays);
+            let objects = format!("{}1{}", "{\"a\":".repeat(depth), "}".repeat(depth));
+            agree(&objects);
+        }
+    }
+
+    #[test]
+    fn strings_are_borrowed_without_escapes() {
+        use alloc::borrow::Cow;
+        #[derive(serde::Deserialize)]
+        struct S<'a> {
+            #[serde(borrow)]
+            s: Cow<'a, str>,
+        }
+        let plain: S<'_> = from_str(r#"{"s":"abc"}"#).unwrap();
+        assert!(matches!(plain.s, Cow::Borrowed("abc")));
+        let escaped: S<'_> = from_str(r#"{"s":"a\nc"}"#).unwrap();
+        assert_eq!(escaped.s, "a\nc");
+    }
+
+    #[test]
+    fn numbers_reach_visitors_as_serde_json_classifies_them() {
+        // -0 is a float in serde_json (and so a float for `Draft4Integer`).
+        assert_eq!(from_str::<Value>("-0"), Ok(Value::from(-0.0)));
+        assert_eq!(from_str::<i64>("-5"), Ok(-5));
+        assert_eq!(from_str::<u64>("18446744073709551615"), Ok(u64::MAX));
+        assert!(from_str::<u64>("18446744073709551616").is_err());
+        assert_eq!(
+            from_str::<f64>("18446744073709551616"),
+            Ok(18446744073709551616.0)
+        );
+        assert_eq!(from_str::<f64>("7"), Ok(7.0));
+        assert_eq!(from_str::<f64>("0.1"), Ok(0.1));
+    }
+
+    #[test]
+    fn finds_special_bytes_at_every_offset() {
+        for len in 0..40 {
+            for special in [b'"', b'\\', 0x00, 0x1f] {
+                let mut bytes = alloc::vec![b'x'; len];
+                bytes.push(special);
+                bytes.extend_from_slice(b"\"tail");
+                assert_eq!(find_special(&bytes, 0), len, "{len} {special}");
+            }
+            assert_eq!(find_special(&alloc::vec![0xc3; len], 0), len);
+        }
+    }
+}
