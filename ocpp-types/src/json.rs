@@ -405,6 +405,15 @@ fn parse_u64(digits: &[u8]) -> Option<u64> {
     })
 }
 
+/// `deserialize_*` methods that refuse, each with the arguments it takes before the visitor.
+macro_rules! refuse {
+    ($($method:ident($($arg:ty),*))*) => {$(
+        fn $method<V: Visitor<'de>>(self, $(_: $arg,)* _: V) -> Result<V::Value, Refused> {
+            Err(Refused)
+        }
+    )*};
+}
+
 impl<'de> Deserializer<'de> for &mut Reader<'de> {
     type Error = Refused;
 
@@ -469,19 +478,16 @@ impl<'de> Deserializer<'de> for &mut Reader<'de> {
         visitor.visit_newtype_struct(self)
     }
 
-    /// Externally tagged enums are not needed by the generated types, whose enums are strings.
-    fn deserialize_enum<V: Visitor<'de>>(
-        self,
-        _name: &'static str,
-        _variants: &'static [&'static str],
-        _visitor: V,
-    ) -> Result<V::Value, Refused> {
-        Err(Refused)
+    forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 u8 u16 u32 u64 f32 f64 char str string
+        unit unit_struct seq tuple tuple_struct map struct identifier ignored_any
     }
 
-    forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
-        unit unit_struct seq tuple tuple_struct map struct identifier ignored_any
+    // serde_json reads these its own way (raw string bytes, 128-bit integers, externally
+    // tagged enums); the generated types need none of them (their enums are strings).
+    refuse! {
+        deserialize_i128() deserialize_u128() deserialize_bytes() deserialize_byte_buf()
+        deserialize_enum(&'static str, &'static [&'static str])
     }
 }
 
@@ -543,15 +549,6 @@ impl<'de> MapAccess<'de> for Entries<'_, 'de> {
     }
 }
 
-/// `deserialize_<kind>` methods (taking only a visitor) that refuse.
-macro_rules! refuse {
-    ($($method:ident)*) => {$(
-        fn $method<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Refused> {
-            Err(Refused)
-        }
-    )*};
-}
-
 /// An object key: always a string.
 struct KeyReader<'a, 'de>(&'a mut Reader<'de>);
 
@@ -568,57 +565,15 @@ impl<'de> Deserializer<'de> for KeyReader<'_, 'de> {
 
     // serde_json reads numbers and booleans out of keys for typed keys; refused here.
     refuse! {
-        deserialize_bool deserialize_i8 deserialize_i16 deserialize_i32 deserialize_i64
-        deserialize_i128 deserialize_u8 deserialize_u16 deserialize_u32 deserialize_u64
-        deserialize_u128 deserialize_f32 deserialize_f64 deserialize_char deserialize_bytes
-        deserialize_byte_buf deserialize_unit deserialize_seq deserialize_map deserialize_option
-    }
-
-    fn deserialize_unit_struct<V: Visitor<'de>>(
-        self,
-        _: &'static str,
-        _: V,
-    ) -> Result<V::Value, Refused> {
-        Err(Refused)
-    }
-
-    fn deserialize_newtype_struct<V: Visitor<'de>>(
-        self,
-        _: &'static str,
-        _: V,
-    ) -> Result<V::Value, Refused> {
-        Err(Refused)
-    }
-
-    fn deserialize_tuple<V: Visitor<'de>>(self, _: usize, _: V) -> Result<V::Value, Refused> {
-        Err(Refused)
-    }
-
-    fn deserialize_tuple_struct<V: Visitor<'de>>(
-        self,
-        _: &'static str,
-        _: usize,
-        _: V,
-    ) -> Result<V::Value, Refused> {
-        Err(Refused)
-    }
-
-    fn deserialize_struct<V: Visitor<'de>>(
-        self,
-        _: &'static str,
-        _: &'static [&'static str],
-        _: V,
-    ) -> Result<V::Value, Refused> {
-        Err(Refused)
-    }
-
-    fn deserialize_enum<V: Visitor<'de>>(
-        self,
-        _: &'static str,
-        _: &'static [&'static str],
-        _: V,
-    ) -> Result<V::Value, Refused> {
-        Err(Refused)
+        deserialize_bool() deserialize_i8() deserialize_i16() deserialize_i32() deserialize_i64()
+        deserialize_i128() deserialize_u8() deserialize_u16() deserialize_u32() deserialize_u64()
+        deserialize_u128() deserialize_f32() deserialize_f64() deserialize_char()
+        deserialize_bytes() deserialize_byte_buf() deserialize_unit() deserialize_seq()
+        deserialize_map() deserialize_option() deserialize_unit_struct(&'static str)
+        deserialize_newtype_struct(&'static str) deserialize_tuple(usize)
+        deserialize_tuple_struct(&'static str, usize)
+        deserialize_struct(&'static str, &'static [&'static str])
+        deserialize_enum(&'static str, &'static [&'static str])
     }
 }
 
