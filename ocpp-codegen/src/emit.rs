@@ -440,6 +440,9 @@ fn ty_schema(ty: &Ty) -> String {
     }
 }
 
+/// Types that are boxed wherever they are used (see [`rust_type`]).
+const BOXED: &[&str] = &["CustomDataType", "SignedMeterValueType"];
+
 /// The Rust type of a field (without the `Option` of an optional one).
 fn rust_type(ty: &Ty) -> String {
     match ty {
@@ -456,9 +459,11 @@ fn rust_type(ty: &Ty) -> String {
         Ty::Bool => "bool".to_owned(),
         Ty::Any => "__rt::Value".to_owned(),
         Ty::Array { items, .. } => format!("alloc::vec::Vec<{}>", rust_type(items)),
-        // Vendor data is rare and 48 bytes: boxed, it costs 8 in each of the many structs that
-        // may carry it, which keeps decoding (which moves structs) fast.
-        Ty::Named(name) if name == "CustomDataType" => format!("alloc::boxed::Box<{name}>"),
+        // Rarely sent and large, so boxed: each costs 8 bytes in the structs that may carry it,
+        // which keeps decoding (which moves structs) fast. Vendor data (48 bytes) may be in
+        // any 2.x struct; a signed meter value (104 bytes, sent with the readings at the start
+        // and end of a transaction) would otherwise more than double every `SampledValueType`.
+        Ty::Named(name) if BOXED.contains(&name.as_str()) => format!("alloc::boxed::Box<{name}>"),
         Ty::Named(name) => name.clone(),
     }
 }

@@ -43,7 +43,8 @@ impl Field for Value {}
 impl Field for crate::DateTime {}
 impl<const N: usize> Field for crate::BoundedString<N> {}
 
-/// A boxed value (`customData`, boxed so the common case, without it, stays small).
+/// A boxed value (`customData`, `signedMeterValue`: rarely sent and large, boxed so the common
+/// case, without them, stays small).
 impl<T: Field> Field for alloc::boxed::Box<T> {
     fn read<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         T::read(deserializer).map(alloc::boxed::Box::new)
