@@ -1,14 +1,15 @@
 #![no_main]
 //! The decode fast path's JSON reader against serde_json on arbitrary text: as a JSON value and
-//! as a few message types, it must accept exactly what serde_json accepts, with the same value.
-//! (serde_json is built with `float_roundtrip` here, so both parse floats exactly.)
+//! as a few message types, what the reader accepts serde_json must accept, with the same value
+//! (the reader may refuse more: it leaves long numbers to serde_json).
 use ocpp_types::__rt::fast_from_str;
 use serde::de::DeserializeOwned;
 
 fn agree<T: DeserializeOwned + PartialEq + core::fmt::Debug>(text: &str) {
-    let fast = fast_from_str::<T>(text).ok();
-    let reference = serde_json::from_str::<T>(text).ok();
-    assert_eq!(fast, reference, "{text:?}");
+    if let Ok(fast) = fast_from_str::<T>(text) {
+        let reference = serde_json::from_str::<T>(text).ok();
+        assert_eq!(Some(fast), reference, "{text:?}");
+    }
 }
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
