@@ -221,8 +221,7 @@ impl<'de> Reader<'de> {
     /// whose value `serde_json` computes exactly are read (see [`exact_float`]).
     fn read_number(&mut self) -> Result<Number, Refused> {
         let bytes = self.input.as_bytes();
-        let start = self.pos;
-        let mut i = start;
+        let mut i = self.pos;
         let negative = bytes.get(i) == Some(&b'-');
         i += usize::from(negative);
         let digits_start = i;
@@ -231,8 +230,7 @@ impl<'de> Reader<'de> {
             Some(b'1'..=b'9') => i = skip_digits(bytes, i + 1),
             _ => return Err(Refused),
         }
-        let digits_end = i;
-        let mut integer = true;
+        let int_digits = bytes.get(digits_start..i).unwrap_or_default();
         let mut fraction = i..i;
         if bytes.get(i) == Some(&b'.') {
             let start = i + 1;
@@ -241,7 +239,6 @@ impl<'de> Reader<'de> {
                 return Err(Refused);
             }
             fraction = start..i;
-            integer = false;
         }
         let mut exponent = i..i;
         if let Some(b'e' | b'E') = bytes.get(i) {
@@ -253,11 +250,10 @@ impl<'de> Reader<'de> {
                 return Err(Refused);
             }
             exponent = sign..i;
-            integer = false;
         }
         self.pos = i;
-        if integer {
-            if let Some(significand) = bytes.get(digits_start..digits_end).and_then(parse_u64) {
+        if fraction.is_empty() && exponent.is_empty() {
+            if let Some(significand) = parse_u64(int_digits) {
                 return Ok(if !negative {
                     Number::U64(significand)
                 } else {
@@ -271,7 +267,6 @@ impl<'de> Reader<'de> {
                 });
             }
         }
-        let int_digits = bytes.get(digits_start..digits_end).unwrap_or_default();
         let fraction_digits = bytes.get(fraction).unwrap_or_default();
         // Any other number (more than 15 digits, an exponent beyond ±22, an integer beyond
         // u64) is left to serde_json: without its `float_roundtrip` feature it rounds those
