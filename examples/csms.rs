@@ -3,7 +3,7 @@
 //!
 //! `cargo run -p ocpp-rs-examples --example csms`, then `--example station` in another shell.
 
-use ocpp_rpc::tokio::{Handlers, Server, ServerConfig};
+use ocpp_rpc_tokio::{Handlers, Server, ServerConfig};
 use ocpp_types::v201::{self, RegistrationStatusEnumType as Status};
 use ocpp_types::{DateTime, OcppVersion};
 
@@ -26,7 +26,7 @@ async fn main() -> std::io::Result<()> {
         Ok(v201::HeartbeatResponse::new(DateTime::now()))
     });
     let mut config = ServerConfig::default();
-    (config.versions, config.path) = (vec![OcppVersion::V201], "/ocpp".into());
+    config.versions = vec![OcppVersion::V201];
     let server = Server::bind("127.0.0.1:9000", config, handlers).await?;
     let server = server
         .on_connection(|station| {

@@ -1,10 +1,9 @@
 //! A minimal charging station: connects to ws://127.0.0.1:9000/ocpp/CS001 (the `csms` example),
 //! boots, answers the CSMS's GetVariables, and sends heartbeats.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use ocpp_rpc::tokio::{ClientConfig, Handlers, connect};
+use ocpp_rpc_tokio::{ClientConfig, Handlers, connect};
 use ocpp_types::OcppVersion;
 use ocpp_types::v201::{self, BootReasonEnumType, ChargingStationType};
 
@@ -19,7 +18,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         Ok(v201::GetVariablesResponse::new(results.collect()))
     });
     let config = ClientConfig::new("ws://127.0.0.1:9000/ocpp/CS001", vec![OcppVersion::V201]);
-    let csms = connect(&config, Arc::new(handlers)).await?;
+    let csms = connect(&config, handlers).await?;
     let station = ChargingStationType::new("Example".parse()?, "ocpp-rs".parse()?);
     let boot = csms
         .call(v201::BootNotificationRequest::new(

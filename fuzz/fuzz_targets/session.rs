@@ -5,7 +5,7 @@
 //! version, and the fast frame parser must agree with the general one on every input.
 
 use libfuzzer_sys::fuzz_target;
-use ocpp_rpc::{Config, ErrorCode, Event, Instant, Role, RpcError, Session, frame};
+use ocpp_rpc::{Config, ErrorCode, Event, Millis, Role, RpcError, Session, frame};
 use ocpp_types::{OcppVersion, v16, v21, v201};
 
 fuzz_target!(|data: &[u8]| {
@@ -36,32 +36,32 @@ fuzz_target!(|data: &[u8]| {
                     format!("{:?}", frame::parse_general(chunk, version)),
                     "the fast and the general frame parser disagree"
                 );
-                session.receive(chunk, Instant(now));
+                session.receive(chunk, Millis(now));
             }
             2 => {
                 now += u64::from(len) * 1_000;
-                session.handle_timeout(Instant(now));
+                session.handle_timeout(Millis(now));
             }
             3 => {
                 // A call this role may send; back-pressure errors are fine.
                 let _ = match (version, role) {
                     (OcppVersion::V16, Role::ChargingStation) => {
-                        session.call(&v16::HeartbeatRequest {}, Instant(now))
+                        session.call(&v16::HeartbeatRequest {}, Millis(now))
                     }
                     (OcppVersion::V16, Role::Csms) => {
-                        session.call(&v16::ClearCacheRequest {}, Instant(now))
+                        session.call(&v16::ClearCacheRequest {}, Millis(now))
                     }
                     (OcppVersion::V201, Role::ChargingStation) => {
-                        session.call(&v201::HeartbeatRequest::default(), Instant(now))
+                        session.call(&v201::HeartbeatRequest::default(), Millis(now))
                     }
                     (OcppVersion::V201, Role::Csms) => {
-                        session.call(&v201::ClearCacheRequest::default(), Instant(now))
+                        session.call(&v201::ClearCacheRequest::default(), Millis(now))
                     }
                     (OcppVersion::V21, Role::ChargingStation) => {
-                        session.call(&v21::HeartbeatRequest::default(), Instant(now))
+                        session.call(&v21::HeartbeatRequest::default(), Millis(now))
                     }
                     (OcppVersion::V21, Role::Csms) => {
-                        session.call(&v21::ClearCacheRequest::default(), Instant(now))
+                        session.call(&v21::ClearCacheRequest::default(), Millis(now))
                     }
                 };
             }

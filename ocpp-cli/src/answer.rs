@@ -148,9 +148,9 @@ fn variables(request: &AnyRequest) -> serde_json::Value {
 
 /// Handlers that answer every call validly with [`Answers`] (for `ocpp csms` and
 /// `ocpp station` alike: the core refuses the actions the side does not take).
-pub fn handlers(seed: u64) -> ocpp_rpc::tokio::Handlers {
+pub fn handlers(seed: u64) -> ocpp_rpc_tokio::Handlers {
     let answers = std::sync::Arc::new(std::sync::Mutex::new(Answers::new(seed)));
-    let mut handlers = ocpp_rpc::tokio::Handlers::new();
+    let mut handlers = ocpp_rpc_tokio::Handlers::new();
     handlers.fallback(move |_, request| {
         let answer = match answers.lock() {
             Ok(mut answers) => answers.answer(&request),

@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 
-use ocpp_rpc::tokio::{RunningServer, Server, ServerConfig};
+use ocpp_rpc_tokio::{RunningServer, Server, ServerConfig};
 use ocpp_types::OcppVersion;
 
 use crate::transcript::Transcript;
@@ -17,7 +17,6 @@ pub async fn start(
 ) -> std::io::Result<RunningServer> {
     let mut config = ServerConfig::default();
     config.versions = versions;
-    config.path = String::from("/ocpp");
     config.observer = Some(transcript.observer("", "CSMS"));
     Server::bind(listen, config, crate::answer::handlers(0xc5))
         .await?

@@ -14,7 +14,7 @@ pub async fn run(version: OcppVersion) -> Result<usize, StationError> {
     let loopback = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
     let server = csms::start(loopback, vec![version], Transcript::Off)
         .await
-        .map_err(|source| ocpp_rpc::tokio::ConnectError::Io {
+        .map_err(|source| ocpp_rpc_tokio::ConnectError::Io {
             address: loopback.to_string(),
             source,
         })?;

@@ -1,9 +1,7 @@
 //! `ocpp station`: a scripted charging station that runs the charging session of
 //! [`scenario`](crate::scenario) against any CSMS, answering the CSMS's own calls meanwhile.
 
-use std::sync::Arc;
-
-use ocpp_rpc::tokio::{CallError, ClientConfig, ConnectError, Connection, connect};
+use ocpp_rpc_tokio::{CallFailure, ClientConfig, ConnectError, Connection, connect};
 use ocpp_types::OcppVersion;
 
 use crate::scenario::{Charge, ScenarioError};
@@ -21,7 +19,7 @@ pub enum StationError {
         /// The action called.
         action: &'static str,
         /// What happened instead of a valid answer.
-        error: CallError,
+        error: CallFailure,
     },
     /// An answer refused what the station asked for.
     #[error(transparent)]
@@ -37,7 +35,7 @@ pub async fn run(
 ) -> Result<usize, StationError> {
     let mut config = ClientConfig::new(url, vec![version]);
     config.observer = Some(transcript.observer("station", "CSMS"));
-    let connection = connect(&config, Arc::new(crate::answer::handlers(0x5eed))).await?;
+    let connection = connect(&config, crate::answer::handlers(0x5eed)).await?;
     let result = charge(&connection, version).await;
     connection.close().await;
     result

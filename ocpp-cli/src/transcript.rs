@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::sync::Arc;
 
-use ocpp_rpc::tokio::{Direction, FrameObserver};
+use ocpp_rpc_tokio::{Direction, FrameObserver};
 
 /// Where transcript lines go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -3,7 +3,7 @@
 
 use ocpp_cli::answer::Answers;
 use ocpp_cli::scenario::Charge;
-use ocpp_rpc::{AnyRequest, Config, Event, Instant, Outcome, Role, Session};
+use ocpp_rpc::{AnyRequest, Config, Event, Millis, Outcome, Role, Session};
 use ocpp_types::OcppVersion;
 
 fn run(version: OcppVersion) -> Vec<String> {
@@ -15,9 +15,9 @@ fn run(version: OcppVersion) -> Vec<String> {
     while let Some(request) = charge.next_request() {
         let request = request.expect("every scripted request is schema-valid");
         actions.push(request.action().as_str().to_owned());
-        station.call_any(&request, Instant(0)).expect("call");
+        station.call_any(&request, Millis(0)).expect("call");
         while let Some(frame) = station.poll_transmit() {
-            csms.receive(&frame, Instant(0));
+            csms.receive(&frame, Millis(0));
         }
         while let Some(event) = csms.poll_event() {
             let Event::IncomingCall(call) = event else {
@@ -29,7 +29,7 @@ fn run(version: OcppVersion) -> Vec<String> {
             }
         }
         while let Some(frame) = csms.poll_transmit() {
-            station.receive(&frame, Instant(0));
+            station.receive(&frame, Millis(0));
         }
         match station.poll_event() {
             Some(Event::CallCompleted {

@@ -7,7 +7,7 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use ocpp_rpc::{Config, Event, Frame, Instant, Role, Session};
+use ocpp_rpc::{Config, Event, Frame, Millis, Role, Session};
 use ocpp_types::OcppVersion;
 use ocpp_types::v201;
 use serde::de::IgnoredAny;
@@ -27,7 +27,7 @@ fn round_trip<R: ocpp_types::Request>(
     request: &R,
     response: &R::Response,
 ) -> R::Response {
-    let now = Instant(0);
+    let now = Millis(0);
     station.call(request, now).unwrap();
     while let Some(frame) = station.poll_transmit() {
         csms.receive(&frame, now);

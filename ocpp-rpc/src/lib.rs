@@ -6,7 +6,7 @@
 //! `no_std` with `alloc` and builds for `thumbv7em-none-eabihf`.
 //!
 //! ```
-//! use ocpp_rpc::{Config, Event, Instant, Role, Router, Session};
+//! use ocpp_rpc::{Config, Event, Millis, Role, Router, Session};
 //! use ocpp_types::{OcppVersion, v16};
 //!
 //! let mut station = Session::new(Config::new(OcppVersion::V16, Role::ChargingStation));
@@ -16,12 +16,12 @@
 //!     Ok(v16::HeartbeatResponse::new("2024-01-01T00:00:00Z".parse().unwrap()))
 //! });
 //!
-//! let call = station.call(&v16::HeartbeatRequest::default(), Instant(0))?;
+//! let call = station.call(&v16::HeartbeatRequest::default(), Millis(0))?;
 //! // The adapter's loop: move frames, dispatch events.
 //! for _ in 0..2 {
-//!     while let Some(frame) = station.poll_transmit() { central.receive(&frame, Instant(1)); }
+//!     while let Some(frame) = station.poll_transmit() { central.receive(&frame, Millis(1)); }
 //!     while let Some(Event::IncomingCall(c)) = central.poll_event() { router.handle(&mut central, c)?; }
-//!     while let Some(frame) = central.poll_transmit() { station.receive(&frame, Instant(2)); }
+//!     while let Some(frame) = central.poll_transmit() { station.receive(&frame, Millis(2)); }
 //! }
 //! match station.poll_event() {
 //!     Some(Event::CallCompleted { call: id, outcome }) if id == call => {
@@ -43,6 +43,14 @@
 //! - [`Leniency`]: explicit, per-action tolerance for chargers that bend the specification.
 //! - [`Router`]: one typed handler per action.
 //! - [`AnyRequest`], [`AnyResponse`], [`AnyAction`]: the messages of every version in one type.
+//! - [`handshake`]: the OCPP rules of the WebSocket handshake (identity, subprotocol, Basic
+//!   auth) and the reconnection back-off, shared by the runtime adapters.
+//!
+//! # Runtime adapters
+//! The core names no runtime: `ocpp-rs-rpc-tokio` (crate `ocpp_rpc_tokio`) runs sessions over
+//! tokio WebSockets, as a CSMS server and as a station client; an embedded adapter drives the
+//! same session over `embedded-io-async`. An adapter's major version never forces one on this
+//! crate.
 //!
 //! # Answers to malformed and refused input
 //!
@@ -113,12 +121,12 @@ compile_error!("enable at least one OCPP version feature: v16, v201 or v21");
 mod any;
 mod error_code;
 pub mod frame;
+pub mod handshake;
 mod id;
 mod leniency;
 mod route;
 mod session;
-#[cfg(feature = "tokio")]
-pub mod tokio;
+mod time;
 
 pub use any::{AnyAction, AnyRequest, AnyResponse};
 pub use error_code::ErrorCode;
@@ -127,9 +135,10 @@ pub use id::{CounterIds, IdGenerator, MAX_MESSAGE_ID_CHARS, MessageId};
 pub use leniency::{Fixes, Leniency, LeniencyEvent, LeniencyKind, MAX_FIXES};
 pub use route::Router;
 pub use session::{
-    CallError, CallId, Config, Event, Failure, IncomingCall, IncomingId, IncomingSend, Instant,
-    Outcome, RespondError, Role, RpcError, Session, Violation, ViolationKind,
+    CallFailure, CallId, Config, Event, IncomingCall, IncomingId, IncomingSend, Outcome,
+    RespondError, Role, RpcError, Session, SubmitError, Violation, ViolationKind,
 };
+pub use time::Millis;
 
 /// Re-export of the message types, so users need one dependency.
 pub use ocpp_types;

@@ -20,7 +20,7 @@ type Handler = Box<dyn FnMut(AnyRequest) -> Result<AnyResponse, RpcError> + Send
 /// its response, or with an [`RpcError`] that becomes a CALLERROR.
 ///
 /// ```
-/// use ocpp_rpc::{Config, Event, Instant, Role, Router, Session};
+/// use ocpp_rpc::{Config, Event, Millis, Role, Router, Session};
 /// use ocpp_types::{OcppVersion, v201};
 ///
 /// let mut router = Router::new();
@@ -34,7 +34,7 @@ type Handler = Box<dyn FnMut(AnyRequest) -> Result<AnyResponse, RpcError> + Send
 /// });
 ///
 /// let mut csms = Session::new(Config::new(OcppVersion::V201, Role::Csms));
-/// csms.receive(br#"[2,"1","Heartbeat",{}]"#, Instant(0));
+/// csms.receive(br#"[2,"1","Heartbeat",{}]"#, Millis(0));
 /// while let Some(event) = csms.poll_event() {
 ///     if let Event::IncomingCall(call) = event {
 ///         router.handle(&mut csms, call)?;

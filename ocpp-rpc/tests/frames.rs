@@ -5,7 +5,7 @@ use std::borrow::Cow;
 
 use ocpp_rpc::frame::{self, MAX_DESCRIPTION_CHARS};
 use ocpp_rpc::{
-    Config, ErrorCode, Event, Frame, FrameErrorKind, Instant, MessageType, Outcome, Role, Session,
+    Config, ErrorCode, Event, Frame, FrameErrorKind, MessageType, Millis, Outcome, Role, Session,
     ViolationKind,
 };
 use ocpp_types::OcppVersion::{self, V16, V21, V201};
@@ -336,7 +336,7 @@ fn csms(v: OcppVersion) -> Session {
 
 /// What a session writes and reports for one input.
 fn feed(session: &mut Session, input: &[u8]) -> (Vec<Value>, Vec<Event>) {
-    session.receive(input, Instant(0));
+    session.receive(input, Millis(0));
     let mut out = Vec::new();
     while let Some(frame) = session.poll_transmit() {
         out.push(serde_json::from_slice(&frame).expect("the session writes valid JSON"));
@@ -726,9 +726,9 @@ fn row_too_many_incoming_calls() {
 fn station_with_call(v: OcppVersion) -> Session {
     let mut station = Session::new(Config::new(v, Role::ChargingStation));
     match v {
-        V16 => station.call(&v16::HeartbeatRequest::default(), Instant(0)),
-        V201 => station.call(&v201::HeartbeatRequest::default(), Instant(0)),
-        V21 => station.call(&v21::HeartbeatRequest::default(), Instant(0)),
+        V16 => station.call(&v16::HeartbeatRequest::default(), Millis(0)),
+        V201 => station.call(&v201::HeartbeatRequest::default(), Millis(0)),
+        V21 => station.call(&v21::HeartbeatRequest::default(), Millis(0)),
     }
     .unwrap();
     assert_eq!(

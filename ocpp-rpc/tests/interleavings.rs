@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, VecDeque};
 
 use ocpp_rpc::frame::{self, MAX_DESCRIPTION_CHARS};
 use ocpp_rpc::{
-    CallId, Config, ErrorCode, Event, Frame, IncomingCall, Instant, Role, RpcError, Session,
+    CallId, Config, ErrorCode, Event, Frame, IncomingCall, Millis, Role, RpcError, Session,
 };
 use ocpp_types::OcppVersion::{self, V16, V21, V201};
 use ocpp_types::{v16, v21, v201};
@@ -141,7 +141,7 @@ struct World {
     to_csms: VecDeque<Vec<u8>>,
     ledger_station: Ledger,
     ledger_csms: Ledger,
-    now: Instant,
+    now: Millis,
     closed: bool,
 }
 
@@ -167,7 +167,7 @@ impl World {
             to_csms: VecDeque::new(),
             ledger_station: Ledger::default(),
             ledger_csms: Ledger::default(),
-            now: Instant(0),
+            now: Millis(0),
             closed: false,
         }
     }
@@ -220,7 +220,7 @@ impl World {
                     0,
                     time(),
                 );
-                session.send(&stream, now).map(|_| CallId(u64::MAX))
+                session.send(&stream).map(|_| CallId(u64::MAX))
             }
             (V21, Side::Csms, 0) => session.call(&v21::ClearCacheRequest::default(), now),
             (V21, Side::Csms, _) => session.call(&v21::GetLocalListVersionRequest::default(), now),
@@ -231,7 +231,7 @@ impl World {
                 let fresh = self.ledger(side).outcomes.insert(id, 0).is_none();
                 assert!(fresh, "call ids are unique");
             }
-            Err(ocpp_rpc::CallError::QueueFull) | Err(ocpp_rpc::CallError::Closed) => {}
+            Err(ocpp_rpc::SubmitError::QueueFull) | Err(ocpp_rpc::SubmitError::Closed) => {}
             Err(e) => panic!("unexpected refusal {e:?}"),
         }
     }
@@ -467,7 +467,7 @@ proptest! {
         for role in [Role::ChargingStation, Role::Csms] {
             let mut session = Session::new(Config::new(v, role));
             for input in &inputs {
-                session.receive(input, Instant(0));
+                session.receive(input, Millis(0));
                 while let Some(frame) = session.poll_transmit() {
                     prop_assert!(Frame::parse(&frame, v).is_ok());
                 }

@@ -1,9 +1,9 @@
 //! The session state machine: calls, queueing, timeouts, answers, close, leniency, limits.
 
 use ocpp_rpc::{
-    AnyRequest, AnyResponse, CallError, CallId, Config, ErrorCode, Event, Failure, Fixes,
-    IncomingCall, Instant, Leniency, LeniencyKind, MessageId, Outcome, RespondError, Role, Router,
-    RpcError, Session, ViolationKind,
+    AnyRequest, AnyResponse, CallFailure, CallId, Config, ErrorCode, Event, Fixes, IncomingCall,
+    Leniency, LeniencyKind, MessageId, Millis, Outcome, RespondError, Role, Router, RpcError,
+    Session, SubmitError, ViolationKind,
 };
 use ocpp_types::OcppVersion::{self, V16, V21, V201};
 use ocpp_types::{v16, v21, v201};
@@ -32,7 +32,7 @@ fn events(session: &mut Session) -> Vec<Event> {
 }
 
 /// Moves every pending frame from `from` to `to`.
-fn pump(from: &mut Session, to: &mut Session, now: Instant) -> usize {
+fn pump(from: &mut Session, to: &mut Session, now: Millis) -> usize {
     let mut n = 0;
     while let Some(frame) = from.poll_transmit() {
         to.receive(&frame, now);
@@ -70,7 +70,7 @@ fn boot201() -> v201::BootNotificationRequest {
 
 #[test]
 fn a_typed_round_trip_in_every_version() {
-    let now = Instant(5);
+    let now = Millis(5);
     // 1.6
     let (mut cs, mut cp) = (station(V16), csms(V16));
     let call = cs.call(&v16::HeartbeatRequest::default(), now).unwrap();
@@ -138,8 +138,8 @@ fn a_typed_round_trip_in_every_version() {
 fn calls_are_checked_before_they_leave() {
     let mut cs = station(V201);
     assert_eq!(
-        cs.call(&v16::HeartbeatRequest::default(), Instant(0)),
-        Err(CallError::WrongVersion {
+        cs.call(&v16::HeartbeatRequest::default(), Millis(0)),
+        Err(SubmitError::WrongVersion {
             session: V201,
             message: V16
         })
@@ -147,17 +147,17 @@ fn calls_are_checked_before_they_leave() {
     // A station may not send Reset.
     let reset = v201::ResetRequest::new(v201::ResetEnumType::Immediate);
     assert_eq!(
-        cs.call(&reset, Instant(0)),
-        Err(CallError::NotAllowed {
+        cs.call(&reset, Millis(0)),
+        Err(SubmitError::NotAllowed {
             action: "Reset",
             role: Role::ChargingStation
         })
     );
-    assert!(csms(V201).call(&reset, Instant(0)).is_ok());
+    assert!(csms(V201).call(&reset, Millis(0)).is_ok());
     // DataTransfer goes both ways.
     let data = v201::DataTransferRequest::new("v".parse().unwrap());
-    assert!(cs.call(&data, Instant(0)).is_ok());
-    assert!(csms(V201).call(&data, Instant(0)).is_ok());
+    assert!(cs.call(&data, Millis(0)).is_ok());
+    assert!(csms(V201).call(&data, Millis(0)).is_ok());
     // Nothing was written for the refused calls.
     assert_eq!(frames(&mut cs).len(), 1);
 }
@@ -168,7 +168,7 @@ fn one_call_in_flight_the_rest_queued_in_order() {
     let mut cp = csms(V201);
     let ids: Vec<CallId> = (0..3)
         .map(|_| {
-            cs.call(&v201::HeartbeatRequest::default(), Instant(0))
+            cs.call(&v201::HeartbeatRequest::default(), Millis(0))
                 .unwrap()
         })
         .collect();
@@ -177,7 +177,7 @@ fn one_call_in_flight_the_rest_queued_in_order() {
     assert_eq!(written.len(), 1, "only one CALL on the wire");
     cp.receive(
         serde_json::to_string(&written[0]).unwrap().as_bytes(),
-        Instant(0),
+        Millis(0),
     );
     let mut order = Vec::new();
     for step in 0..3 {
@@ -185,13 +185,13 @@ fn one_call_in_flight_the_rest_queued_in_order() {
         assert_eq!(calls.len(), 1);
         cp.respond(calls[0].id, &v201::HeartbeatResponse::new(time()))
             .unwrap();
-        pump(&mut cp, &mut cs, Instant(step));
+        pump(&mut cp, &mut cs, Millis(step));
         for (id, outcome) in completed(&events(&mut cs)) {
             assert!(matches!(outcome, Outcome::Response(_)));
             order.push(id);
         }
         assert!(cs.in_flight() <= 1);
-        pump(&mut cs, &mut cp, Instant(step));
+        pump(&mut cs, &mut cp, Millis(step));
     }
     assert_eq!(order, ids);
     assert_eq!((cs.in_flight(), cs.queued()), (0, 0));
@@ -203,12 +203,12 @@ fn the_queue_is_bounded() {
     config.max_queued = 2;
     let mut cs = Session::new(config);
     for _ in 0..3 {
-        cs.call(&v201::HeartbeatRequest::default(), Instant(0))
+        cs.call(&v201::HeartbeatRequest::default(), Millis(0))
             .unwrap();
     }
     assert_eq!(
-        cs.call(&v201::HeartbeatRequest::default(), Instant(0)),
-        Err(CallError::QueueFull)
+        cs.call(&v201::HeartbeatRequest::default(), Millis(0)),
+        Err(SubmitError::QueueFull)
     );
 }
 
@@ -218,7 +218,7 @@ fn more_in_flight_for_16_peers_that_allow_it() {
     config.max_in_flight = 3;
     let mut cs = Session::new(config);
     for _ in 0..5 {
-        cs.call(&v16::HeartbeatRequest::default(), Instant(0))
+        cs.call(&v16::HeartbeatRequest::default(), Millis(0))
             .unwrap();
     }
     assert_eq!((cs.in_flight(), cs.queued()), (3, 2));
@@ -226,7 +226,7 @@ fn more_in_flight_for_16_peers_that_allow_it() {
     // Answers out of order are matched by id.
     cs.receive(
         br#"[3,"2",{"currentTime":"2024-01-01T00:00:00Z"}]"#,
-        Instant(1),
+        Millis(1),
     );
     let ev = events(&mut cs);
     assert_eq!(completed(&ev)[0].0, CallId(1));
@@ -239,31 +239,31 @@ fn timeouts_come_from_the_injected_clock() {
     config.call_timeout_ms = 1_000;
     let mut cs = Session::new(config);
     let first = cs
-        .call(&v201::HeartbeatRequest::default(), Instant(100))
+        .call(&v201::HeartbeatRequest::default(), Millis(100))
         .unwrap();
     let second = cs
-        .call(&v201::HeartbeatRequest::default(), Instant(200))
+        .call(&v201::HeartbeatRequest::default(), Millis(200))
         .unwrap();
-    assert_eq!(cs.poll_timeout(), Some(Instant(1_100)));
-    cs.handle_timeout(Instant(1_099));
+    assert_eq!(cs.poll_timeout(), Some(Millis(1_100)));
+    cs.handle_timeout(Millis(1_099));
     assert!(events(&mut cs).is_empty());
-    cs.handle_timeout(Instant(1_100));
+    cs.handle_timeout(Millis(1_100));
     let ev = events(&mut cs);
     assert_eq!(completed(&ev), vec![(first, &Outcome::Timeout)]);
     // The queued call went out when the first timed out, with its own full timeout.
     assert_eq!(frames(&mut cs).len(), 2);
-    assert_eq!(cs.poll_timeout(), Some(Instant(2_100)));
+    assert_eq!(cs.poll_timeout(), Some(Millis(2_100)));
     // A late answer to the first is reported, not matched to the second.
     cs.receive(
         br#"[3,"1",{"currentTime":"2024-01-01T00:00:00Z"}]"#,
-        Instant(1_200),
+        Millis(1_200),
     );
     let ev = events(&mut cs);
     assert!(matches!(
         &ev[..],
         [Event::ProtocolViolation(v)] if v.kind == ViolationKind::LateResponse
     ));
-    cs.handle_timeout(Instant(5_000));
+    cs.handle_timeout(Millis(5_000));
     assert_eq!(
         completed(&events(&mut cs)),
         vec![(second, &Outcome::Timeout)]
@@ -276,14 +276,14 @@ fn call_errors_reach_the_caller_typed() {
     for v in [V16, V201, V21] {
         let mut cs = station(v);
         let call = match v {
-            V16 => cs.call(&v16::HeartbeatRequest::default(), Instant(0)),
-            V201 => cs.call(&v201::HeartbeatRequest::default(), Instant(0)),
-            V21 => cs.call(&v21::HeartbeatRequest::default(), Instant(0)),
+            V16 => cs.call(&v16::HeartbeatRequest::default(), Millis(0)),
+            V201 => cs.call(&v201::HeartbeatRequest::default(), Millis(0)),
+            V21 => cs.call(&v21::HeartbeatRequest::default(), Millis(0)),
         }
         .unwrap();
         cs.receive(
             br#"[4,"1","NotSupported","no heartbeats here",{"why":"policy"}]"#,
-            Instant(0),
+            Millis(0),
         );
         let ev = events(&mut cs);
         let [(id, Outcome::CallError(e))] = &completed(&ev)[..] else {
@@ -297,22 +297,22 @@ fn call_errors_reach_the_caller_typed() {
     let failure = Outcome::CallError(RpcError::new(ErrorCode::SecurityError, "x"))
         .into_response::<v201::HeartbeatRequest>()
         .unwrap_err();
-    assert!(matches!(failure, Failure::CallError(_)));
+    assert!(matches!(failure, CallFailure::CallError(_)));
     assert!(matches!(
         Outcome::Timeout.into_response::<v201::HeartbeatRequest>(),
-        Err(Failure::Timeout)
+        Err(CallFailure::Timeout)
     ));
 }
 
 #[test]
 fn duplicate_answers_settle_a_call_once() {
     let mut cs = station(V201);
-    cs.call(&v201::HeartbeatRequest::default(), Instant(0))
+    cs.call(&v201::HeartbeatRequest::default(), Millis(0))
         .unwrap();
     let answer = br#"[3,"1",{"currentTime":"2024-01-01T00:00:00Z"}]"#;
-    cs.receive(answer, Instant(0));
-    cs.receive(answer, Instant(0));
-    cs.receive(br#"[4,"1","GenericError","",{}]"#, Instant(0));
+    cs.receive(answer, Millis(0));
+    cs.receive(answer, Millis(0));
+    cs.receive(br#"[4,"1","GenericError","",{}]"#, Millis(0));
     let ev = events(&mut cs);
     assert_eq!(completed(&ev).len(), 1);
     let late = ev
@@ -329,18 +329,18 @@ fn an_invalid_response_is_reported_as_such() {
     for v in [V201, V21] {
         let mut cs = station(v);
         if v == V201 {
-            cs.call(&boot201(), Instant(0)).unwrap();
+            cs.call(&boot201(), Millis(0)).unwrap();
         } else {
             let boot = v21::BootNotificationRequest::new(
                 v21::ChargingStationType::new("M".parse().unwrap(), "V".parse().unwrap()),
                 v21::BootReasonEnumType::PowerUp,
             );
-            cs.call(&boot, Instant(0)).unwrap();
+            cs.call(&boot, Millis(0)).unwrap();
         }
         frames(&mut cs);
         cs.receive(
             br#"[3,"1",{"currentTime":"2024-01-01T00:00:00Z","interval":300}]"#,
-            Instant(0),
+            Millis(0),
         );
         let ev = events(&mut cs);
         let [(_, Outcome::InvalidResponse(e))] = &completed(&ev)[..] else {
@@ -361,12 +361,12 @@ fn an_invalid_response_is_reported_as_such() {
 fn incoming_calls_are_not_blocked_by_our_outstanding_call() {
     let (mut cs, mut cp) = (station(V201), csms(V201));
     // Both sides call at the same time.
-    cs.call(&v201::HeartbeatRequest::default(), Instant(0))
+    cs.call(&v201::HeartbeatRequest::default(), Millis(0))
         .unwrap();
     let reset = v201::ResetRequest::new(v201::ResetEnumType::OnIdle);
-    cp.call(&reset, Instant(0)).unwrap();
-    pump(&mut cs, &mut cp, Instant(0));
-    pump(&mut cp, &mut cs, Instant(0));
+    cp.call(&reset, Millis(0)).unwrap();
+    pump(&mut cs, &mut cp, Millis(0));
+    pump(&mut cp, &mut cs, Millis(0));
     // Each answers the other's call while its own is outstanding.
     let [c] = &incoming(events(&mut cs))[..] else {
         panic!()
@@ -381,8 +381,8 @@ fn incoming_calls_are_not_blocked_by_our_outstanding_call() {
     };
     cp.respond(c.id, &v201::HeartbeatResponse::new(time()))
         .unwrap();
-    pump(&mut cs, &mut cp, Instant(0));
-    pump(&mut cp, &mut cs, Instant(0));
+    pump(&mut cs, &mut cp, Millis(0));
+    pump(&mut cp, &mut cs, Millis(0));
     assert!(matches!(
         completed(&events(&mut cs))[..],
         [(_, Outcome::Response(_))]
@@ -396,7 +396,7 @@ fn incoming_calls_are_not_blocked_by_our_outstanding_call() {
 #[test]
 fn a_response_to_another_action_becomes_internal_error() {
     let mut cp = csms(V201);
-    cp.receive(br#"[2,"h","Heartbeat",{}]"#, Instant(0));
+    cp.receive(br#"[2,"h","Heartbeat",{}]"#, Millis(0));
     let [c] = &incoming(events(&mut cp))[..] else {
         panic!()
     };
@@ -419,7 +419,7 @@ fn a_response_to_another_action_becomes_internal_error() {
         Err(RespondError::UnknownCall(c.id))
     );
     // A response of another version is refused the same way.
-    cp.receive(br#"[2,"h2","Heartbeat",{}]"#, Instant(0));
+    cp.receive(br#"[2,"h2","Heartbeat",{}]"#, Millis(0));
     let [c] = &incoming(events(&mut cp))[..] else {
         panic!()
     };
@@ -436,7 +436,7 @@ fn a_response_that_breaks_its_schema_becomes_internal_error() {
     let mut cs = station(V201);
     cs.receive(
         br#"[2,"g","GetVariables",{"getVariableData":[{"component":{"name":"C"},"variable":{"name":"V"}}]}]"#,
-        Instant(0),
+        Millis(0),
     );
     let [c] = &incoming(events(&mut cs))[..] else {
         panic!()
@@ -453,8 +453,8 @@ fn a_response_that_breaks_its_schema_becomes_internal_error() {
 #[test]
 fn respond_error_and_any() {
     let mut cp = csms(V16);
-    cp.receive(br#"[2,"a","Heartbeat",{}]"#, Instant(0));
-    cp.receive(br#"[2,"b","Heartbeat",{}]"#, Instant(0));
+    cp.receive(br#"[2,"a","Heartbeat",{}]"#, Millis(0));
+    cp.receive(br#"[2,"b","Heartbeat",{}]"#, Millis(0));
     let calls = incoming(events(&mut cp));
     let mut details = serde_json::Map::new();
     details.insert("retry".into(), json!(true));
@@ -479,11 +479,11 @@ fn close_ends_every_call_exactly_once() {
     let mut cs = station(V201);
     let calls: Vec<CallId> = (0..3)
         .map(|_| {
-            cs.call(&v201::HeartbeatRequest::default(), Instant(0))
+            cs.call(&v201::HeartbeatRequest::default(), Millis(0))
                 .unwrap()
         })
         .collect();
-    cs.receive(br#"[2,"x","GetLocalListVersion",{}]"#, Instant(0));
+    cs.receive(br#"[2,"x","GetLocalListVersion",{}]"#, Millis(0));
     let pending = incoming(events(&mut cs));
     cs.close();
     cs.close();
@@ -496,8 +496,8 @@ fn close_ends_every_call_exactly_once() {
     }
     assert!(cs.poll_transmit().is_none());
     assert_eq!(
-        cs.call(&v201::HeartbeatRequest::default(), Instant(0)),
-        Err(CallError::Closed)
+        cs.call(&v201::HeartbeatRequest::default(), Millis(0)),
+        Err(SubmitError::Closed)
     );
     assert_eq!(
         cs.respond(pending[0].id, &v201::GetLocalListVersionResponse::new(1)),
@@ -505,9 +505,9 @@ fn close_ends_every_call_exactly_once() {
     );
     cs.receive(
         br#"[3,"1",{"currentTime":"2024-01-01T00:00:00Z"}]"#,
-        Instant(0),
+        Millis(0),
     );
-    cs.handle_timeout(Instant(u64::MAX));
+    cs.handle_timeout(Millis(u64::MAX));
     assert!(events(&mut cs).is_empty());
 }
 
@@ -516,16 +516,16 @@ fn bad_messages_in_a_row_ask_to_close() {
     let mut config = Config::new(V201, Role::Csms);
     config.max_bad_messages = 3;
     let mut cp = Session::new(config);
-    cp.receive(b"garbage", Instant(0));
-    cp.receive(b"garbage", Instant(0));
+    cp.receive(b"garbage", Millis(0));
+    cp.receive(b"garbage", Millis(0));
     // A good message resets the count.
-    cp.receive(br#"[2,"1","Heartbeat",{}]"#, Instant(0));
-    cp.receive(b"garbage", Instant(0));
-    cp.receive(br#"[2,"2","Heartbeat",{"x":1}]"#, Instant(0));
+    cp.receive(br#"[2,"1","Heartbeat",{}]"#, Millis(0));
+    cp.receive(b"garbage", Millis(0));
+    cp.receive(br#"[2,"2","Heartbeat",{"x":1}]"#, Millis(0));
     assert!(!cp.wants_close());
     // Empty frames do not count either way.
-    cp.receive(b"", Instant(0));
-    cp.receive(br#"[3,"nope",{}]"#, Instant(0));
+    cp.receive(b"", Millis(0));
+    cp.receive(br#"[3,"nope",{}]"#, Millis(0));
     assert!(cp.wants_close());
     let ev = events(&mut cp);
     assert_eq!(
@@ -539,7 +539,7 @@ fn bad_messages_in_a_row_ask_to_close() {
     config.max_bad_messages = 2;
     let mut cp = Session::new(config);
     for _ in 0..5 {
-        cp.receive(br#"[2,"1","VendorThing",{}]"#, Instant(0));
+        cp.receive(br#"[2,"1","VendorThing",{}]"#, Millis(0));
     }
     assert!(!cp.wants_close());
     // 0 disables the limit.
@@ -547,7 +547,7 @@ fn bad_messages_in_a_row_ask_to_close() {
     config.max_bad_messages = 0;
     let mut cp = Session::new(config);
     for _ in 0..100 {
-        cp.receive(b"[", Instant(0));
+        cp.receive(b"[", Millis(0));
     }
     assert!(!cp.wants_close());
 }
@@ -573,7 +573,7 @@ const MESSY_BOOT: &[u8] = br#"[2,"b","BootNotification",{"reason":"PowerUp","ven
 #[test]
 fn leniency_is_off_by_default() {
     let mut cp = csms(V201);
-    cp.receive(MESSY_BOOT, Instant(0));
+    cp.receive(MESSY_BOOT, Millis(0));
     assert_eq!(frames(&mut cp)[0][2], "FormatViolation");
     assert!(leniencies(&events(&mut cp)).is_empty());
 }
@@ -581,7 +581,7 @@ fn leniency_is_off_by_default() {
 #[test]
 fn leniency_fixes_are_applied_and_reported() {
     let mut cp = lenient(V201, Fixes::ALL);
-    cp.receive(MESSY_BOOT, Instant(0));
+    cp.receive(MESSY_BOOT, Millis(0));
     assert!(frames(&mut cp).is_empty());
     let ev = events(&mut cp);
     let mut fixes = leniencies(&ev);
@@ -614,7 +614,7 @@ fn each_leniency_is_separate_and_per_action() {
         ..Fixes::NONE
     };
     let mut cp = lenient(V201, only);
-    cp.receive(MESSY_BOOT, Instant(0));
+    cp.receive(MESSY_BOOT, Millis(0));
     let out = frames(&mut cp);
     assert_eq!(out[0][0], 4);
     assert!(
@@ -623,20 +623,20 @@ fn each_leniency_is_separate_and_per_action() {
     );
     // Only for BootNotification: a Heartbeat with an extra field is refused.
     let mut cp = lenient(V201, Fixes::ALL);
-    cp.receive(br#"[2,"h","Heartbeat",{"extra":1}]"#, Instant(0));
+    cp.receive(br#"[2,"h","Heartbeat",{"extra":1}]"#, Millis(0));
     assert_eq!(frames(&mut cp)[0][2], "FormatViolation");
     // Null for a required field stays a type error, even when nulls are dropped.
     let mut cp = lenient(V201, Fixes::ALL);
     cp.receive(
         br#"[2,"b","BootNotification",{"reason":null,"chargingStation":{"model":"M","vendorName":"V"}}]"#,
-        Instant(0),
+        Millis(0),
     );
     assert_eq!(frames(&mut cp)[0][2], "TypeConstraintViolation");
     // 1.6: the same fixes with 1.6 spellings.
     let mut cp = lenient(V16, Fixes::ALL);
     cp.receive(
         br#"[2,"b","BootNotification",{"chargePointVendor":"V","chargePointModel":"M","chargePointSerialNumber":"0123456789012345678901234567890","iccid":null,"x":1}]"#,
-        Instant(0),
+        Millis(0),
     );
     assert!(frames(&mut cp).is_empty());
     assert_eq!(leniencies(&events(&mut cp)).len(), 3);
@@ -647,7 +647,7 @@ fn request_suffix_leniency() {
     let input =
         br#"[2,"a","BootNotificationRequest",{"chargePointVendor":"V","chargePointModel":"M"}]"#;
     let mut strict = csms(V16);
-    strict.receive(input, Instant(0));
+    strict.receive(input, Millis(0));
     assert_eq!(frames(&mut strict)[0][2], "NotImplemented");
     let mut cp = lenient(
         V16,
@@ -656,7 +656,7 @@ fn request_suffix_leniency() {
             ..Fixes::NONE
         },
     );
-    cp.receive(input, Instant(0));
+    cp.receive(input, Millis(0));
     assert!(frames(&mut cp).is_empty());
     let ev = events(&mut cp);
     assert_eq!(
@@ -674,11 +674,11 @@ fn leniency_applies_to_responses_too() {
     let mut config = Config::new(V201, Role::ChargingStation);
     config.leniency = Leniency::all_actions(Fixes::ALL);
     let mut cs = Session::new(config);
-    cs.call(&v201::HeartbeatRequest::default(), Instant(0))
+    cs.call(&v201::HeartbeatRequest::default(), Millis(0))
         .unwrap();
     cs.receive(
         br#"[3,"1",{"currentTime":"2024-01-01T00:00:00Z","serverName":"x"}]"#,
-        Instant(0),
+        Millis(0),
     );
     let ev = events(&mut cs);
     assert_eq!(
@@ -691,9 +691,9 @@ fn leniency_applies_to_responses_too() {
 #[test]
 fn send_is_not_queued_behind_calls() {
     let mut cs = station(V21);
-    cs.call(&v21::HeartbeatRequest::default(), Instant(0))
+    cs.call(&v21::HeartbeatRequest::default(), Millis(0))
         .unwrap();
-    cs.call(&v21::HeartbeatRequest::default(), Instant(0))
+    cs.call(&v21::HeartbeatRequest::default(), Millis(0))
         .unwrap();
     let stream = v21::NotifyPeriodicEventStream::new(
         vec![v21::StreamDataElementType::new(1.0, "2".parse().unwrap())],
@@ -701,7 +701,7 @@ fn send_is_not_queued_behind_calls() {
         0,
         time(),
     );
-    let id = cs.send(&stream, Instant(0)).unwrap();
+    let id = cs.send(&stream).unwrap();
     let out = frames(&mut cs);
     assert_eq!(out.len(), 2);
     assert_eq!(out[1][0], 6);
@@ -710,15 +710,48 @@ fn send_is_not_queued_behind_calls() {
     let mut cp = csms(V21);
     cp.receive(
         serde_json::to_string(&out[1]).unwrap().as_bytes(),
-        Instant(0),
+        Millis(0),
     );
     assert!(frames(&mut cp).is_empty(), "a SEND gets no answer");
     assert!(matches!(&events(&mut cp)[..], [Event::IncomingSend(_)]));
     // A CSMS may not send it.
     assert!(matches!(
-        csms(V21).send(&stream, Instant(0)),
-        Err(CallError::NotAllowed { .. })
+        csms(V21).send(&stream),
+        Err(SubmitError::NotAllowed { .. })
     ));
+}
+
+#[test]
+fn send_any_takes_send_messages_only() {
+    let stream = v21::NotifyPeriodicEventStream::new(
+        vec![v21::StreamDataElementType::new(1.0, "2".parse().unwrap())],
+        1,
+        0,
+        time(),
+    );
+    let mut cs = station(V21);
+    let id = cs
+        .send_any(&AnyRequest::from_message(stream).unwrap())
+        .unwrap();
+    let out = frames(&mut cs);
+    assert_eq!(
+        (out[0][0].as_u64(), out[0][1].as_str()),
+        (Some(6), Some(id.as_str()))
+    );
+    let heartbeat = AnyRequest::from_message(v21::HeartbeatRequest::default()).unwrap();
+    assert_eq!(
+        cs.send_any(&heartbeat),
+        Err(SubmitError::WrongMessageType("Heartbeat"))
+    );
+    let other_version = AnyRequest::from_message(v201::HeartbeatRequest::default()).unwrap();
+    assert!(matches!(
+        cs.send_any(&other_version),
+        Err(SubmitError::WrongVersion { .. })
+    ));
+    assert!(
+        frames(&mut cs).is_empty(),
+        "nothing refused reaches the wire"
+    );
 }
 
 #[test]
@@ -733,7 +766,7 @@ fn message_ids_are_unique_and_pluggable() {
     config.max_in_flight = 10;
     let mut cs = Session::with_id_generator(config, ids);
     for _ in 0..5 {
-        cs.call(&v16::HeartbeatRequest::default(), Instant(0))
+        cs.call(&v16::HeartbeatRequest::default(), Millis(0))
             .unwrap();
     }
     let out: Vec<Value> = std::iter::from_fn(|| cs.poll_transmit())
@@ -747,11 +780,11 @@ fn message_ids_are_unique_and_pluggable() {
     let mut cs = Session::with_id_generator(Config::new(V16, Role::ChargingStation), || {
         MessageId::new("same").unwrap()
     });
-    cs.call(&v16::HeartbeatRequest::default(), Instant(0))
+    cs.call(&v16::HeartbeatRequest::default(), Millis(0))
         .unwrap();
     assert_eq!(
-        cs.call(&v16::HeartbeatRequest::default(), Instant(0)),
-        Err(CallError::IdCollision)
+        cs.call(&v16::HeartbeatRequest::default(), Millis(0)),
+        Err(SubmitError::IdCollision)
     );
 }
 
@@ -771,10 +804,10 @@ fn router_dispatches_by_type() {
     router.on(|_: v201::HeartbeatRequest| Ok(v201::HeartbeatResponse::new(time())));
     assert!(router.handles(V201, "Heartbeat"));
     let mut cp = csms(V201);
-    cp.receive(br#"[2,"1","BootNotification",{"reason":"PowerUp","chargingStation":{"model":"M","vendorName":"V"}}]"#, Instant(0));
-    cp.receive(br#"[2,"2","BootNotification",{"reason":"PowerUp","chargingStation":{"model":"M","vendorName":"Evil"}}]"#, Instant(0));
-    cp.receive(br#"[2,"3","StatusNotification",{"timestamp":"2024-01-01T00:00:00Z","connectorStatus":"Available","evseId":1,"connectorId":1}]"#, Instant(0));
-    cp.receive(br#"[2,"4","Heartbeat",{}]"#, Instant(0));
+    cp.receive(br#"[2,"1","BootNotification",{"reason":"PowerUp","chargingStation":{"model":"M","vendorName":"V"}}]"#, Millis(0));
+    cp.receive(br#"[2,"2","BootNotification",{"reason":"PowerUp","chargingStation":{"model":"M","vendorName":"Evil"}}]"#, Millis(0));
+    cp.receive(br#"[2,"3","StatusNotification",{"timestamp":"2024-01-01T00:00:00Z","connectorStatus":"Available","evseId":1,"connectorId":1}]"#, Millis(0));
+    cp.receive(br#"[2,"4","Heartbeat",{}]"#, Millis(0));
     for call in incoming(events(&mut cp)) {
         router.handle(&mut cp, call).unwrap();
     }
@@ -822,10 +855,10 @@ fn any_conversions() {
 fn call_any_and_version_enums() {
     let mut cs = station(V201);
     let request = AnyRequest::from(v201::Request::from(v201::HeartbeatRequest::default()));
-    cs.call_any(&request, Instant(0)).unwrap();
+    cs.call_any(&request, Millis(0)).unwrap();
     cs.receive(
         br#"[3,"1",{"currentTime":"2024-01-01T00:00:00Z"}]"#,
-        Instant(0),
+        Millis(0),
     );
     let ev = events(&mut cs);
     let [(_, Outcome::Response(r))] = &completed(&ev)[..] else {
@@ -837,8 +870,8 @@ fn call_any_and_version_enums() {
     ));
     let wrong = AnyRequest::from(v16::Request::from(v16::HeartbeatRequest::default()));
     assert!(matches!(
-        cs.call_any(&wrong, Instant(0)),
-        Err(CallError::WrongVersion { .. })
+        cs.call_any(&wrong, Millis(0)),
+        Err(SubmitError::WrongVersion { .. })
     ));
 }
 

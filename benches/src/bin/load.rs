@@ -11,7 +11,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ocpp_rpc::tokio::{ClientConfig, Handlers, Server, ServerConfig, connect};
+use ocpp_rpc_tokio::{ClientConfig, Handlers, Server, ServerConfig, connect};
 use ocpp_types::{DateTime, OcppVersion, v201};
 use tokio::io::{AsyncBufReadExt, BufReader};
 

@@ -1,4 +1,20 @@
-//! [`Session`]: the state machine of one OCPP-J connection.
+//! [`Session`]: the state machine of one OCPP-J connection, and what it takes and gives.
+//!
+//! - [`config`]: [`Config`] and [`Role`], fixed when the session starts.
+//! - [`events`]: the [`Event`]s it reports, with the [`Outcome`] of each call of ours.
+//! - [`errors`]: [`RpcError`] (a CALLERROR's content), [`SubmitError`], [`RespondError`],
+//!   [`CallFailure`].
+//! - this module: the state machine itself.
+
+mod config;
+mod errors;
+mod events;
+
+pub use config::{Config, Role};
+pub use errors::{CallFailure, RespondError, RpcError, SubmitError};
+pub use events::{
+    CallId, Event, IncomingCall, IncomingId, IncomingSend, Outcome, Violation, ViolationKind,
+};
 
 use alloc::borrow::Cow;
 use alloc::collections::VecDeque;
@@ -6,7 +22,7 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::fmt;
 
-use ocpp_types::{DecodeError, ErrorKind, OcppVersion, Request, Response, SendMessage, Sender};
+use ocpp_types::{DecodeError, ErrorKind, OcppVersion, Request, Response, SendMessage};
 use serde::Serialize;
 use serde_json::value::RawValue;
 
@@ -15,356 +31,14 @@ use crate::any::{AnyAction, AnyRequest, AnyResponse};
 use crate::frame::{self, ErrorFrame, Frame, FrameErrorKind, MessageType};
 use crate::id::{CounterIds, IdGenerator, MessageId};
 use crate::leniency::{self, Fixes, Leniency, LeniencyEvent, LeniencyKind};
-
-/// A point in time, in milliseconds, on a clock the caller chooses (monotonic, any origin).
-///
-/// The session never reads a clock: every method that needs the time takes one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-pub struct Instant(pub u64);
-
-impl Instant {
-    /// `ms` milliseconds later (saturating).
-    pub const fn plus_millis(self, ms: u64) -> Instant {
-        Instant(self.0.saturating_add(ms))
-    }
-
-    /// Milliseconds since the clock's origin.
-    pub const fn as_millis(self) -> u64 {
-        self.0
-    }
-}
-
-/// Which side of the connection the session is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Role {
-    /// The charging station (1.6: charge point): the WebSocket client.
-    ChargingStation,
-    /// The CSMS (1.6: central system): the WebSocket server.
-    Csms,
-}
-
-impl Role {
-    /// Whether this side may send a message that `sender` sends.
-    pub const fn may_send(self, sender: Sender) -> bool {
-        sender.allows(matches!(self, Role::ChargingStation))
-    }
-
-    /// The other side.
-    pub const fn peer(self) -> Role {
-        match self {
-            Role::ChargingStation => Role::Csms,
-            Role::Csms => Role::ChargingStation,
-        }
-    }
-}
-
-/// How a session behaves. Build it with [`Config::new`] and change the fields you need.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Config {
-    /// The OCPP version, fixed for the connection.
-    pub version: OcppVersion,
-    /// Which side this session is.
-    pub role: Role,
-    /// How long to wait for the answer to a CALL, from when it is written to the wire
-    /// (default 30 s). A queued call's wait starts when it leaves the queue.
-    pub call_timeout_ms: u64,
-    /// How many CALLs may await their answer at once (default 1, which 2.x requires; some 1.6
-    /// peers allow more).
-    pub max_in_flight: usize,
-    /// How many further CALLs may wait in the queue (default 64); beyond it, [`Session::call`]
-    /// refuses with [`CallError::QueueFull`].
-    pub max_queued: usize,
-    /// How many incoming CALLs may await our answer at once (default 16); beyond it, a CALL
-    /// is answered with `GenericError` at once.
-    pub max_incoming: usize,
-    /// After this many bad messages in a row the session asks to close
-    /// ([`Event::TooManyBadMessages`], [`Session::wants_close`]); 0 never (default 10).
-    pub max_bad_messages: u32,
-    /// Leniency for peers that bend the specification (default: strict).
-    pub leniency: Leniency,
-}
-
-impl Config {
-    /// The defaults for a `role` session on a `version` connection.
-    pub fn new(version: OcppVersion, role: Role) -> Config {
-        Config {
-            version,
-            role,
-            call_timeout_ms: 30_000,
-            max_in_flight: 1,
-            max_queued: 64,
-            max_incoming: 16,
-            max_bad_messages: 10,
-            leniency: Leniency::strict(),
-        }
-    }
-}
-
-/// Identifies one of our calls, from [`Session::call`] to its [`Event::CallCompleted`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct CallId(pub u64);
-
-/// Identifies one incoming CALL, from [`Event::IncomingCall`] to [`Session::respond`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct IncomingId(pub u64);
-
-/// An error to send or one received: code, description and details.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RpcError {
-    /// The code (an unknown code received is [`ErrorCode::GenericError`]).
-    pub code: ErrorCode,
-    /// The description (cut to 255 characters when sent on 2.x).
-    pub description: String,
-    /// The details object.
-    pub details: serde_json::Map<String, serde_json::Value>,
-}
-
-impl RpcError {
-    /// An error with no details.
-    pub fn new(code: ErrorCode, description: impl Into<String>) -> RpcError {
-        RpcError {
-            code,
-            description: description.into(),
-            details: serde_json::Map::new(),
-        }
-    }
-
-    /// Sets the details.
-    pub fn with_details(mut self, details: serde_json::Map<String, serde_json::Value>) -> Self {
-        self.details = details;
-        self
-    }
-}
-
-impl fmt::Display for RpcError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.description.is_empty() {
-            write!(f, "{}", self.code)
-        } else {
-            write!(f, "{}: {}", self.code, self.description)
-        }
-    }
-}
-
-impl core::error::Error for RpcError {}
-
-/// How one of our calls ended. Every call ends in exactly one outcome.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Outcome {
-    /// The CALLRESULT, decoded (and schema-valid). [`Outcome::into_response`] gives the
-    /// concrete type.
-    Response(AnyResponse),
-    /// The peer answered with a CALLERROR.
-    CallError(RpcError),
-    /// The peer's answer broke its schema or the frame structure (on 2.1 the session answered
-    /// it with a CALLRESULTERROR).
-    InvalidResponse(DecodeError),
-    /// No answer within the call timeout.
-    Timeout,
-    /// The connection closed first (or the call was still queued when it closed).
-    Closed,
-}
-
-/// A call that ended without the response it asked for.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum Failure {
-    /// The peer answered with a CALLERROR.
-    #[error("CALLERROR {0}")]
-    CallError(RpcError),
-    /// The peer's answer broke its schema.
-    #[error("invalid response: {0}")]
-    InvalidResponse(DecodeError),
-    /// No answer in time.
-    #[error("no response in time")]
-    Timeout,
-    /// The connection closed.
-    #[error("connection closed")]
-    Closed,
-    /// The response is not of the type asked for (it answers another action).
-    #[error("the response answers {0}, not the action asked for")]
-    WrongType(&'static str),
-}
-
-impl Outcome {
-    /// The response as `R::Response`, or why there is none.
-    ///
-    /// ```
-    /// # use ocpp_rpc::{Outcome, Failure};
-    /// # use ocpp_types::v201::HeartbeatRequest;
-    /// # fn f(outcome: Outcome) -> Result<(), Failure> {
-    /// let response = outcome.into_response::<HeartbeatRequest>()?;
-    /// println!("CSMS time: {}", response.current_time);
-    /// # Ok(()) }
-    /// ```
-    pub fn into_response<R: Request>(self) -> Result<R::Response, Failure> {
-        match self {
-            Outcome::Response(response) => response
-                .into_message::<R::Response>()
-                .map_err(|other| Failure::WrongType(other.action().as_str())),
-            Outcome::CallError(error) => Err(Failure::CallError(error)),
-            Outcome::InvalidResponse(error) => Err(Failure::InvalidResponse(error)),
-            Outcome::Timeout => Err(Failure::Timeout),
-            Outcome::Closed => Err(Failure::Closed),
-        }
-    }
-}
-
-/// An incoming CALL, decoded and schema-valid, awaiting [`Session::respond`] (or
-/// [`Session::respond_error`]).
-#[derive(Debug, Clone, PartialEq)]
-pub struct IncomingCall {
-    /// What to answer it with.
-    pub id: IncomingId,
-    /// Its message id on the wire.
-    pub message_id: MessageId,
-    /// The request.
-    pub request: AnyRequest,
-}
-
-/// An incoming 2.1 SEND message, decoded and schema-valid (it gets no answer).
-#[derive(Debug, Clone, PartialEq)]
-pub struct IncomingSend {
-    /// Its message id on the wire.
-    pub message_id: MessageId,
-    /// The message.
-    pub message: AnyRequest,
-}
-
-/// What went wrong with an incoming message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ViolationKind {
-    /// Not a frame: see the [`FrameErrorKind`].
-    Frame(FrameErrorKind),
-    /// A CALL (or SEND) for an action the version does not have.
-    UnknownAction,
-    /// A CALL for an action the version has but that this side does not take as a CALL (sent
-    /// by the wrong side, or a SEND-only action; for a SEND, a CALL-only action).
-    UnsupportedAction,
-    /// A payload that breaks its schema.
-    InvalidPayload,
-    /// A CALLRESULT or CALLERROR whose id matches no call we sent.
-    UnknownResponse,
-    /// A CALLRESULT or CALLERROR for a call already settled (timed out or answered).
-    LateResponse,
-    /// A CALLERROR with an error code no version defines (reported as `GenericError`).
-    UnknownErrorCode,
-    /// More incoming CALLs awaiting our answer than [`Config::max_incoming`].
-    TooManyIncomingCalls,
-}
-
-/// An incoming message that broke the protocol, and what the session did about it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Violation {
-    /// What was wrong.
-    pub kind: ViolationKind,
-    /// The message id, when it could be read.
-    pub message_id: Option<String>,
-    /// An explanation for people (for payloads: JSON pointer and rule).
-    pub detail: String,
-    /// The error code the session answered with, if it answered.
-    pub answered: Option<ErrorCode>,
-}
-
-/// Something the application should know about, from [`Session::poll_event`].
-#[derive(Debug, Clone, PartialEq)]
-pub enum Event {
-    /// The peer called us: answer with [`Session::respond`] or [`Session::respond_error`].
-    IncomingCall(IncomingCall),
-    /// The peer sent a 2.1 SEND message.
-    IncomingSend(IncomingSend),
-    /// One of our calls ended.
-    CallCompleted {
-        /// The call.
-        call: CallId,
-        /// How it ended.
-        outcome: Outcome,
-    },
-    /// The peer refused one of our CALLRESULTs with a CALLRESULTERROR (2.1).
-    ResponseRejected {
-        /// The message id of our CALLRESULT.
-        message_id: String,
-        /// The peer's error.
-        error: RpcError,
-    },
-    /// A leniency was taken on an incoming message.
-    Leniency(LeniencyEvent),
-    /// An incoming message broke the protocol.
-    ProtocolViolation(Violation),
-    /// [`Config::max_bad_messages`] bad messages in a row: close the connection.
-    TooManyBadMessages,
-}
-
-/// Why [`Session::call`] or [`Session::send`] refused a message.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum CallError {
-    /// The queue is full ([`Config::max_queued`]): back-pressure, try again after a call ends.
-    #[error("the call queue is full")]
-    QueueFull,
-    /// The message belongs to another version than the session's.
-    #[error("a {message} message on a {session} session")]
-    WrongVersion {
-        /// The session's version.
-        session: OcppVersion,
-        /// The message's version.
-        message: OcppVersion,
-    },
-    /// Not an action of the session's version (or its feature is off).
-    #[error("unknown action {0}")]
-    UnknownAction(&'static str),
-    /// This side may not send the action.
-    #[error("a {role:?} may not send {action}")]
-    NotAllowed {
-        /// The action.
-        action: &'static str,
-        /// This side.
-        role: Role,
-    },
-    /// A SEND-only action passed to `call`, or a CALL action passed to `send`.
-    #[error("{0} is not sent this way (CALL vs SEND)")]
-    WrongMessageType(&'static str),
-    /// The message could not be serialized (it breaks a schema rule its type cannot express,
-    /// such as a number out of range).
-    #[error("the message does not serialize: {0}")]
-    Encode(String),
-    /// The id generator kept returning ids in use.
-    #[error("the id generator returned only ids in use")]
-    IdCollision,
-    /// The session is closed.
-    #[error("the session is closed")]
-    Closed,
-}
-
-/// Why [`Session::respond`] or [`Session::respond_error`] did not send the answer given.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum RespondError {
-    /// No incoming call awaits an answer with this id (already answered, or the session was
-    /// closed and reopened).
-    #[error("no incoming call {0:?} awaits an answer")]
-    UnknownCall(IncomingId),
-    /// The response answers another action; an `InternalError` CALLERROR was sent instead.
-    #[error("a {got} response to a {expected} call; sent InternalError instead")]
-    WrongResponse {
-        /// The incoming call's action.
-        expected: &'static str,
-        /// The response's action.
-        got: &'static str,
-    },
-    /// The response does not serialize (it breaks its schema); an `InternalError` CALLERROR
-    /// was sent instead.
-    #[error("invalid response ({0}); sent InternalError instead")]
-    Invalid(String),
-    /// The session is closed.
-    #[error("the session is closed")]
-    Closed,
-}
+use crate::time::Millis;
 
 #[derive(Debug)]
 struct InFlight {
     call: CallId,
     id: MessageId,
     action: AnyAction,
-    deadline: Instant,
+    deadline: Millis,
 }
 
 #[derive(Debug)]
@@ -395,12 +69,12 @@ const SETTLED_MEMORY: usize = 16;
 /// on input.
 ///
 /// ```
-/// use ocpp_rpc::{Config, Event, Instant, Role, Session};
+/// use ocpp_rpc::{Config, Event, Millis, Role, Session};
 /// use ocpp_types::{OcppVersion, v201};
 ///
 /// let mut station = Session::new(Config::new(OcppVersion::V201, Role::ChargingStation));
 /// let mut csms = Session::new(Config::new(OcppVersion::V201, Role::Csms));
-/// let now = Instant(0);
+/// let now = Millis(0);
 ///
 /// let call = station.call(&v201::HeartbeatRequest::default(), now)?;
 /// while let Some(frame) = station.poll_transmit() {
@@ -523,22 +197,22 @@ impl<G: IdGenerator> Session<G> {
     /// Calls the peer with a request of the session's version. The CALL is written at once if
     /// fewer than [`Config::max_in_flight`] calls are on the wire, else queued. Its outcome
     /// comes as [`Event::CallCompleted`] with the returned id.
-    pub fn call<R: Request>(&mut self, request: &R, now: Instant) -> Result<CallId, CallError> {
+    pub fn call<R: Request>(&mut self, request: &R, now: Millis) -> Result<CallId, SubmitError> {
         if R::VERSION != self.config.version {
-            return Err(CallError::WrongVersion {
+            return Err(SubmitError::WrongVersion {
                 session: self.config.version,
                 message: R::VERSION,
             });
         }
-        let action = AnyAction::of_request::<R>().ok_or(CallError::UnknownAction(R::ACTION))?;
+        let action = AnyAction::of_request::<R>().ok_or(SubmitError::UnknownAction(R::ACTION))?;
         self.submit(action, request, now)
     }
 
     /// Calls the peer with a request held as an [`AnyRequest`] (see [`call`](Session::call)).
-    pub fn call_any(&mut self, request: &AnyRequest, now: Instant) -> Result<CallId, CallError> {
+    pub fn call_any(&mut self, request: &AnyRequest, now: Millis) -> Result<CallId, SubmitError> {
         let action = request.action();
         if action.version() != self.config.version {
-            return Err(CallError::WrongVersion {
+            return Err(SubmitError::WrongVersion {
                 session: self.config.version,
                 message: action.version(),
             });
@@ -550,22 +224,22 @@ impl<G: IdGenerator> Session<G> {
         &mut self,
         action: AnyAction,
         payload: &P,
-        now: Instant,
-    ) -> Result<CallId, CallError> {
+        now: Millis,
+    ) -> Result<CallId, SubmitError> {
         if self.closed {
-            return Err(CallError::Closed);
+            return Err(SubmitError::Closed);
         }
         if !action.has_response() {
-            return Err(CallError::WrongMessageType(action.as_str()));
+            return Err(SubmitError::WrongMessageType(action.as_str()));
         }
         self.check_sender(action)?;
         let room = self.in_flight.len() < self.config.max_in_flight && self.queue.is_empty();
         if !room && self.queue.len() >= self.config.max_queued {
-            return Err(CallError::QueueFull);
+            return Err(SubmitError::QueueFull);
         }
         let id = self.fresh_id()?;
         let frame = frame::encode_call(&id, action.as_str(), payload)
-            .map_err(|e| CallError::Encode(e.to_string()))?;
+            .map_err(|e| SubmitError::Encode(e.to_string()))?;
         let call = CallId(self.next_call);
         self.next_call += 1;
         if room {
@@ -588,46 +262,62 @@ impl<G: IdGenerator> Session<G> {
     }
 
     /// Sends a 2.1 SEND message. It is written at once, never queued behind calls, and gets no
-    /// answer. Returns its message id.
-    pub fn send<S: SendMessage>(
-        &mut self,
-        message: &S,
-        now: Instant,
-    ) -> Result<MessageId, CallError> {
-        let _ = now;
+    /// answer (so no clock is needed). Returns its message id.
+    pub fn send<S: SendMessage>(&mut self, message: &S) -> Result<MessageId, SubmitError> {
         if S::VERSION != self.config.version {
-            return Err(CallError::WrongVersion {
+            return Err(SubmitError::WrongVersion {
                 session: self.config.version,
                 message: S::VERSION,
             });
         }
-        let action = AnyAction::of_request::<S>().ok_or(CallError::UnknownAction(S::ACTION))?;
+        let action = AnyAction::of_request::<S>().ok_or(SubmitError::UnknownAction(S::ACTION))?;
+        self.submit_send(action, message)
+    }
+
+    /// Sends a 2.1 SEND message held as an [`AnyRequest`] (see [`send`](Session::send)); a
+    /// request of a CALL action is refused with [`SubmitError::WrongMessageType`].
+    pub fn send_any(&mut self, message: &AnyRequest) -> Result<MessageId, SubmitError> {
+        let action = message.action();
+        if action.version() != self.config.version {
+            return Err(SubmitError::WrongVersion {
+                session: self.config.version,
+                message: action.version(),
+            });
+        }
+        self.submit_send(action, message)
+    }
+
+    fn submit_send<P: Serialize + ?Sized>(
+        &mut self,
+        action: AnyAction,
+        payload: &P,
+    ) -> Result<MessageId, SubmitError> {
         if self.closed {
-            return Err(CallError::Closed);
+            return Err(SubmitError::Closed);
         }
         if action.has_response() {
-            return Err(CallError::WrongMessageType(S::ACTION));
+            return Err(SubmitError::WrongMessageType(action.as_str()));
         }
         self.check_sender(action)?;
         let id = self.fresh_id()?;
-        let frame = frame::encode_send(&id, S::ACTION, message)
-            .map_err(|e| CallError::Encode(e.to_string()))?;
+        let frame = frame::encode_send(&id, action.as_str(), payload)
+            .map_err(|e| SubmitError::Encode(e.to_string()))?;
         self.transmit.push_back(frame);
         Ok(id)
     }
 
-    fn check_sender(&self, action: AnyAction) -> Result<(), CallError> {
+    fn check_sender(&self, action: AnyAction) -> Result<(), SubmitError> {
         if self.config.role.may_send(action.sender()) {
             Ok(())
         } else {
-            Err(CallError::NotAllowed {
+            Err(SubmitError::NotAllowed {
                 action: action.as_str(),
                 role: self.config.role,
             })
         }
     }
 
-    fn fresh_id(&mut self) -> Result<MessageId, CallError> {
+    fn fresh_id(&mut self) -> Result<MessageId, SubmitError> {
         for _ in 0..16 {
             let id = self.ids.next_id();
             let in_use =
@@ -636,7 +326,7 @@ impl<G: IdGenerator> Session<G> {
                 return Ok(id);
             }
         }
-        Err(CallError::IdCollision)
+        Err(SubmitError::IdCollision)
     }
 
     /// Answers an incoming call with its typed response.
@@ -747,13 +437,13 @@ impl<G: IdGenerator> Session<G> {
 
     /// When [`handle_timeout`](Session::handle_timeout) should next be called: the earliest
     /// deadline of a call on the wire.
-    pub fn poll_timeout(&self) -> Option<Instant> {
+    pub fn poll_timeout(&self) -> Option<Millis> {
         self.in_flight.iter().map(|c| c.deadline).min()
     }
 
     /// Ends every call on the wire whose deadline is at or before `now` with
     /// [`Outcome::Timeout`], and writes queued calls in their place.
-    pub fn handle_timeout(&mut self, now: Instant) {
+    pub fn handle_timeout(&mut self, now: Millis) {
         let mut i = 0;
         while i < self.in_flight.len() {
             if self.in_flight[i].deadline <= now {
@@ -788,7 +478,7 @@ impl<G: IdGenerator> Session<G> {
     }
 
     /// Processes one incoming WebSocket text message.
-    pub fn receive(&mut self, input: &[u8], now: Instant) {
+    pub fn receive(&mut self, input: &[u8], now: Millis) {
         if self.closed {
             return;
         }
@@ -811,7 +501,7 @@ impl<G: IdGenerator> Session<G> {
         }
     }
 
-    fn on_frame_error(&mut self, error: &frame::FrameError, now: Instant) {
+    fn on_frame_error(&mut self, error: &frame::FrameError, now: Millis) {
         if error.kind() == FrameErrorKind::Empty {
             return;
         }
@@ -1074,7 +764,7 @@ impl<G: IdGenerator> Session<G> {
         None
     }
 
-    fn on_call_result(&mut self, id: &str, payload: &RawValue, now: Instant) {
+    fn on_call_result(&mut self, id: &str, payload: &RawValue, now: Millis) {
         let Some(call) = self.take_in_flight(id) else {
             return;
         };
@@ -1122,7 +812,7 @@ impl<G: IdGenerator> Session<G> {
         }
     }
 
-    fn on_call_error(&mut self, frame: &ErrorFrame<'_>, now: Instant) {
+    fn on_call_error(&mut self, frame: &ErrorFrame<'_>, now: Millis) {
         let Some(call) = self.take_in_flight(&frame.id) else {
             return;
         };
@@ -1174,7 +864,7 @@ impl<G: IdGenerator> Session<G> {
     }
 
     /// Writes queued calls while there is room on the wire.
-    fn pump(&mut self, now: Instant) {
+    fn pump(&mut self, now: Millis) {
         while self.in_flight.len() < self.config.max_in_flight {
             let Some(next) = self.queue.pop_front() else {
                 break;

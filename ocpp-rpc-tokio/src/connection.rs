@@ -11,12 +11,15 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::net::SocketAddr;
-use std::string::String;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
-use std::vec::Vec;
 
 use futures_util::{SinkExt, StreamExt};
+use ocpp_rpc::{
+    AnyRequest, AnyResponse, CallFailure, CallId, Event, IncomingId, LeniencyEvent, Millis,
+    RpcError, Session, SubmitError, Violation,
+};
 use ocpp_types::{OcppVersion, Request, SendMessage};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::{mpsc, oneshot, watch};
@@ -25,9 +28,7 @@ use tracing::Instrument;
 use yawc::close::CloseCode;
 use yawc::{Frame, OpCode, WebSocket};
 
-use super::handlers::Handlers;
-use crate::session::{CallId, IncomingId, Outcome, RpcError, Session};
-use crate::{AnyRequest, AnyResponse, Event, Instant};
+use crate::handlers::Handlers;
 
 /// How many commands may wait for the driver before callers wait for room.
 const COMMAND_QUEUE: usize = 64;
@@ -45,33 +46,38 @@ pub enum Direction {
 /// logs; `tracing` gets them at `TRACE` level anyway).
 pub type FrameObserver = Arc<dyn Fn(&Connection, Direction, &str) + Send + Sync>;
 
-/// Why a call through a [`Connection`] got no response.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum CallError {
-    /// The peer answered with a CALLERROR.
-    #[error("CALLERROR {0}")]
-    CallError(RpcError),
-    /// The peer's answer broke its schema (or the frame rules).
-    #[error("invalid response: {0}")]
-    InvalidResponse(ocpp_types::DecodeError),
-    /// No answer within the call timeout.
-    #[error("no response in time")]
-    Timeout,
-    /// The connection closed before the answer came.
-    #[error("connection closed")]
-    Closed,
-    /// The session refused to send it (a request of another version, a full queue, ...).
-    #[error("not sent: {0}")]
-    NotSent(crate::CallError),
-    /// The response answers another action (a bug in a peer or in the types).
-    #[error("the response is not a {0} response")]
-    WrongType(&'static str),
+/// What the peer did wrong, or what was forgiven it, on one connection: the session's reports
+/// that are not calls. Each is also logged with `tracing` at `WARN` (violations) or `INFO`
+/// (leniencies), and counted ([`Connection::violations`], [`Connection::leniencies`]).
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum ConnectionEvent {
+    /// An incoming message broke the protocol; the session answered it as the specification
+    /// asks (see the table in `ocpp-rs-rpc`'s documentation).
+    ProtocolViolation(Violation),
+    /// A leniency was taken on an incoming message.
+    Leniency(LeniencyEvent),
+    /// The peer refused one of our CALLRESULTs with a CALLRESULTERROR (2.1).
+    ResponseRejected {
+        /// The message id of our CALLRESULT.
+        message_id: String,
+        /// The peer's error.
+        error: RpcError,
+    },
+    /// Too many bad messages in a row: the connection is being closed (1008).
+    TooManyBadMessages,
 }
+
+/// Receives every [`ConnectionEvent`] of every connection it is set on.
+pub type EventObserver = Arc<dyn Fn(&Connection, &ConnectionEvent) + Send + Sync>;
 
 /// What a handle asks of the driver.
 pub(crate) enum Command {
-    Call(AnyRequest, oneshot::Sender<Result<AnyResponse, CallError>>),
-    Send(AnyRequest, oneshot::Sender<Result<(), CallError>>),
+    Call(
+        AnyRequest,
+        oneshot::Sender<Result<AnyResponse, CallFailure>>,
+    ),
+    Send(AnyRequest, oneshot::Sender<Result<(), CallFailure>>),
     Respond(IncomingId, Result<AnyResponse, RpcError>),
     Close(CloseCode),
 }
@@ -89,6 +95,8 @@ struct Inner {
     remote_addr: Option<SocketAddr>,
     commands: mpsc::Sender<Command>,
     closed: watch::Receiver<bool>,
+    violations: AtomicU64,
+    leniencies: AtomicU64,
 }
 
 impl fmt::Debug for Connection {
@@ -117,35 +125,50 @@ impl Connection {
         self.inner.remote_addr
     }
 
+    /// How many protocol violations the peer has committed on this connection.
+    pub fn violations(&self) -> u64 {
+        self.inner.violations.load(Ordering::Relaxed)
+    }
+
+    /// How many leniencies were taken on the peer's messages on this connection.
+    pub fn leniencies(&self) -> u64 {
+        self.inner.leniencies.load(Ordering::Relaxed)
+    }
+
     /// Calls the peer and waits for the typed response. Calls queue behind each other so at
     /// most the configured number are in flight (one, as OCPP 2.x requires, by default).
-    pub async fn call<R: Request + 'static>(&self, request: R) -> Result<R::Response, CallError> {
+    pub async fn call<R: Request + 'static>(&self, request: R) -> Result<R::Response, CallFailure> {
         let request = AnyRequest::from_message(request)
-            .map_err(|_| CallError::NotSent(crate::CallError::UnknownAction(R::ACTION)))?;
+            .map_err(|_| CallFailure::Refused(SubmitError::UnknownAction(R::ACTION)))?;
         let response = self.call_any(request).await?;
         response
             .into_message::<R::Response>()
-            .map_err(|_| CallError::WrongType(R::ACTION))
+            .map_err(|other| CallFailure::WrongType(other.action().as_str()))
     }
 
     /// Calls the peer with a request of any action of the connection's version.
-    pub async fn call_any(&self, request: AnyRequest) -> Result<AnyResponse, CallError> {
+    pub async fn call_any(&self, request: AnyRequest) -> Result<AnyResponse, CallFailure> {
         let (reply, answer) = oneshot::channel();
         self.command(Command::Call(request, reply)).await?;
-        answer.await.unwrap_or(Err(CallError::Closed))
+        answer.await.unwrap_or(Err(CallFailure::Closed))
     }
 
     /// Sends a 2.1 SEND message (no answer; not queued behind calls).
-    pub async fn send<S: SendMessage + 'static>(&self, message: S) -> Result<(), CallError> {
+    pub async fn send<S: SendMessage + 'static>(&self, message: S) -> Result<(), CallFailure> {
         let message = AnyRequest::from_message(message)
-            .map_err(|_| CallError::NotSent(crate::CallError::UnknownAction(S::ACTION)))?;
+            .map_err(|_| CallFailure::Refused(SubmitError::UnknownAction(S::ACTION)))?;
+        self.send_any(message).await
+    }
+
+    /// Sends a 2.1 SEND message held as an [`AnyRequest`].
+    pub async fn send_any(&self, message: AnyRequest) -> Result<(), CallFailure> {
         let (reply, answer) = oneshot::channel();
         self.command(Command::Send(message, reply)).await?;
-        answer.await.unwrap_or(Err(CallError::Closed))
+        answer.await.unwrap_or(Err(CallFailure::Closed))
     }
 
     /// Closes the connection (WebSocket close code 1000). Pending calls end with
-    /// [`CallError::Closed`].
+    /// [`CallFailure::Closed`].
     pub async fn close(&self) {
         let _ = self.command(Command::Close(CloseCode::Normal)).await;
         self.closed().await;
@@ -162,12 +185,12 @@ impl Connection {
         *self.inner.closed.borrow()
     }
 
-    pub(crate) async fn command(&self, command: Command) -> Result<(), CallError> {
+    pub(crate) async fn command(&self, command: Command) -> Result<(), CallFailure> {
         self.inner
             .commands
             .send(command)
             .await
-            .map_err(|_| CallError::Closed)
+            .map_err(|_| CallFailure::Closed)
     }
 }
 
@@ -177,6 +200,10 @@ pub(crate) struct DriverConfig {
     pub(crate) ping_interval: Option<Duration>,
     pub(crate) idle_timeout: Option<Duration>,
     pub(crate) observer: Option<FrameObserver>,
+    pub(crate) events: Option<EventObserver>,
+    /// How long one write (a batch of frames and its flush) may take before the peer is taken
+    /// to have stopped reading and the connection is dropped.
+    pub(crate) write_timeout: Duration,
     /// The server's shutdown signal: the deadline by which to close with 1001.
     pub(crate) shutdown: Option<watch::Receiver<Option<Clock>>>,
 }
@@ -187,7 +214,7 @@ pub(crate) fn start<S>(
     session: Session,
     identity: String,
     remote_addr: Option<SocketAddr>,
-    handlers: Arc<Handlers>,
+    handlers: Handlers,
     config: DriverConfig,
 ) -> Connection
 where
@@ -202,6 +229,8 @@ where
             remote_addr,
             commands,
             closed,
+            violations: AtomicU64::new(0),
+            leniencies: AtomicU64::new(0),
         }),
     };
     let span = tracing::info_span!(
@@ -235,10 +264,10 @@ struct Driver<S> {
     socket: WebSocket<S>,
     session: Session,
     origin: Clock,
-    handlers: Arc<Handlers>,
+    handlers: Handlers,
     config: DriverConfig,
     connection: Connection,
-    calls: HashMap<CallId, oneshot::Sender<Result<AnyResponse, CallError>>>,
+    calls: HashMap<CallId, oneshot::Sender<Result<AnyResponse, CallFailure>>>,
     last_heard: Clock,
     awaiting_pong: bool,
     /// Shutting down: close with 1001 once no call is in flight, or at this deadline.
@@ -246,12 +275,14 @@ struct Driver<S> {
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Driver<S> {
-    fn now(&self) -> Instant {
-        Instant(self.origin.elapsed().as_millis() as u64)
+    fn now(&self) -> Millis {
+        Millis(u64::try_from(self.origin.elapsed().as_millis()).unwrap_or(u64::MAX))
     }
 
     async fn run(mut self, mut commands: mpsc::Receiver<Command>) {
         let mut shutdown = self.config.shutdown.take();
+        // A server already shutting down when this connection started: drain at once.
+        self.draining = shutdown.as_ref().and_then(|signal| *signal.borrow());
         let close = loop {
             let deadline = self
                 .session
@@ -293,12 +324,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Driver<S> {
                     }
                     self.awaiting_pong = true;
                     self.last_heard = Clock::now();
-                    if self.socket.send(Frame::ping(Vec::new())).await.is_err() {
+                    let ping = self.socket.send(Frame::ping(Vec::new()));
+                    if !matches!(tokio::time::timeout(self.config.write_timeout, ping).await, Ok(Ok(()))) {
                         break None;
                     }
                 }
             }
-            if !self.flush().await {
+            if !self.flush_within_deadline().await {
                 break None;
             }
             self.dispatch_events();
@@ -316,8 +348,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Driver<S> {
             }
         };
         if let Some(code) = close {
-            let _ = self.flush().await;
-            let _ = self.socket.send(Frame::close(code, b"")).await;
+            let _ = self.flush_within_deadline().await;
+            let close = self.socket.send(Frame::close(code, b""));
+            let _ = tokio::time::timeout(self.config.write_timeout, close).await;
             // Wait briefly for the peer's close frame, as the closing handshake asks.
             let _ = tokio::time::timeout(Duration::from_secs(2), async {
                 while let Some(frame) = self.socket.next().await {
@@ -331,7 +364,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Driver<S> {
         self.session.close();
         self.dispatch_events();
         for (_, waiter) in self.calls.drain() {
-            let _ = waiter.send(Err(CallError::Closed));
+            let _ = waiter.send(Err(CallFailure::Closed));
         }
         tracing::info!("connection closed");
     }
@@ -381,12 +414,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Driver<S> {
                     self.calls.insert(id, reply);
                 }
                 Err(error) => {
-                    let _ = reply.send(Err(CallError::NotSent(error)));
+                    let _ = reply.send(Err(CallFailure::Refused(error)));
                 }
             },
             Command::Send(message, reply) => {
-                let result = self.send(&message, now);
-                let _ = reply.send(result);
+                let result = self.session.send_any(&message).map(|_| ());
+                let _ = reply.send(result.map_err(CallFailure::Refused));
             }
             Command::Respond(id, result) => {
                 let sent = match result {
@@ -402,16 +435,19 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Driver<S> {
         None
     }
 
-    fn send(&mut self, message: &AnyRequest, now: Instant) -> Result<(), CallError> {
-        match message {
-            #[cfg(feature = "v21")]
-            AnyRequest::V21(request) => {
-                send_v21(&mut self.session, request, now).map_err(CallError::NotSent)
+    /// [`flush`](Driver::flush) within the write deadline: `false` if the socket failed or
+    /// the peer did not take the bytes in time (it stopped reading).
+    async fn flush_within_deadline(&mut self) -> bool {
+        let deadline = self.config.write_timeout;
+        match tokio::time::timeout(deadline, self.flush()).await {
+            Ok(written) => written,
+            Err(_) => {
+                tracing::warn!(
+                    ?deadline,
+                    "the peer did not read within the write deadline; dropping it"
+                );
+                false
             }
-            #[allow(unreachable_patterns)]
-            _ => Err(CallError::NotSent(crate::CallError::UnknownAction(
-                message.action().as_str(),
-            ))),
         }
     }
 
@@ -439,15 +475,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Driver<S> {
             match event {
                 Event::CallCompleted { call, outcome } => {
                     if let Some(waiter) = self.calls.remove(&call) {
-                        let _ = waiter.send(match outcome {
-                            Outcome::Response(response) => Ok(response),
-                            Outcome::CallError(error) => Err(CallError::CallError(error)),
-                            Outcome::InvalidResponse(error) => {
-                                Err(CallError::InvalidResponse(error))
-                            }
-                            Outcome::Timeout => Err(CallError::Timeout),
-                            Outcome::Closed => Err(CallError::Closed),
-                        });
+                        let _ = waiter.send(outcome.into_any_response());
                     }
                 }
                 Event::IncomingCall(call) => {
@@ -470,21 +498,49 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Driver<S> {
                         let _ = handlers.handle(connection, send.message).await;
                     });
                 }
+                Event::ProtocolViolation(violation) => {
+                    self.connection
+                        .inner
+                        .violations
+                        .fetch_add(1, Ordering::Relaxed);
+                    tracing::warn!(
+                        kind = ?violation.kind,
+                        message_id = violation.message_id.as_deref().unwrap_or(""),
+                        answered = ?violation.answered,
+                        detail = %violation.detail,
+                        "protocol violation"
+                    );
+                    self.report(ConnectionEvent::ProtocolViolation(violation));
+                }
+                Event::Leniency(leniency) => {
+                    self.connection
+                        .inner
+                        .leniencies
+                        .fetch_add(1, Ordering::Relaxed);
+                    tracing::info!(
+                        action = leniency.action,
+                        pointer = %leniency.pointer,
+                        kind = ?leniency.kind,
+                        "leniency taken"
+                    );
+                    self.report(ConnectionEvent::Leniency(leniency));
+                }
+                Event::ResponseRejected { message_id, error } => {
+                    tracing::warn!(%message_id, %error, "the peer rejected our CALLRESULT");
+                    self.report(ConnectionEvent::ResponseRejected { message_id, error });
+                }
+                Event::TooManyBadMessages => self.report(ConnectionEvent::TooManyBadMessages),
                 other => tracing::debug!(event = ?other, "session event"),
             }
         }
     }
 }
 
-#[cfg(feature = "v21")]
-fn send_v21(
-    session: &mut Session,
-    message: &ocpp_types::v21::Request,
-    now: Instant,
-) -> Result<(), crate::CallError> {
-    match message {
-        ocpp_types::v21::Request::NotifyPeriodicEventStream(m) => session.send(m, now).map(|_| ()),
-        other => Err(crate::CallError::UnknownAction(other.action().as_str())),
+impl<S> Driver<S> {
+    fn report(&self, event: ConnectionEvent) {
+        if let Some(observer) = &self.config.events {
+            observer(&self.connection, &event);
+        }
     }
 }
 

@@ -1,20 +1,17 @@
 //! The charging-station side: [`connect`] once, or a [`Client`] that stays connected,
 //! reconnecting by the specification's back-off.
 
-use std::borrow::ToOwned;
-use std::format;
-use std::string::{String, ToString};
+#[cfg(feature = "tls")]
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
-use std::vec::Vec;
 
 use base64::Engine;
-use http_body_util::Empty;
-use hyper::body::Bytes;
 use hyper::header::{self, HeaderValue};
 use hyper::{Request, StatusCode, Uri};
 use hyper_util::rt::TokioIo;
+use ocpp_rpc::handshake::{self, RetryBackOff};
+use ocpp_rpc::{Config, Role, Session};
 use ocpp_types::OcppVersion;
 use sha1::{Digest, Sha1};
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -22,10 +19,9 @@ use tokio::net::TcpStream;
 use tokio::sync::watch;
 use yawc::WebSocket;
 
-use super::connection::{self, Connection, DriverConfig, FrameObserver};
-use super::handlers::Handlers;
-use super::{SessionSettings, websocket_options};
-use crate::session::{Config, Role, Session};
+use crate::connection::{self, Connection, DriverConfig, EventObserver, FrameObserver};
+use crate::handlers::Handlers;
+use crate::websocket_options;
 
 /// How a station connects. Build it with [`ClientConfig::new`] and change what you need.
 #[derive(Clone)]
@@ -48,12 +44,18 @@ pub struct ClientConfig {
     pub max_message_size: usize,
     /// How long the TCP, TLS and WebSocket handshakes may take together.
     pub connect_timeout: Duration,
+    /// How long one write to the CSMS may take before the connection is dropped (default
+    /// 30 s).
+    pub write_timeout: Duration,
     /// The reconnection back-off of a [`Client`].
-    pub backoff: Backoff,
-    /// Session settings (call timeout, bad-message limit, ...).
-    pub session: SessionSettings,
+    pub backoff: RetryBackOff,
+    /// The template of the connection's session (call timeout, queue sizes, bad-message
+    /// limit, leniency, ...); its `version` and `role` are set by the handshake.
+    pub session: Config,
     /// Sees every frame.
     pub observer: Option<FrameObserver>,
+    /// Receives the CSMS's protocol violations and the leniencies taken.
+    pub events: Option<EventObserver>,
     /// TLS settings for `wss://` (with a client certificate for security profile 3).
     #[cfg(feature = "tls")]
     pub tls: Option<Arc<tokio_rustls::rustls::ClientConfig>>,
@@ -72,45 +74,14 @@ impl ClientConfig {
             pong_timeout: Duration::from_secs(30),
             max_message_size: 1 << 20,
             connect_timeout: Duration::from_secs(30),
-            backoff: Backoff::default(),
-            session: SessionSettings::default(),
+            write_timeout: Duration::from_secs(30),
+            backoff: RetryBackOff::default(),
+            session: Config::new(OcppVersion::V201, Role::ChargingStation),
             observer: None,
+            events: None,
             #[cfg(feature = "tls")]
             tls: None,
         }
-    }
-}
-
-/// The reconnection back-off of OCPP 2.x (configuration variables `RetryBackOffWaitMinimum`,
-/// `RetryBackOffRandomRange`, `RetryBackOffRepeatTimes`): the first wait is the minimum plus a
-/// random part of the range; each further wait doubles, up to `repeat_times` doublings, then
-/// stays.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Backoff {
-    /// `RetryBackOffWaitMinimum`.
-    pub wait_minimum: Duration,
-    /// `RetryBackOffRandomRange`.
-    pub random_range: Duration,
-    /// `RetryBackOffRepeatTimes`.
-    pub repeat_times: u32,
-}
-
-impl Default for Backoff {
-    fn default() -> Backoff {
-        Backoff {
-            wait_minimum: Duration::from_secs(10),
-            random_range: Duration::from_secs(10),
-            repeat_times: 5,
-        }
-    }
-}
-
-impl Backoff {
-    /// The wait before reconnection attempt `attempt` (0 for the first after a loss), with
-    /// `random` in `0.0..1.0` choosing the random part.
-    pub fn delay(&self, attempt: u32, random: f64) -> Duration {
-        let first = self.wait_minimum + self.random_range.mul_f64(random.clamp(0.0, 1.0));
-        first.saturating_mul(1 << attempt.min(self.repeat_times).min(31))
     }
 }
 
@@ -133,9 +104,10 @@ pub enum ConnectError {
         /// The cause.
         source: std::io::Error,
     },
-    /// The server did not upgrade to WebSocket (wrong path, unknown station, bad credentials).
+    /// The server did not upgrade to WebSocket (wrong path, unknown station, bad credentials):
+    /// the HTTP status it answered with.
     #[error("the CSMS refused the WebSocket handshake with HTTP {0}")]
-    Refused(StatusCode),
+    Refused(u16),
     /// The upgrade response is not a valid WebSocket handshake.
     #[error("invalid WebSocket handshake: {0}")]
     Handshake(String),
@@ -150,7 +122,7 @@ pub enum ConnectError {
 /// Connects once and returns the connection, or why it failed.
 pub async fn connect(
     config: &ClientConfig,
-    handlers: Arc<Handlers>,
+    handlers: Handlers,
 ) -> Result<Connection, ConnectError> {
     match tokio::time::timeout(config.connect_timeout, try_connect(config, handlers)).await {
         Ok(result) => result,
@@ -179,14 +151,11 @@ fn target(url: &str) -> Result<Target, ConnectError> {
     };
     let host = uri.host().ok_or_else(|| fail("no host"))?;
     let path = uri.path().to_owned();
-    let identity = path.rsplit('/').next().unwrap_or_default();
-    let identity = percent_encoding::percent_decode_str(identity)
-        .decode_utf8()
-        .map_err(|_| fail("the identity is not UTF-8"))?
-        .into_owned();
-    if identity.is_empty() {
-        return Err(fail("no station identity at the end of the path"));
-    }
+    let identity =
+        handshake::identity_from_path(&path, None).map_err(|error| ConnectError::Url {
+            url: url.to_owned(),
+            reason: identity_reason(&error),
+        })?;
     Ok(Target {
         tls,
         host: host
@@ -199,9 +168,24 @@ fn target(url: &str) -> Result<Target, ConnectError> {
     })
 }
 
+/// Why a URL's identity is refused, as a static text for [`ConnectError::Url`].
+fn identity_reason(error: &handshake::IdentityError) -> &'static str {
+    match error {
+        handshake::IdentityError::EmptySegment => {
+            "no station identity at the end of the path, or an empty path segment"
+        }
+        handshake::IdentityError::Encoding => "the identity is not valid percent-encoded UTF-8",
+        handshake::IdentityError::TooLong(_) => "the identity is longer than 48 characters",
+        handshake::IdentityError::DotSegment => "the identity is a dot-segment",
+        _ => {
+            "the identity holds a character an identifierString does not allow (a-z A-Z 0-9 * - _ = + | @ .)"
+        }
+    }
+}
+
 async fn try_connect(
     config: &ClientConfig,
-    handlers: Arc<Handlers>,
+    handlers: Handlers,
 ) -> Result<Connection, ConnectError> {
     let target = target(&config.url)?;
     let address = format!("{}:{}", target.host, target.port);
@@ -267,7 +251,7 @@ async fn upgrade<S>(
     stream: S,
     target: &Target,
     config: &ClientConfig,
-    handlers: Arc<Handlers>,
+    handlers: Handlers,
     remote_addr: Option<std::net::SocketAddr>,
 ) -> Result<Connection, ConnectError>
 where
@@ -275,7 +259,7 @@ where
 {
     let handshake = |reason: String| ConnectError::Handshake(reason);
     let key = websocket_key();
-    let protocols: Vec<&str> = config.versions.iter().map(|v| v.subprotocol()).collect();
+    let protocols = handshake::offered_subprotocols(&config.versions);
     let mut request = Request::builder()
         .method("GET")
         .uri(target.path.as_str())
@@ -284,21 +268,22 @@ where
         .header(header::CONNECTION, "Upgrade")
         .header(header::SEC_WEBSOCKET_KEY, key.as_str())
         .header(header::SEC_WEBSOCKET_VERSION, "13")
-        .header(header::SEC_WEBSOCKET_PROTOCOL, protocols.join(", "))
+        .header(header::SEC_WEBSOCKET_PROTOCOL, protocols.as_str())
         .header(
             header::SEC_WEBSOCKET_EXTENSIONS,
             "permessage-deflate; client_no_context_takeover; server_no_context_takeover",
         );
     if let Some(password) = &config.password {
-        let token = base64::engine::general_purpose::STANDARD
-            .encode(format!("{}:{password}", target.identity));
-        request = request.header(header::AUTHORIZATION, format!("Basic {token}"));
+        request = request.header(
+            header::AUTHORIZATION,
+            handshake::basic_authorization(&target.identity, password),
+        );
     }
     for (name, value) in &config.headers {
         request = request.header(name.as_str(), value.as_str());
     }
     let request = request
-        .body(Empty::<Bytes>::new())
+        .body(String::new())
         .map_err(|e| handshake(format!("invalid request header: {e}")))?;
     let (mut sender, http) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
         .await
@@ -311,19 +296,18 @@ where
         .await
         .map_err(|e| handshake(e.to_string()))?;
     if response.status() != StatusCode::SWITCHING_PROTOCOLS {
-        return Err(ConnectError::Refused(response.status()));
+        return Err(ConnectError::Refused(response.status().as_u16()));
     }
     let headers = response.headers();
     let accept = headers.get(header::SEC_WEBSOCKET_ACCEPT);
     if accept.and_then(|v| v.to_str().ok()) != Some(accept_key(&key).as_str()) {
         return Err(handshake("wrong Sec-WebSocket-Accept".into()));
     }
-    let chosen = headers
+    let answer = headers
         .get(header::SEC_WEBSOCKET_PROTOCOL)
-        .and_then(|v| v.to_str().ok())
-        .and_then(OcppVersion::from_subprotocol)
-        .filter(|v| config.versions.contains(v))
-        .ok_or_else(|| ConnectError::NoCommonVersion(protocols.join(", ")))?;
+        .and_then(|v| v.to_str().ok());
+    let chosen = handshake::accepted_subprotocol(answer, &config.versions)
+        .ok_or_else(|| ConnectError::NoCommonVersion(protocols.clone()))?;
     let extensions = headers
         .get(header::SEC_WEBSOCKET_EXTENSIONS)
         .and_then(|v: &HeaderValue| v.to_str().ok())
@@ -339,12 +323,15 @@ where
         options,
     )
     .map_err(|e| handshake(e.to_string()))?;
-    let mut session = Config::new(chosen, Role::ChargingStation);
-    config.session.apply(&mut session);
+    let mut session = config.session.clone();
+    session.version = chosen;
+    session.role = Role::ChargingStation;
     let driver = DriverConfig {
         ping_interval: config.ping_interval,
         idle_timeout: Some(config.pong_timeout),
         observer: config.observer.clone(),
+        events: config.events.clone(),
+        write_timeout: config.write_timeout,
         shutdown: None,
     };
     tracing::info!(url = %config.url, version = %chosen, "connected");
@@ -359,7 +346,8 @@ where
 }
 
 /// A station that stays connected: it connects, and after every loss reconnects by the
-/// [`Backoff`]. Calls made while disconnected fail with [`CallError::Closed`](super::CallError).
+/// [`RetryBackOff`] schedule. Calls made while disconnected fail with
+/// [`CallFailure::Closed`](ocpp_rpc::CallFailure::Closed).
 #[derive(Debug)]
 pub struct Client {
     current: watch::Receiver<Option<Connection>>,
@@ -370,7 +358,6 @@ impl Client {
     /// Starts connecting in the background.
     pub fn start(config: ClientConfig, handlers: Handlers) -> Client {
         let (publish, current) = watch::channel(None);
-        let handlers = Arc::new(handlers);
         let task = tokio::spawn(async move {
             let mut attempt = 0u32;
             loop {
@@ -384,7 +371,7 @@ impl Client {
                     }
                     Err(error) => tracing::warn!(%error, "connection attempt failed"),
                 }
-                let wait = config.backoff.delay(attempt, random_fraction());
+                let wait = config.backoff.delay(attempt, random_u32());
                 attempt = attempt.saturating_add(1);
                 tokio::time::sleep(wait).await;
             }
@@ -416,33 +403,16 @@ impl Client {
     }
 }
 
-/// A number in `0.0..1.0` for the random part of the back-off (jitter, not cryptography).
-fn random_fraction() -> f64 {
+/// A random number for the random part of the back-off (jitter, not cryptography).
+fn random_u32() -> u32 {
     let key = websocket_key();
     let digest = Sha1::digest(key.as_bytes());
-    f64::from(u32::from_le_bytes([
-        digest[0], digest[1], digest[2], digest[3],
-    ])) / 4_294_967_296.0
+    u32::from_le_bytes([digest[0], digest[1], digest[2], digest[3]])
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn backoff_doubles_then_stays() {
-        let backoff = Backoff {
-            wait_minimum: Duration::from_secs(10),
-            random_range: Duration::from_secs(4),
-            repeat_times: 3,
-        };
-        assert_eq!(backoff.delay(0, 0.0), Duration::from_secs(10));
-        assert_eq!(backoff.delay(0, 0.5), Duration::from_secs(12));
-        assert_eq!(backoff.delay(1, 0.5), Duration::from_secs(24));
-        assert_eq!(backoff.delay(3, 0.0), Duration::from_secs(80));
-        assert_eq!(backoff.delay(4, 0.0), Duration::from_secs(80));
-        assert_eq!(backoff.delay(u32::MAX, 1.0), Duration::from_secs(112));
-    }
 
     #[test]
     fn accept_key_matches_rfc_6455() {
@@ -455,14 +425,18 @@ mod tests {
 
     #[test]
     fn urls() {
-        let t = target("ws://127.0.0.1:9000/ocpp/CS%20001").unwrap();
+        let t = target("ws://127.0.0.1:9000/ocpp/CS%2D001").unwrap();
         assert_eq!(
             (t.host.as_str(), t.port, t.identity.as_str()),
-            ("127.0.0.1", 9000, "CS 001")
+            ("127.0.0.1", 9000, "CS-001")
         );
         assert!(!t.tls);
         assert!(target("wss://csms.example/ocpp/CS1").unwrap().tls);
         assert!(target("http://x/ocpp/CS1").is_err());
         assert!(target("ws://x/ocpp/").is_err());
+        assert!(
+            target("ws://x/ocpp/a%0Ab").is_err(),
+            "identities are checked before connecting"
+        );
     }
 }

@@ -12,9 +12,9 @@ use std::vec::Vec;
 
 use ocpp_types::{OcppVersion, Request};
 
-use super::connection::Connection;
-use crate::session::RpcError;
-use crate::{AnyRequest, AnyResponse, ErrorCode};
+use ocpp_rpc::{AnyRequest, AnyResponse, ErrorCode, RpcError};
+
+use crate::connection::Connection;
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 type Handler =
@@ -23,12 +23,15 @@ type Handler =
 /// The application's answers to incoming calls (and 2.1 SEND messages), one async handler per
 /// action. Each runs in a task of its own with a [`Connection`] to call the peer back.
 ///
+/// Cloning is cheap (the table is shared); registering a handler on a clone that shares its
+/// table copies the table first, so a server already running never sees it change.
+///
 /// A call of an action without a handler goes to the fallback if one is set, else it is
 /// answered `NotSupported` (an action the version does not know is answered `NotImplemented`
 /// before it gets here).
 ///
 /// ```
-/// use ocpp_rpc::tokio::Handlers;
+/// use ocpp_rpc_tokio::Handlers;
 /// use ocpp_types::{DateTime, v201};
 ///
 /// let mut handlers = Handlers::new();
@@ -38,6 +41,11 @@ type Handler =
 /// ```
 #[derive(Clone, Default)]
 pub struct Handlers {
+    table: Arc<Table>,
+}
+
+#[derive(Clone, Default)]
+struct Table {
     by_action: HashMap<(OcppVersion, &'static str), Handler>,
     fallback: Option<Handler>,
 }
@@ -45,8 +53,8 @@ pub struct Handlers {
 impl fmt::Debug for Handlers {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Handlers")
-            .field("actions", &self.by_action.keys().collect::<Vec<_>>())
-            .field("fallback", &self.fallback.is_some())
+            .field("actions", &self.table.by_action.keys().collect::<Vec<_>>())
+            .field("fallback", &self.table.fallback.is_some())
             .finish()
     }
 }
@@ -76,7 +84,9 @@ impl Handlers {
                     .map_err(|_| internal(format!("no response type for {}", R::ACTION)))
             })
         });
-        self.by_action.insert((R::VERSION, R::ACTION), boxed);
+        Arc::make_mut(&mut self.table)
+            .by_action
+            .insert((R::VERSION, R::ACTION), boxed);
         self
     }
 
@@ -86,7 +96,7 @@ impl Handlers {
         F: Fn(Connection, AnyRequest) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<AnyResponse, RpcError>> + Send + 'static,
     {
-        self.fallback = Some(Arc::new(move |connection, request| {
+        Arc::make_mut(&mut self.table).fallback = Some(Arc::new(move |connection, request| {
             Box::pin(handler(connection, request))
         }));
         self
@@ -100,7 +110,12 @@ impl Handlers {
     ) -> Result<AnyResponse, RpcError> {
         let action = request.action();
         let key = (action.version(), action.as_str());
-        match self.by_action.get(&key).or(self.fallback.as_ref()) {
+        match self
+            .table
+            .by_action
+            .get(&key)
+            .or(self.table.fallback.as_ref())
+        {
             Some(handler) => handler(connection, request).await,
             None => Err(RpcError::new(
                 ErrorCode::NotSupported,

@@ -7,15 +7,59 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use ocpp_rpc::tokio::{
-    CallError, ClientConfig, ConnectError, Connection, Handlers, Refusal, SecurityProfile, Server,
-    ServerConfig, StatusCode, connect, rustls,
+use ocpp_rpc_tokio::{
+    CallFailure, ClientConfig, ConnectError, Connection, Handlers, Refusal, SecurityProfile,
+    Server, ServerConfig, connect, rustls,
 };
 use ocpp_types::{DateTime, OcppVersion, v16, v21, v201};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc;
 
 const LIMIT: Duration = Duration::from_secs(10);
+
+/// A WebSocket upgrade request for `path` over a plain socket: the status and the body.
+async fn raw_get(addr: std::net::SocketAddr, path: &str) -> (u16, String) {
+    let mut socket = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\
+         Sec-WebSocket-Protocol: ocpp2.0.1\r\n\
+         Authorization: Basic Q1MwMDU6MDEyMzQ1Njc4OWFiY2RlZg==\r\n\r\n"
+    );
+    socket.write_all(request.as_bytes()).await.unwrap();
+    let mut response = Vec::new();
+    let mut chunk = [0u8; 4096];
+    // Read until the head and as much body as it announces have come.
+    let complete = |r: &[u8]| {
+        let text = String::from_utf8_lossy(r);
+        let Some((head, body)) = text.split_once("\r\n\r\n") else {
+            return false;
+        };
+        let length = head
+            .lines()
+            .find_map(|l| {
+                l.to_ascii_lowercase()
+                    .strip_prefix("content-length:")
+                    .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+            })
+            .unwrap_or(0);
+        body.len() >= length
+    };
+    while !complete(&response) {
+        match tokio::time::timeout(LIMIT, socket.read(&mut chunk)).await {
+            Ok(Ok(n)) if n > 0 => response.extend_from_slice(&chunk[..n]),
+            _ => break,
+        }
+    }
+    let response = String::from_utf8_lossy(&response).into_owned();
+    let status = response
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = response.split("\r\n\r\n").nth(1).unwrap_or("").to_owned();
+    (status, body)
+}
 
 fn csms_handlers() -> Handlers {
     let mut handlers = Handlers::new();
@@ -58,7 +102,7 @@ async fn server(
     config: ServerConfig,
     handlers: Handlers,
 ) -> (
-    ocpp_rpc::tokio::RunningServer,
+    ocpp_rpc_tokio::RunningServer,
     mpsc::UnboundedReceiver<Connection>,
 ) {
     let (tx, rx) = mpsc::unbounded_channel();
@@ -73,13 +117,13 @@ async fn server(
     (server, rx)
 }
 
-fn url(server: &ocpp_rpc::tokio::RunningServer, identity: &str) -> String {
+fn url(server: &ocpp_rpc_tokio::RunningServer, identity: &str) -> String {
     format!("ws://{}/ocpp/{identity}", server.local_addr())
 }
 
 fn config_with(versions: &[OcppVersion]) -> ServerConfig {
     let mut config = ServerConfig::default();
-    config.path = "/ocpp".into();
+    config.path_prefix = Some("/ocpp".into());
     config.versions = versions.to_vec();
     config
 }
@@ -89,9 +133,7 @@ async fn calls_both_ways_in_every_version() {
     let (server, mut stations) = server(config_with(&OcppVersion::ALL), csms_handlers()).await;
     for version in OcppVersion::ALL {
         let config = ClientConfig::new(url(&server, "CS001"), vec![version]);
-        let station = connect(&config, Arc::new(station_handlers()))
-            .await
-            .expect("connect");
+        let station = connect(&config, station_handlers()).await.expect("connect");
         assert_eq!(station.version(), version);
         let time = match version {
             OcppVersion::V16 => station
@@ -128,7 +170,7 @@ async fn calls_both_ways_in_every_version() {
                 .await
                 .unwrap_err();
             assert!(
-                matches!(&refused, CallError::CallError(e) if e.code == ocpp_rpc::ErrorCode::NotSupported),
+                matches!(&refused, CallFailure::CallError(e) if e.code == ocpp_rpc::ErrorCode::NotSupported),
                 "{refused:?}"
             );
         }
@@ -138,7 +180,7 @@ async fn calls_both_ways_in_every_version() {
                 .call(v16::HeartbeatRequest::default())
                 .await
                 .unwrap_err();
-            assert!(matches!(wrong, CallError::NotSent(_)), "{wrong:?}");
+            assert!(matches!(wrong, CallFailure::Refused(_)), "{wrong:?}");
         }
         station.close().await;
         at_csms.closed().await;
@@ -164,9 +206,7 @@ async fn an_incoming_call_is_served_while_our_own_call_waits() {
     );
     let (server, _stations) = server(config_with(&[OcppVersion::V201]), handlers).await;
     let config = ClientConfig::new(url(&server, "CS002"), vec![OcppVersion::V201]);
-    let station = connect(&config, Arc::new(station_handlers()))
-        .await
-        .unwrap();
+    let station = connect(&config, station_handlers()).await.unwrap();
     let answer = tokio::time::timeout(LIMIT, station.call(v201::HeartbeatRequest::default())).await;
     assert!(matches!(answer, Ok(Ok(_))), "{answer:?}");
     server.shutdown(Duration::from_secs(1)).await;
@@ -183,12 +223,12 @@ async fn subprotocols_follow_the_server_preference() {
         url(&server, "CS003"),
         vec![OcppVersion::V16, OcppVersion::V201],
     );
-    let station = connect(&both, Arc::new(Handlers::new())).await.unwrap();
+    let station = connect(&both, Handlers::new()).await.unwrap();
     assert_eq!(station.version(), OcppVersion::V201);
     station.close().await;
 
     let none = ClientConfig::new(url(&server, "CS003"), vec![OcppVersion::V21]);
-    let error = connect(&none, Arc::new(Handlers::new())).await.unwrap_err();
+    let error = connect(&none, Handlers::new()).await.unwrap_err();
     assert!(matches!(error, ConnectError::NoCommonVersion(_)), "{error}");
 
     // Without a version in common the handshake completes without a subprotocol, then the
@@ -226,12 +266,12 @@ async fn permessage_deflate_is_negotiated_and_used() {
     // Our client offers it too; a call with a large compressible payload (deflated: over the
     // 256-byte threshold) reaches the CSMS, which answers it (NotSupported: no handler).
     let config = ClientConfig::new(url(&server, "CS004"), vec![OcppVersion::V201]);
-    let station = connect(&config, Arc::new(Handlers::new())).await.unwrap();
+    let station = connect(&config, Handlers::new()).await.unwrap();
     let mut transfer = v201::DataTransferRequest::new("vendor".parse().unwrap());
     transfer.data = Some(serde_json::Value::String("compressible ".repeat(500)));
     let answer = station.call(transfer).await.unwrap_err();
     assert!(
-        matches!(&answer, CallError::CallError(e) if e.code == ocpp_rpc::ErrorCode::NotSupported),
+        matches!(&answer, CallFailure::CallError(e) if e.code == ocpp_rpc::ErrorCode::NotSupported),
         "{answer:?}"
     );
     server.shutdown(Duration::from_secs(1)).await;
@@ -278,7 +318,7 @@ async fn basic_auth_identity_rules_and_the_handshake_hook() {
                 if known {
                     Ok(())
                 } else {
-                    Err(Refusal(StatusCode::NOT_FOUND))
+                    Err(Refusal::unknown_station())
                 }
             }
         })
@@ -289,7 +329,7 @@ async fn basic_auth_identity_rules_and_the_handshake_hook() {
     let attempt = |identity: &str, password: Option<&str>| {
         let mut config = ClientConfig::new(format!("{base}/{identity}"), vec![OcppVersion::V201]);
         config.password = password.map(str::to_owned);
-        async move { connect(&config, Arc::new(Handlers::new())).await }
+        async move { connect(&config, Handlers::new()).await }
     };
     let ok = attempt("CS005", Some("0123456789abcdef"))
         .await
@@ -300,31 +340,32 @@ async fn basic_auth_identity_rules_and_the_handshake_hook() {
         Err(ConnectError::Refused(status)) => status,
         other => panic!("{other:?}"),
     };
-    assert_eq!(
-        refused(attempt("CS005", None).await),
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(refused(attempt("CS005", None).await), 401);
     // Too short for a 2.x password: refused before the hook.
-    assert_eq!(
-        refused(attempt("CS005", Some("short")).await),
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(refused(attempt("CS005", Some("short")).await), 401);
     assert_eq!(
         refused(attempt("CS999", Some("0123456789abcdef")).await),
-        StatusCode::NOT_FOUND
+        404
     );
     assert_eq!(rx.recv().await.as_deref(), Some("CS999"));
+    // Identities the specification does not allow: 400 with the reason, before any hook.
     let long = "x".repeat(49);
-    assert_eq!(
-        refused(attempt(&long, Some("0123456789abcdef")).await),
-        StatusCode::BAD_REQUEST
-    );
+    for (path, reason) in [
+        (format!("/ocpp/{long}"), "at most 48"),
+        ("/ocpp/a%0D%0Ab".into(), "identifierString"),
+        ("/ocpp/..%2Fetc".into(), "identifierString"),
+        ("/ocpp//CS005".into(), "empty segment"),
+    ] {
+        let (status, body) = raw_get(server.local_addr(), &path).await;
+        assert_eq!(status, 400, "{path}");
+        assert!(body.contains(reason), "{path}: {body}");
+    }
     let wrong_path = ClientConfig::new(
         format!("ws://{}/other/CS005", server.local_addr()),
         vec![OcppVersion::V201],
     );
-    let error = connect(&wrong_path, Arc::new(Handlers::new())).await;
-    assert_eq!(refused(error), StatusCode::NOT_FOUND);
+    let error = connect(&wrong_path, Handlers::new()).await;
+    assert_eq!(refused(error), 404);
     server.shutdown(Duration::from_secs(1)).await;
 }
 
@@ -341,7 +382,7 @@ async fn an_oversized_message_closes_the_connection() {
     let (server, _stations) = server(config, handlers).await;
     let station = connect(
         &ClientConfig::new(url(&server, "CS006"), vec![OcppVersion::V16]),
-        Arc::new(Handlers::new()),
+        Handlers::new(),
     )
     .await
     .unwrap();
@@ -353,7 +394,7 @@ async fn an_oversized_message_closes_the_connection() {
     let error = tokio::time::timeout(LIMIT, station.call(big))
         .await
         .expect("ends");
-    assert_eq!(error.unwrap_err(), CallError::Closed);
+    assert_eq!(error.unwrap_err(), CallFailure::Closed);
     tokio::time::timeout(LIMIT, station.closed())
         .await
         .expect("closed");
@@ -368,7 +409,7 @@ async fn a_silent_station_is_closed_after_the_idle_timeout() {
     let mut client = ClientConfig::new(url(&server, "CS007"), vec![OcppVersion::V201]);
     client.ping_interval = None;
     client.pong_timeout = Duration::from_secs(3600);
-    let station = connect(&client, Arc::new(Handlers::new())).await.unwrap();
+    let station = connect(&client, Handlers::new()).await.unwrap();
     let at_csms = stations.recv().await.unwrap();
     tokio::time::timeout(LIMIT, at_csms.closed())
         .await
@@ -390,7 +431,7 @@ async fn shutdown_ends_pending_calls_with_connection_closed() {
     let (server, _stations) = server(config_with(&[OcppVersion::V201]), handlers).await;
     let station = connect(
         &ClientConfig::new(url(&server, "CS008"), vec![OcppVersion::V201]),
-        Arc::new(Handlers::new()),
+        Handlers::new(),
     )
     .await
     .unwrap();
@@ -406,7 +447,7 @@ async fn shutdown_ends_pending_calls_with_connection_closed() {
         .await
         .expect("the call ends")
         .unwrap();
-    assert_eq!(outcome.unwrap_err(), CallError::Closed);
+    assert_eq!(outcome.unwrap_err(), CallFailure::Closed);
     assert!(station.is_closed());
 }
 
@@ -494,7 +535,7 @@ async fn tls_round_trip(mutual: bool) -> Result<Connection, ConnectError> {
     if !mutual {
         client.password = Some("0123456789abcdef".into());
     }
-    let station = connect(&client, Arc::new(Handlers::new())).await?;
+    let station = connect(&client, Handlers::new()).await?;
     let (password, certificates) = seen.recv().await.unwrap();
     if mutual {
         assert_eq!(
@@ -528,9 +569,7 @@ async fn a_refused_connection_is_reported_in_words() {
     let addr = listener.local_addr().unwrap();
     drop(listener);
     let config = ClientConfig::new(format!("ws://{addr}/ocpp/CS010"), vec![OcppVersion::V201]);
-    let error = connect(&config, Arc::new(Handlers::new()))
-        .await
-        .unwrap_err();
+    let error = connect(&config, Handlers::new()).await.unwrap_err();
     assert!(matches!(error, ConnectError::Io { .. }), "{error:?}");
     assert!(
         error
@@ -544,12 +583,12 @@ async fn a_refused_connection_is_reported_in_words() {
 async fn a_client_reconnects_after_losing_its_connection() {
     let (server, mut stations) = server(config_with(&[OcppVersion::V201]), csms_handlers()).await;
     let mut config = ClientConfig::new(url(&server, "CS011"), vec![OcppVersion::V201]);
-    config.backoff = ocpp_rpc::tokio::Backoff {
+    config.backoff = ocpp_rpc_tokio::RetryBackOff {
         wait_minimum: Duration::from_millis(10),
         random_range: Duration::from_millis(10),
         repeat_times: 2,
     };
-    let client = ocpp_rpc::tokio::Client::start(config, Handlers::new());
+    let client = ocpp_rpc_tokio::Client::start(config, Handlers::new());
     let first = tokio::time::timeout(LIMIT, client.connection())
         .await
         .expect("connected");
@@ -590,7 +629,7 @@ async fn a_send_message_reaches_the_csms_on_2_1_only() {
     let (server, _stations) = server(config_with(&[OcppVersion::V21]), handlers).await;
     let station = connect(
         &ClientConfig::new(url(&server, "CS012"), vec![OcppVersion::V21]),
-        Arc::new(Handlers::new()),
+        Handlers::new(),
     )
     .await
     .unwrap();
@@ -622,7 +661,7 @@ async fn a_stalled_handshake_neither_blocks_others_nor_stays_open() {
     // Meanwhile another station connects and is served.
     let station = connect(
         &ClientConfig::new(url(&server, "CS015"), vec![OcppVersion::V201]),
-        Arc::new(Handlers::new()),
+        Handlers::new(),
     )
     .await
     .expect("served while the other handshake stalls");
@@ -657,7 +696,7 @@ async fn pings_keep_a_quiet_station_connected() {
     let mut client = ClientConfig::new(url(&server, "CS016"), vec![OcppVersion::V201]);
     client.ping_interval = Some(Duration::from_millis(100));
     client.pong_timeout = Duration::from_millis(500);
-    let station = connect(&client, Arc::new(Handlers::new())).await.unwrap();
+    let station = connect(&client, Handlers::new()).await.unwrap();
     let at_csms = stations.recv().await.unwrap();
     let closed = tokio::time::timeout(Duration::from_millis(1500), at_csms.closed()).await;
     assert!(closed.is_err(), "closed although the station kept pinging");
@@ -718,7 +757,7 @@ async fn a_station_closes_when_its_ping_gets_no_pong() {
     let mut client = ClientConfig::new(format!("ws://{addr}/ocpp/CS017"), vec![OcppVersion::V201]);
     client.ping_interval = Some(Duration::from_millis(100));
     client.pong_timeout = Duration::from_millis(200);
-    let station = connect(&client, Arc::new(Handlers::new())).await.unwrap();
+    let station = connect(&client, Handlers::new()).await.unwrap();
     tokio::time::timeout(LIMIT, station.closed())
         .await
         .expect("the station gives up on the silent CSMS");

@@ -1,0 +1,81 @@
+//! OCPP-J over WebSocket on tokio: a CSMS server ([`Server`], or [`Acceptor`] inside an HTTP
+//! server of your own) and a charging-station client ([`connect`], [`Client`]), with a typed
+//! async API on both sides.
+//!
+//! A thin layer over the sans-I/O [`Session`](ocpp_rpc::Session) of `ocpp-rs-rpc`: each
+//! connection is one task that owns the socket and the session; a [`Connection`] handle calls
+//! the peer, and [`Handlers`] answer it, each call in a task of its own. The OCPP rules of the
+//! handshake (identity, subprotocol, Basic auth, back-off) are the core's
+//! [`handshake`](ocpp_rpc::handshake) module, shared with the embedded adapter. WebSockets are
+//! `yawc`'s, over hyper's HTTP/1.1, with permessage-deflate (RFC 7692), which OCPP 2.0.1 and 2.1
+//! require of a CSMS; TLS (feature `tls`) is rustls. No hyper or yawc type is part of this
+//! crate's API; the HTTP types of [`Acceptor::upgrade`] are the `http` crate's, which hyper,
+//! axum and tower share.
+//!
+//! ```no_run
+//! use ocpp_rpc_tokio::{Handlers, Server, ServerConfig};
+//! use ocpp_types::{DateTime, v201};
+//!
+//! # async fn run() -> std::io::Result<()> {
+//! let mut handlers = Handlers::new();
+//! handlers.on(|_, _: v201::HeartbeatRequest| async move {
+//!     Ok(v201::HeartbeatResponse::new(DateTime::now()))
+//! });
+//! let server = Server::bind("0.0.0.0:9000", ServerConfig::default(), handlers)
+//!     .await?
+//!     .on_connection(|station| {
+//!         tokio::spawn(async move {
+//!             let reset = v201::ResetRequest::new(v201::ResetEnumType::OnIdle);
+//!             let _ = station.call(reset).await;
+//!         });
+//!     })
+//!     .start()?;
+//! # let _ = server; Ok(()) }
+//! ```
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+mod client;
+mod connection;
+mod handlers;
+mod server;
+
+pub use client::{Client, ClientConfig, ConnectError, connect};
+pub use connection::{Connection, ConnectionEvent, Direction, EventObserver, FrameObserver};
+pub use handlers::Handlers;
+pub use server::{
+    Acceptor, Handshake, Refusal, RunningServer, SecurityProfile, Server, ServerConfig,
+};
+
+/// The core's types that this crate's API uses, so one dependency suffices.
+pub use ocpp_rpc::{
+    CallFailure, Config, ErrorCode, Leniency, RpcError, SubmitError, handshake::IdentityError,
+    handshake::MAX_IDENTITY_CHARS, handshake::RetryBackOff,
+};
+
+/// rustls, as the adapter uses it (to build [`ServerConfig::tls`] and [`ClientConfig::tls`]).
+#[cfg(feature = "tls")]
+pub use tokio_rustls::rustls;
+
+/// The WebSocket settings of every connection: messages up to `max_message_size` bytes (also
+/// after inflating), small buffers (OCPP frames are small; buffers grow for the rare big one),
+/// and permessage-deflate without context takeover on either side, its compressors shared
+/// through one process-wide pool, so an idle connection holds no compression state (what
+/// matters with tens of thousands of stations on one server). Frames under 256 bytes go
+/// uncompressed: deflating them costs more than it saves.
+fn websocket_options(max_message_size: usize) -> yawc::Options {
+    static POOL: std::sync::OnceLock<yawc::DeflatePool> = std::sync::OnceLock::new();
+    let pool = POOL.get_or_init(|| yawc::DeflatePool::new(64)).clone();
+    yawc::Options::default()
+        .with_max_payload_read(max_message_size)
+        .with_max_read_buffer(max_message_size)
+        .with_read_buffer_capacity(1024)
+        .with_write_buffer_capacity(1024)
+        .with_low_latency_compression()
+        .server_no_context_takeover()
+        .client_no_context_takeover()
+        .with_deflate_pool(pool)
+        .with_compression_threshold(256)
+}

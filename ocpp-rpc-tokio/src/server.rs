@@ -1,0 +1,656 @@
+//! The CSMS side: an [`Acceptor`] that checks and upgrades station connections (mount it in an
+//! HTTP server of your own), and a [`Server`] that runs one on a TCP listener.
+//!
+//! Each connection: TLS (security profiles 2 and 3; done by [`Server`], or by your HTTP server
+//! in front of an [`Acceptor`]), the HTTP upgrade request (within the handshake timeout), the
+//! checks of the OCPP specification (identity, subprotocol, Basic auth; see
+//! [`ocpp_rpc::handshake`]), the application's [`Server::on_handshake`] hook, then the
+//! WebSocket (permessage-deflate when the station offers it) and a connection driver.
+
+use std::boxed::Box;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use hyper::body::Incoming;
+use hyper::header::{self, HeaderValue};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use ocpp_rpc::handshake::{self, IdentityError};
+use ocpp_rpc::{Config, Role, Session};
+use ocpp_types::OcppVersion;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::{TcpListener, TcpStream, ToSocketAddrs};
+use tokio::sync::{Notify, watch};
+use yawc::close::CloseCode;
+use yawc::{Frame, WebSocket};
+
+use crate::connection::{self, Connection, DriverConfig, EventObserver, FrameObserver};
+use crate::handlers::Handlers;
+use crate::websocket_options;
+
+/// The OCPP security profile the server enforces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SecurityProfile {
+    /// No authentication (profile 0; only for tests and closed networks).
+    Unsecured,
+    /// Profile 1: HTTP Basic authentication, no TLS.
+    BasicAuth,
+    /// Profile 2: TLS, and HTTP Basic authentication.
+    TlsBasicAuth,
+    /// Profile 3: TLS with a client certificate.
+    MutualTls,
+}
+
+/// How the server behaves. [`ServerConfig::default`] accepts every version (preferring the
+/// newest) at any path, unsecured, with limits suited to OCPP traffic.
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct ServerConfig {
+    /// The versions accepted, in order of preference.
+    pub versions: Vec<OcppVersion>,
+    /// The path before the identity (`Some("/ocpp")` admits `ws://host/ocpp/CS001` only);
+    /// `None` (the default) admits any path and takes its last segment as the identity, as
+    /// operators configure chargers with URLs of their own choosing. A request for another
+    /// path is answered 404. See [`handshake::identity_from_path`].
+    pub path_prefix: Option<String>,
+    /// The security profile.
+    pub security: SecurityProfile,
+    /// Check the Basic-auth password's format (16 to 40 characters on 2.x; 40 hexadecimal
+    /// digits on 1.6) before the hook sees it.
+    pub check_password_format: bool,
+    /// The largest WebSocket message accepted, in bytes; a larger one closes the connection
+    /// (1009) before it is read into memory.
+    pub max_message_size: usize,
+    /// The time a client has to complete TLS and the HTTP upgrade.
+    pub handshake_timeout: Duration,
+    /// Send a WebSocket ping after this long without hearing from the station (`None`: never).
+    pub ping_interval: Option<Duration>,
+    /// Close after this long without hearing from the station (after a ping, its pong).
+    pub idle_timeout: Option<Duration>,
+    /// How long one write to a station may take; a station that stops reading is dropped
+    /// after it, so neither its task nor a graceful shutdown waits on it (default 30 s).
+    pub write_timeout: Duration,
+    /// The template of every connection's session (call timeout, queue sizes, bad-message
+    /// limit, leniency, ...); its `version` and `role` are set by the handshake.
+    pub session: Config,
+    /// Sees every frame of every connection.
+    pub observer: Option<FrameObserver>,
+    /// Receives the protocol violations and leniencies of every connection.
+    pub events: Option<EventObserver>,
+    /// TLS settings, required by security profiles 2 and 3 with [`Server`] (for profile 3 with
+    /// a client certificate verifier). An [`Acceptor`] mounted elsewhere leaves TLS to the
+    /// HTTP server in front of it.
+    #[cfg(feature = "tls")]
+    pub tls: Option<Arc<tokio_rustls::rustls::ServerConfig>>,
+}
+
+impl Default for ServerConfig {
+    fn default() -> ServerConfig {
+        ServerConfig {
+            versions: vec![OcppVersion::V21, OcppVersion::V201, OcppVersion::V16],
+            path_prefix: None,
+            security: SecurityProfile::Unsecured,
+            check_password_format: true,
+            max_message_size: 1 << 20,
+            handshake_timeout: Duration::from_secs(10),
+            ping_interval: None,
+            idle_timeout: Some(Duration::from_secs(600)),
+            write_timeout: Duration::from_secs(30),
+            session: Config::new(OcppVersion::V201, Role::Csms),
+            observer: None,
+            events: None,
+            #[cfg(feature = "tls")]
+            tls: None,
+        }
+    }
+}
+
+/// What the application's handshake hook decides on: who connects, how, from where.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Handshake {
+    /// The identity from the URL, percent-decoded and checked
+    /// ([`handshake::identity_from_path`]).
+    pub identity: String,
+    /// The version the connection will speak.
+    pub version: OcppVersion,
+    /// The Basic-auth password (profiles 1 and 2) sent for `identity`, of the version's format
+    /// if [`ServerConfig::check_password_format`]: whether it is the right one is for the hook
+    /// to decide.
+    pub password: Option<String>,
+    /// The client's certificate chain, DER, end entity first (profile 3).
+    pub certificates: Vec<Vec<u8>>,
+    /// The client's address.
+    pub remote_addr: SocketAddr,
+    /// The HTTP request headers, names lowercase, values that are not text left out.
+    pub headers: Vec<(String, String)>,
+}
+
+impl Handshake {
+    /// The first value of the request header `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Refuses a handshake with an HTTP status (404 for an unknown station, 401 for bad
+/// credentials, ...) and a reason for the response body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    status: u16,
+    reason: String,
+}
+
+impl Refusal {
+    /// A refusal with `status` (a 4xx or 5xx code; anything else becomes 403).
+    pub fn new(status: u16, reason: impl Into<String>) -> Refusal {
+        Refusal {
+            status: if (400..600).contains(&status) {
+                status
+            } else {
+                403
+            },
+            reason: reason.into(),
+        }
+    }
+
+    /// 404: no such station.
+    pub fn unknown_station() -> Refusal {
+        Refusal::new(404, "unknown charging station")
+    }
+
+    /// 401: the credentials are wrong (the response asks for Basic auth).
+    pub fn unauthorized() -> Refusal {
+        Refusal::new(401, "unauthorized")
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    /// The reason, sent as the response body.
+    pub fn reason(&self) -> &str {
+        &self.reason
+    }
+
+    fn into_response(self) -> http::Response<String> {
+        let mut response = http::Response::new(self.reason);
+        *response.status_mut() =
+            http::StatusCode::from_u16(self.status).unwrap_or(http::StatusCode::FORBIDDEN);
+        if self.status == 401 {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Basic realm=\"OCPP\""),
+            );
+        }
+        response
+    }
+}
+
+type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+type HandshakeHook = Arc<dyn Fn(Handshake) -> BoxFuture<Result<(), Refusal>> + Send + Sync>;
+type ConnectHook = Arc<dyn Fn(Connection) + Send + Sync>;
+
+/// Checks and upgrades station connections, and runs them: the server without the listener.
+///
+/// Mount it in an HTTP server of your own (axum, hyper, ...) to serve OCPP next to other
+/// routes: hand it the upgrade request with [`Acceptor::upgrade`] and return the response it
+/// gives. `examples/axum.rs` shows it in axum. Cloning is cheap; every clone serves the same
+/// connections.
+#[derive(Clone)]
+pub struct Acceptor {
+    shared: Arc<Shared>,
+}
+
+#[derive(Clone)]
+struct Shared {
+    config: ServerConfig,
+    handlers: Handlers,
+    handshake: Option<HandshakeHook>,
+    on_connection: Option<ConnectHook>,
+    shutdown: Arc<watch::Sender<Option<tokio::time::Instant>>>,
+    live: Arc<Live>,
+}
+
+/// How many connections are being served, to wait for them at shutdown.
+#[derive(Default)]
+struct Live {
+    count: AtomicUsize,
+    ended: Notify,
+}
+
+/// Held by each connection's task.
+struct LiveGuard(Arc<Live>);
+
+impl LiveGuard {
+    fn new(live: &Arc<Live>) -> LiveGuard {
+        live.count.fetch_add(1, Ordering::SeqCst);
+        LiveGuard(live.clone())
+    }
+}
+
+impl Drop for LiveGuard {
+    fn drop(&mut self) {
+        if self.0.count.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.0.ended.notify_waiters();
+        }
+    }
+}
+
+impl std::fmt::Debug for Acceptor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Acceptor")
+            .field("versions", &self.shared.config.versions)
+            .field("security", &self.shared.config.security)
+            .field(
+                "connections",
+                &self.shared.live.count.load(Ordering::Relaxed),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+impl Acceptor {
+    /// An acceptor with `config`, answering calls with `handlers`.
+    pub fn new(config: ServerConfig, handlers: Handlers) -> Acceptor {
+        let (shutdown, _) = watch::channel(None);
+        Acceptor {
+            shared: Arc::new(Shared {
+                config,
+                handlers,
+                handshake: None,
+                on_connection: None,
+                shutdown: Arc::new(shutdown),
+                live: Arc::default(),
+            }),
+        }
+    }
+
+    /// Sets the hook that admits or refuses each station after the specification's checks
+    /// (the default admits every identity).
+    pub fn on_handshake<F, Fut>(mut self, hook: F) -> Acceptor
+    where
+        F: Fn(Handshake) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), Refusal>> + Send + 'static,
+    {
+        Arc::make_mut(&mut self.shared).handshake = Some(Arc::new(move |h| Box::pin(hook(h))));
+        self
+    }
+
+    /// Sets the hook that receives each new connection (to call the station at any time).
+    pub fn on_connection(mut self, hook: impl Fn(Connection) + Send + Sync + 'static) -> Acceptor {
+        Arc::make_mut(&mut self.shared).on_connection = Some(Arc::new(hook));
+        self
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &ServerConfig {
+        &self.shared.config
+    }
+
+    /// How many stations are connected (or being upgraded) through this acceptor.
+    pub fn connections(&self) -> usize {
+        self.shared.live.count.load(Ordering::Relaxed)
+    }
+
+    /// Checks a WebSocket upgrade request against the specification's rules and the handshake
+    /// hook, and answers it: `101 Switching Protocols`, after which the connection runs in a
+    /// task of its own (and is handed to the connection hook), or the refusal (400 with the
+    /// reason for a malformed identity, 404 for a path outside the prefix, 401 for missing
+    /// credentials, or the hook's status).
+    ///
+    /// The request must come from a hyper-based server (hyper, axum, ...), which puts the
+    /// upgrade handle into its extensions. `remote_addr` is the client's address;
+    /// `certificates` its TLS client certificate chain (DER, end entity first), if a TLS
+    /// layer in front asked for one.
+    pub async fn upgrade<B>(
+        &self,
+        request: http::Request<B>,
+        remote_addr: SocketAddr,
+        certificates: Vec<Vec<u8>>,
+    ) -> http::Response<String> {
+        match self.try_upgrade(request, remote_addr, certificates).await {
+            Ok(response) => response,
+            Err(refusal) => {
+                tracing::info!(%remote_addr, status = refusal.status, reason = %refusal.reason, "handshake refused");
+                refusal.into_response()
+            }
+        }
+    }
+
+    async fn try_upgrade<B>(
+        &self,
+        mut request: http::Request<B>,
+        remote_addr: SocketAddr,
+        certificates: Vec<Vec<u8>>,
+    ) -> Result<http::Response<String>, Refusal> {
+        let shared = &self.shared;
+        let config = &shared.config;
+        let identity =
+            handshake::identity_from_path(request.uri().path(), config.path_prefix.as_deref())
+                .map_err(|error| match error {
+                    IdentityError::WrongPrefix { .. } => Refusal::new(404, error.to_string()),
+                    other => Refusal::new(400, other.to_string()),
+                })?;
+        let offered = header_values(request.headers(), header::SEC_WEBSOCKET_PROTOCOL);
+        let version = handshake::choose_subprotocol(&offered, &config.versions);
+        let password = match config.security {
+            SecurityProfile::BasicAuth | SecurityProfile::TlsBasicAuth => {
+                let credentials = request
+                    .headers()
+                    .get(header::AUTHORIZATION)
+                    .and_then(|value| value.to_str().ok())
+                    .and_then(handshake::parse_basic_authorization)
+                    .filter(|credentials| credentials.user == identity)
+                    .ok_or_else(Refusal::unauthorized)?;
+                let format_ok = !config.check_password_format
+                    || version
+                        .is_none_or(|v| handshake::password_format_ok(v, &credentials.password));
+                if !format_ok {
+                    return Err(Refusal::unauthorized());
+                }
+                Some(credentials.password)
+            }
+            SecurityProfile::MutualTls if certificates.is_empty() => {
+                return Err(Refusal::unauthorized());
+            }
+            _ => None,
+        };
+        if let (Some(version), Some(hook)) = (version, &shared.handshake) {
+            let handshake = Handshake {
+                identity: identity.clone(),
+                version,
+                password,
+                certificates,
+                remote_addr,
+                headers: request
+                    .headers()
+                    .iter()
+                    .filter_map(|(name, value)| {
+                        Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned()))
+                    })
+                    .collect(),
+            };
+            hook(handshake).await?;
+        }
+        let options = websocket_options(config.max_message_size);
+        let (mut response, upgrading) = WebSocket::upgrade_with_options(&mut request, options)
+            .map_err(|error| Refusal::new(400, format!("not a WebSocket upgrade: {error}")))?;
+        if let Some(version) = version {
+            response.headers_mut().insert(
+                header::SEC_WEBSOCKET_PROTOCOL,
+                HeaderValue::from_static(version.subprotocol()),
+            );
+        }
+        let shared = self.shared.clone();
+        let guard = LiveGuard::new(&shared.live);
+        tokio::spawn(async move {
+            let _guard = guard;
+            let mut socket = match upgrading.await {
+                Ok(socket) => socket,
+                Err(error) => {
+                    tracing::info!(%remote_addr, %error, "upgrade failed");
+                    return;
+                }
+            };
+            let Some(version) = version else {
+                // No subprotocol in common: the handshake completes without one, then the
+                // connection closes at once (OCPP-J 2.x part 4, 3.1.2).
+                tracing::info!(%remote_addr, %identity, "no OCPP version in common; closing");
+                let close = futures_util::SinkExt::send(
+                    &mut socket,
+                    Frame::close(CloseCode::Protocol, b""),
+                );
+                let _ = tokio::time::timeout(shared.config.write_timeout, close).await;
+                return;
+            };
+            let mut session = shared.config.session.clone();
+            session.version = version;
+            session.role = Role::Csms;
+            let driver = DriverConfig {
+                ping_interval: shared.config.ping_interval,
+                idle_timeout: shared.config.idle_timeout,
+                observer: shared.config.observer.clone(),
+                events: shared.config.events.clone(),
+                write_timeout: shared.config.write_timeout,
+                shutdown: Some(shared.shutdown.subscribe()),
+            };
+            tracing::info!(%remote_addr, %identity, %version, "station connected");
+            let connection = connection::start(
+                socket,
+                Session::new(session),
+                identity,
+                Some(remote_addr),
+                shared.handlers.clone(),
+                driver,
+            );
+            if let Some(hook) = &shared.on_connection {
+                hook(connection.clone());
+            }
+            connection.closed().await;
+        });
+        Ok(response.map(|_| String::new()))
+    }
+
+    /// Lets calls in flight on every connection finish for at most `grace`, then closes each
+    /// with 1001 (going away), and waits until all are closed. Connections upgraded after this
+    /// close at once.
+    pub async fn shutdown(&self, grace: Duration) {
+        let _ = self
+            .shared
+            .shutdown
+            .send(Some(tokio::time::Instant::now() + grace));
+        loop {
+            let ended = self.shared.live.ended.notified();
+            if self.shared.live.count.load(Ordering::SeqCst) == 0 {
+                return;
+            }
+            ended.await;
+        }
+    }
+}
+
+/// Every value of header `name`, joined with `,` (how HTTP lets a list header be split).
+fn header_values(headers: &http::HeaderMap, name: header::HeaderName) -> String {
+    let mut joined = String::new();
+    for value in headers.get_all(name).iter().filter_map(|v| v.to_str().ok()) {
+        if !joined.is_empty() {
+            joined.push(',');
+        }
+        joined.push_str(value);
+    }
+    joined
+}
+
+/// A bound CSMS server, not yet accepting: an [`Acceptor`] on a TCP listener, with TLS
+/// (feature `tls`) for security profiles 2 and 3. Configure its hooks, then [`Server::start`].
+pub struct Server {
+    listener: TcpListener,
+    acceptor: Acceptor,
+}
+
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server")
+            .field("local_addr", &self.listener.local_addr().ok())
+            .finish()
+    }
+}
+
+/// A running server: shut it down with [`RunningServer::shutdown`].
+#[derive(Debug)]
+pub struct RunningServer {
+    local_addr: SocketAddr,
+    acceptor: Acceptor,
+    accept: tokio::task::JoinHandle<()>,
+}
+
+impl Server {
+    /// Binds the listening socket. Fails at once if a profile needs TLS settings that are
+    /// missing.
+    pub async fn bind(
+        addr: impl ToSocketAddrs,
+        config: ServerConfig,
+        handlers: Handlers,
+    ) -> std::io::Result<Server> {
+        let needs_tls = matches!(
+            config.security,
+            SecurityProfile::TlsBasicAuth | SecurityProfile::MutualTls
+        );
+        #[cfg(feature = "tls")]
+        let has_tls = config.tls.is_some();
+        #[cfg(not(feature = "tls"))]
+        let has_tls = false;
+        if needs_tls && !has_tls {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "security profiles 2 and 3 need TLS settings (ServerConfig::tls)",
+            ));
+        }
+        let listener = TcpListener::bind(addr).await?;
+        Ok(Server {
+            listener,
+            acceptor: Acceptor::new(config, handlers),
+        })
+    }
+
+    /// The address the server listens on (with the port the system chose for port 0).
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Sets the hook that admits or refuses each station after the specification's checks
+    /// (the default admits every identity). See [`Acceptor::on_handshake`].
+    pub fn on_handshake<F, Fut>(mut self, hook: F) -> Server
+    where
+        F: Fn(Handshake) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), Refusal>> + Send + 'static,
+    {
+        self.acceptor = self.acceptor.on_handshake(hook);
+        self
+    }
+
+    /// Sets the hook that receives each new connection (to call the station at any time).
+    pub fn on_connection(mut self, hook: impl Fn(Connection) + Send + Sync + 'static) -> Server {
+        self.acceptor = self.acceptor.on_connection(hook);
+        self
+    }
+
+    /// Starts accepting connections.
+    pub fn start(self) -> std::io::Result<RunningServer> {
+        let local_addr = self.listener.local_addr()?;
+        let acceptor = self.acceptor.clone();
+        let accept = tokio::spawn(accept_loop(self.listener, self.acceptor));
+        Ok(RunningServer {
+            local_addr,
+            acceptor,
+            accept,
+        })
+    }
+}
+
+impl RunningServer {
+    /// The address the server listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// The acceptor behind the server (to count its connections, or to share it with another
+    /// listener).
+    pub fn acceptor(&self) -> &Acceptor {
+        &self.acceptor
+    }
+
+    /// Stops accepting, lets calls in flight finish for at most `grace`, then closes every
+    /// connection with 1001 (going away) and waits until they are closed.
+    pub async fn shutdown(self, grace: Duration) {
+        self.accept.abort();
+        self.acceptor.shutdown(grace).await;
+    }
+}
+
+async fn accept_loop(listener: TcpListener, acceptor: Acceptor) {
+    loop {
+        let (stream, remote_addr) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(error) => {
+                // Out of file descriptors and the like: back off instead of spinning.
+                tracing::warn!(%error, "accept failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let acceptor = acceptor.clone();
+        tokio::spawn(async move {
+            let timeout = acceptor.shared.config.handshake_timeout;
+            match tokio::time::timeout(timeout, secure(stream, &acceptor.shared.config)).await {
+                Ok(Ok(stream)) => serve_http(stream, remote_addr, acceptor.clone()).await,
+                Ok(Err(error)) => tracing::info!(%remote_addr, %error, "TLS handshake failed"),
+                Err(_) => tracing::info!(%remote_addr, "TLS handshake timed out"),
+            }
+        });
+    }
+}
+
+/// A stream after TLS (or the plain TCP stream), with the client's certificates.
+struct Secured {
+    io: Box<dyn Io>,
+    certificates: Vec<Vec<u8>>,
+}
+
+trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
+
+async fn secure(stream: TcpStream, config: &ServerConfig) -> std::io::Result<Secured> {
+    #[cfg(feature = "tls")]
+    if let Some(tls) = &config.tls {
+        let stream = tokio_rustls::TlsAcceptor::from(tls.clone())
+            .accept(stream)
+            .await?;
+        let certificates = stream
+            .get_ref()
+            .1
+            .peer_certificates()
+            .map(|chain| chain.iter().map(|c| c.as_ref().to_vec()).collect())
+            .unwrap_or_default();
+        return Ok(Secured {
+            io: Box::new(stream),
+            certificates,
+        });
+    }
+    let _ = config;
+    Ok(Secured {
+        io: Box::new(stream),
+        certificates: Vec::new(),
+    })
+}
+
+async fn serve_http(stream: Secured, remote_addr: SocketAddr, acceptor: Acceptor) {
+    let certificates = stream.certificates;
+    let handshake_timeout = acceptor.shared.config.handshake_timeout;
+    let service = hyper::service::service_fn(move |request: http::Request<Incoming>| {
+        let acceptor = acceptor.clone();
+        let certificates = certificates.clone();
+        async move {
+            let response = acceptor.upgrade(request, remote_addr, certificates).await;
+            Ok::<_, std::convert::Infallible>(response)
+        }
+    });
+    let connection = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(handshake_timeout)
+        .serve_connection(TokioIo::new(stream.io), service)
+        .with_upgrades();
+    if let Err(error) = connection.await {
+        tracing::debug!(%remote_addr, %error, "HTTP connection ended");
+    }
+}
