@@ -764,3 +764,154 @@ async fn a_station_closes_when_its_ping_gets_no_pong() {
     let pinged = tokio::time::timeout(LIMIT, fake).await.unwrap().unwrap();
     assert!(pinged, "the first thing the station sent was a ping");
 }
+
+/// A client WebSocket text frame (masked, as RFC 6455 requires of clients).
+fn masked_text(payload: &[u8]) -> Vec<u8> {
+    let mask = [0x37, 0xfa, 0x21, 0x3d];
+    let mut frame = vec![0x81];
+    match payload.len() {
+        n if n < 126 => frame.push(0x80 | n as u8),
+        n if n <= 0xffff => {
+            frame.push(0x80 | 126);
+            frame.extend_from_slice(&(n as u16).to_be_bytes());
+        }
+        n => {
+            frame.push(0x80 | 127);
+            frame.extend_from_slice(&(n as u64).to_be_bytes());
+        }
+    }
+    frame.extend_from_slice(&mask);
+    frame.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+    frame
+}
+
+/// A plain socket upgraded to a WebSocket at `path` with `protocol`, its 101 head read.
+async fn raw_websocket(
+    addr: std::net::SocketAddr,
+    path: &str,
+    protocol: &str,
+) -> tokio::net::TcpStream {
+    let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\
+         Sec-WebSocket-Protocol: {protocol}\r\n\r\n"
+    );
+    tcp.write_all(request.as_bytes()).await.unwrap();
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        match tokio::time::timeout(LIMIT, tcp.read(&mut byte)).await {
+            Ok(Ok(1)) => head.push(byte[0]),
+            _ => panic!("no upgrade response: {}", String::from_utf8_lossy(&head)),
+        }
+    }
+    assert!(
+        head.starts_with(b"HTTP/1.1 101"),
+        "{}",
+        String::from_utf8_lossy(&head)
+    );
+    tcp
+}
+
+#[tokio::test]
+async fn a_peer_that_stops_reading_cannot_hold_up_shutdown() {
+    let mut config = ServerConfig::default();
+    config.versions = vec![OcppVersion::V16];
+    config.write_timeout = Duration::from_millis(500);
+    let (server, _stations) = server(config, csms_handlers()).await;
+    let mut socket = raw_websocket(server.local_addr(), "/ocpp/CS020", "ocpp1.6").await;
+    // Calls of an unknown 60 KB action: each is answered at once with the name in the
+    // description. The peer never reads, so the server's writes soon block.
+    let name = "x".repeat(60_000);
+    let writer = tokio::spawn(async move {
+        for i in 0..400 {
+            let call = format!(r#"[2,"{i}","{name}",{{}}]"#);
+            if socket
+                .write_all(&masked_text(call.as_bytes()))
+                .await
+                .is_err()
+            {
+                break;
+            }
+        }
+        socket
+    });
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let started = std::time::Instant::now();
+    tokio::time::timeout(LIMIT, server.shutdown(Duration::from_millis(200)))
+        .await
+        .expect("shutdown finished although the peer does not read");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    writer.abort();
+}
+
+#[tokio::test]
+async fn any_path_is_admitted_by_default_with_the_last_segment_as_identity() {
+    let (server, mut stations) = server(ServerConfig::default(), csms_handlers()).await;
+    for path in [
+        "CS021",
+        "ocpp/CS022",
+        "steve/websocket/CentralSystemService/CS023",
+    ] {
+        let config = ClientConfig::new(
+            format!("ws://{}/{path}", server.local_addr()),
+            vec![OcppVersion::V201],
+        );
+        let station = connect(&config, Handlers::new()).await.expect(path);
+        let at_csms = tokio::time::timeout(LIMIT, stations.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(at_csms.identity(), path.rsplit('/').next().unwrap());
+        station.close().await;
+    }
+    server.shutdown(Duration::from_secs(1)).await;
+}
+
+#[tokio::test]
+async fn violations_reach_the_application() {
+    let (tx, mut events) = mpsc::unbounded_channel();
+    let mut config = ServerConfig::default();
+    config.events = Some(Arc::new(
+        move |connection: &Connection, event: &ocpp_rpc_tokio::ConnectionEvent| {
+            let _ = tx.send((connection.identity().to_owned(), event.clone()));
+        },
+    ));
+    let (server, mut stations) = server(config, csms_handlers()).await;
+    let mut socket = raw_websocket(server.local_addr(), "/CS024", "ocpp2.0.1").await;
+    socket
+        .write_all(&masked_text(br#"[2,"1","Heartbeat",{"surplus":1}]"#))
+        .await
+        .unwrap();
+    let (identity, event) = tokio::time::timeout(LIMIT, events.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(identity, "CS024");
+    match event {
+        ocpp_rpc_tokio::ConnectionEvent::ProtocolViolation(violation) => {
+            assert_eq!(violation.kind, ocpp_rpc::ViolationKind::InvalidPayload);
+            assert_eq!(
+                violation.answered,
+                Some(ocpp_rpc::ErrorCode::FormatViolation)
+            );
+            assert!(
+                violation.detail.contains("/surplus"),
+                "{}",
+                violation.detail
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    let connection = tokio::time::timeout(LIMIT, stations.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(connection.violations(), 1);
+    server.shutdown(Duration::from_secs(1)).await;
+}
