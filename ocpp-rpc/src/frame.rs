@@ -27,7 +27,8 @@ use serde_json::value::RawValue;
 use crate::ErrorCode;
 use crate::id::MAX_MESSAGE_ID_CHARS;
 
-/// The longest description a 2.x CALLERROR or CALLRESULTERROR may carry, in characters.
+/// The longest description a CALLERROR or CALLRESULTERROR carries, in characters: 2.x's limit,
+/// applied to 1.6 too (which names none), so that no answer grows with the input it answers.
 pub const MAX_DESCRIPTION_CHARS: usize = 255;
 
 /// The message id of an answer to a message whose own id could not be read.
@@ -697,8 +698,8 @@ pub fn encode_send<P: Serialize + ?Sized>(
 
 /// Writes `[4, id, code, description, details]` (`message_type` [`MessageType::CallError`]) or
 /// `[5, ...]` ([`MessageType::CallResultError`]) as `version` spells it: the code in the
-/// version's spelling, the description cut to 255 characters on 2.x, the details `{}` when
-/// `None`.
+/// version's spelling, the description cut to [`MAX_DESCRIPTION_CHARS`] characters, the
+/// details `{}` when `None`.
 pub fn encode_error(
     version: OcppVersion,
     message_type: MessageType,
@@ -707,10 +708,7 @@ pub fn encode_error(
     description: &str,
     details: Option<&serde_json::Map<String, serde_json::Value>>,
 ) -> Vec<u8> {
-    let description = match version {
-        OcppVersion::V16 => description,
-        _ => truncate_chars(description, MAX_DESCRIPTION_CHARS),
-    };
+    let description = truncate_chars(description, MAX_DESCRIPTION_CHARS);
     let number: u8 = match message_type {
         MessageType::CallResultError => 5,
         _ => 4,

@@ -77,7 +77,8 @@
 //! | CALL payload: wrong JSON type (`null` included; a payload that is not an object) | CALLERROR(id, TypeConstraintViolation) | same | same | yes |
 //! | CALL payload: value not allowed (enumeration, range, length, format) | CALLERROR(id, PropertyConstraintViolation) | same | same | yes |
 //! | CALL payload: property the schema does not define; duplicate key | CALLERROR(id, FormationViolation) | CALLERROR(id, FormatViolation) | CALLERROR(id, FormatViolation) | yes |
-//! | CALL while [`Config::max_incoming`] calls await our answer | CALLERROR(id, GenericError) | same | same | yes |
+//! | CALL while [`Config::max_incoming`] calls await our answer | CALLERROR(id, GenericError) | same | same | no (back-pressure) |
+//! | CALL whose id is that of a CALL still awaiting our answer | CALLERROR(id, GenericError) | CALLERROR(id, RpcFrameworkError) | same as 2.0.1 | yes |
 //! | CALLRESULT whose payload breaks its schema | call ends [`Outcome::InvalidResponse`] | same | same, and CALLRESULTERROR(id, code as for a CALL payload) | yes |
 //! | CALLRESULT or CALLERROR of the wrong shape, id of a call on the wire | call ends [`Outcome::InvalidResponse`] | same | same; a CALLRESULT also gets CALLRESULTERROR(id, RpcFrameworkError) | yes |
 //! | CALLRESULT or CALLERROR for an id we never sent | ignored | ignored | ignored | yes |
@@ -91,8 +92,8 @@
 //! 1.6 has neither `RpcFrameworkError` nor `MessageTypeNotSupported`: where 2.x uses
 //! `RpcFrameworkError`, 1.6 answers `GenericError` ("any other error", as other 1.6
 //! implementations do), except for a CALL of the wrong shape, which 1.6's `ProtocolError`
-//! ("payload for action is incomplete") describes. Descriptions are cut to 255 characters on
-//! 2.x; details are always a JSON object. Whatever a handler does, no invalid frame is written.
+//! ("payload for action is incomplete") describes. Descriptions are cut to 255 characters (2.x's
+//! limit, applied to 1.6 too); details are always a JSON object. Whatever a handler does, no invalid frame is written.
 //!
 //! # Typed outcomes
 //! A call's response is decoded when it arrives (so a schema violation is reported as such,

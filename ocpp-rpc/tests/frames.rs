@@ -262,7 +262,7 @@ fn writes_errors_in_the_version_spelling() {
 }
 
 #[test]
-fn descriptions_are_cut_to_255_characters_on_2x() {
+fn descriptions_are_cut_to_255_characters_in_every_version() {
     let long = "é".repeat(300);
     for v in ALL {
         let bytes = frame::encode_error(
@@ -275,8 +275,7 @@ fn descriptions_are_cut_to_255_characters_on_2x() {
         );
         let value: Value = serde_json::from_slice(&bytes).unwrap();
         let description = value[3].as_str().unwrap();
-        let expected = if v == V16 { 300 } else { MAX_DESCRIPTION_CHARS };
-        assert_eq!(description.chars().count(), expected, "{v:?}");
+        assert_eq!(description.chars().count(), MAX_DESCRIPTION_CHARS, "{v:?}");
     }
     assert_eq!(frame::truncate_chars("aé", 1), "a");
     assert_eq!(frame::truncate_chars("abc", 5), "abc");
@@ -719,6 +718,63 @@ fn row_too_many_incoming_calls() {
         let (out, _) = feed(&mut session, br#"[2,"3","Heartbeat",{}]"#);
         assert_eq!(out[0][2], "GenericError");
         assert_eq!(out[0][1], "3");
+        // Back-pressure, not misbehaviour: a burst of any length never asks to close.
+        for id in 4..100 {
+            feed(
+                &mut session,
+                format!("[2,\"{id}\",\"Heartbeat\",{{}}]").as_bytes(),
+            );
+        }
+        assert!(!session.wants_close(), "{v:?}");
+    }
+}
+
+#[test]
+fn row_a_second_call_with_a_pending_id() {
+    for v in ALL {
+        let mut session = Session::new(Config::new(v, Role::Csms));
+        let (out, _) = feed(&mut session, br#"[2,"7","Heartbeat",{}]"#);
+        assert!(out.is_empty());
+        let (out, events) = feed(&mut session, br#"[2,"7","Heartbeat",{}]"#);
+        let code = if v == V16 {
+            "GenericError"
+        } else {
+            "RpcFrameworkError"
+        };
+        assert_eq!(
+            (out[0][0].as_u64(), out[0][1].as_str(), out[0][2].as_str()),
+            (Some(4), Some("7"), Some(code))
+        );
+        assert!(
+            matches!(
+                &events[..],
+                [Event::ProtocolViolation(violation)] if violation.kind == ViolationKind::DuplicateMessageId
+            ),
+            "{events:?}"
+        );
+        assert_eq!(
+            session.awaiting_response(),
+            1,
+            "the first call still awaits its answer"
+        );
+    }
+}
+
+#[test]
+fn an_unknown_action_of_any_length_gets_a_short_answer() {
+    let name = "x".repeat(60_000);
+    for v in ALL {
+        let mut session = Session::new(Config::new(v, Role::Csms));
+        let (out, events) = feed(
+            &mut session,
+            format!("[2,\"1\",\"{name}\",{{}}]").as_bytes(),
+        );
+        assert_eq!(out[0][2], "NotImplemented");
+        assert!(serde_json::to_string(&out[0]).unwrap().len() < 400, "{v:?}");
+        match &events[..] {
+            [Event::ProtocolViolation(violation)] => assert!(violation.detail.len() < 100),
+            other => panic!("{other:?}"),
+        }
     }
 }
 

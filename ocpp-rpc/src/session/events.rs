@@ -108,8 +108,11 @@ pub enum ViolationKind {
     LateResponse,
     /// A CALLERROR with an error code no version defines (reported as `GenericError`).
     UnknownErrorCode,
-    /// More incoming CALLs awaiting our answer than [`Config::max_incoming`](super::Config::max_incoming).
+    /// More incoming CALLs awaiting our answer than [`Config::max_incoming`](super::Config::max_incoming)
+    /// (answered `GenericError`; not counted as a bad message).
     TooManyIncomingCalls,
+    /// A CALL whose message id is that of another incoming CALL still awaiting our answer.
+    DuplicateMessageId,
 }
 
 /// An incoming message that broke the protocol, and what the session did about it.

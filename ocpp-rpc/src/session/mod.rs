@@ -56,6 +56,14 @@ struct Pending {
     action: AnyAction,
 }
 
+/// An action name from the peer, cut for a report (the answer's description is cut anyway).
+fn shorten(text: &str) -> &str {
+    match text.char_indices().nth(64) {
+        Some((end, _)) => &text[..end],
+        None => text,
+    }
+}
+
 /// How many settled call ids are remembered to tell a late answer from an unknown one.
 const SETTLED_MEMORY: usize = 16;
 
@@ -580,7 +588,7 @@ impl<G: IdGenerator> Session<G> {
             None => Some(refuse(
                 ViolationKind::UnknownAction,
                 ErrorCode::NotImplemented,
-                alloc::format!("unknown action {action:?}"),
+                alloc::format!("unknown action {:?}", shorten(action)),
             )),
             Some(known)
                 if !known.has_response() || !self.config.role.peer().may_send(known.sender()) =>
@@ -591,6 +599,11 @@ impl<G: IdGenerator> Session<G> {
                     alloc::format!("{known} is not accepted as a CALL by this side"),
                 ))
             }
+            Some(_) if self.incoming.iter().any(|p| p.message_id == message_id) => Some(refuse(
+                ViolationKind::DuplicateMessageId,
+                ErrorCode::RpcFrameworkError,
+                String::from("a call with this message id already awaits our answer"),
+            )),
             Some(_) if self.incoming.len() >= self.config.max_incoming => Some(refuse(
                 ViolationKind::TooManyIncomingCalls,
                 ErrorCode::GenericError,
@@ -628,8 +641,10 @@ impl<G: IdGenerator> Session<G> {
                 detail,
                 answered: Some(code),
             });
+            // Too many calls at once is back-pressure, not misbehaviour: a station that bursts
+            // its queue after reconnecting gets CALLERRORs to retry, never a disconnect.
             match kind {
-                ViolationKind::InvalidPayload | ViolationKind::TooManyIncomingCalls => self.bad(),
+                ViolationKind::InvalidPayload | ViolationKind::DuplicateMessageId => self.bad(),
                 _ => self.good(),
             }
         }
@@ -642,7 +657,7 @@ impl<G: IdGenerator> Session<G> {
         let (kind, detail) = match self.resolve_action(&message_id, action) {
             None => (
                 ViolationKind::UnknownAction,
-                alloc::format!("unknown action {action:?}"),
+                alloc::format!("unknown action {:?}", shorten(action)),
             ),
             Some(known)
                 if known.has_response() || !self.config.role.peer().may_send(known.sender()) =>
