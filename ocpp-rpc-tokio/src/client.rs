@@ -332,6 +332,8 @@ where
         observer: config.observer.clone(),
         events: config.events.clone(),
         write_timeout: config.write_timeout,
+        first_message_timeout: None,
+        budget: None,
         shutdown: None,
     };
     tracing::info!(url = %config.url, version = %chosen, "connected");

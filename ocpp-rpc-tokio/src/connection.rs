@@ -66,6 +66,9 @@ pub enum ConnectionEvent {
     },
     /// Too many bad messages in a row: the connection is being closed (1008).
     TooManyBadMessages,
+    /// A newer connection of the same identity replaced this one, which is being closed (1008;
+    /// see [`DuplicateIdentity`](crate::DuplicateIdentity)).
+    Replaced,
 }
 
 /// Receives every [`ConnectionEvent`] of every connection it is set on.
@@ -79,7 +82,9 @@ pub(crate) enum Command {
     ),
     Send(AnyRequest, oneshot::Sender<Result<(), CallFailure>>),
     Respond(IncomingId, Result<AnyResponse, RpcError>),
-    Close(CloseCode),
+    Close(CloseCode, &'static str),
+    /// A newer connection of the same identity took this one's place.
+    Replaced,
 }
 
 /// A handle to one OCPP connection: who the peer is, and calls to it. Cheap to clone; the
@@ -170,7 +175,7 @@ impl Connection {
     /// Closes the connection (WebSocket close code 1000). Pending calls end with
     /// [`CallFailure::Closed`].
     pub async fn close(&self) {
-        let _ = self.command(Command::Close(CloseCode::Normal)).await;
+        let _ = self.command(Command::Close(CloseCode::Normal, "")).await;
         self.closed().await;
     }
 
@@ -183,6 +188,22 @@ impl Connection {
     /// Whether the connection has closed.
     pub fn is_closed(&self) -> bool {
         *self.inner.closed.borrow()
+    }
+
+    /// Closes with `code` and `reason` (for the server's own policies).
+    pub(crate) async fn close_with(&self, code: CloseCode, reason: &'static str) {
+        let _ = self.command(Command::Close(code, reason)).await;
+        self.closed().await;
+    }
+
+    /// Closes as replaced by a newer connection of the same identity, reporting it first.
+    pub(crate) async fn replace(&self) {
+        let _ = self.command(Command::Replaced).await;
+    }
+
+    /// Whether `other` is a handle to this very connection.
+    pub fn same(&self, other: &Connection) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
     }
 
     pub(crate) async fn command(&self, command: Command) -> Result<(), CallFailure> {
@@ -204,6 +225,10 @@ pub(crate) struct DriverConfig {
     /// How long one write (a batch of frames and its flush) may take before the peer is taken
     /// to have stopped reading and the connection is dropped.
     pub(crate) write_timeout: Duration,
+    /// The first OCPP message must come within this time.
+    pub(crate) first_message_timeout: Option<Duration>,
+    /// The read budget (a server's [`Limits`](crate::Limits)); `None` reads as fast as it can.
+    pub(crate) budget: Option<crate::limits::Budget>,
     /// The server's shutdown signal: the deadline by which to close with 1001.
     pub(crate) shutdown: Option<watch::Receiver<Option<Clock>>>,
 }
@@ -249,6 +274,8 @@ where
         last_heard: Clock::now(),
         awaiting_pong: false,
         draining: None,
+        first_message_by: None,
+        resume_reading: None,
     };
     tokio::spawn(
         async move {
@@ -272,6 +299,10 @@ struct Driver<S> {
     awaiting_pong: bool,
     /// Shutting down: close with 1001 once no call is in flight, or at this deadline.
     draining: Option<Clock>,
+    /// Until the first OCPP message: when to give up on it.
+    first_message_by: Option<Clock>,
+    /// Reading is paused until then (the read budget is spent).
+    resume_reading: Option<Clock>,
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Driver<S> {
@@ -283,25 +314,44 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Driver<S> {
         let mut shutdown = self.config.shutdown.take();
         // A server already shutting down when this connection started: drain at once.
         self.draining = shutdown.as_ref().and_then(|signal| *signal.borrow());
+        self.first_message_by = self.config.first_message_timeout.map(|t| Clock::now() + t);
         let close = loop {
             let deadline = self
                 .session
                 .poll_timeout()
                 .map(|at| self.origin + Duration::from_millis(at.0));
             let keep_alive = self.keep_alive_deadline();
+            let reading = self.resume_reading.is_none();
             tokio::select! {
-                frame = self.socket.next() => match frame {
+                frame = self.socket.next(), if reading => match frame {
                     Some(frame) => {
-                        if let Some(code) = self.on_frame(frame) {
-                            break Some(code);
+                        if let Some(close) = self.on_frame(frame) {
+                            break Some(close);
                         }
                     }
-                    None => break None,
+                    None => {
+                        // The WebSocket layer may have queued a close frame for what it refused
+                        // (1009 for a message over the size limit, 1002 for a protocol error):
+                        // let it reach the peer.
+                        // (`poll_ready` writes what the WebSocket layer owes the peer.)
+                        let socket = &mut self.socket;
+                        let owed = async move {
+                            std::future::poll_fn(|cx| socket.poll_ready_unpin(cx)).await?;
+                            socket.flush().await
+                        };
+                        let _ = tokio::time::timeout(self.config.write_timeout, owed).await;
+                        break None;
+                    }
                 },
+                _ = sleep_until(self.resume_reading) => self.resume_reading = None,
+                _ = sleep_until(self.first_message_by) => {
+                    tracing::info!("no OCPP message in time after the upgrade; closing");
+                    break Some((CloseCode::Policy, "no OCPP message in time"));
+                }
                 command = commands.recv() => match command {
                     Some(command) => {
-                        if let Some(code) = self.on_command(command) {
-                            break Some(code);
+                        if let Some(close) = self.on_command(command) {
+                            break Some(close);
                         }
                     }
                     // Every handle is gone and no handler task holds one: nothing can call or
@@ -316,11 +366,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Driver<S> {
                     let deadline = shutdown.as_ref().and_then(|s| *s.borrow());
                     self.draining = self.draining.or(deadline);
                 }
-                _ = sleep_until(self.draining) => break Some(CloseCode::Away),
+                _ = sleep_until(self.draining) => break Some((CloseCode::Away, "")),
                 _ = sleep_until(keep_alive) => {
                     if self.awaiting_pong || self.config.ping_interval.is_none() {
                         tracing::info!("peer silent for too long; closing");
-                        break Some(CloseCode::Away);
+                        break Some((CloseCode::Away, "no pong"));
                     }
                     self.awaiting_pong = true;
                     self.last_heard = Clock::now();
@@ -336,7 +386,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Driver<S> {
             self.dispatch_events();
             if self.session.wants_close() {
                 tracing::warn!("too many bad messages; closing");
-                break Some(CloseCode::Policy);
+                break Some((CloseCode::Policy, "too many bad messages"));
             }
             if self.draining.is_some()
                 && self.session.in_flight()
@@ -344,12 +394,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Driver<S> {
                     + self.session.awaiting_response()
                     == 0
             {
-                break Some(CloseCode::Away);
+                break Some((CloseCode::Away, ""));
             }
         };
-        if let Some(code) = close {
+        if let Some((code, reason)) = close {
             let _ = self.flush_within_deadline().await;
-            let close = self.socket.send(Frame::close(code, b""));
+            let close = self.socket.send(Frame::close(code, reason.as_bytes()));
             let _ = tokio::time::timeout(self.config.write_timeout, close).await;
             // Wait briefly for the peer's close frame, as the closing handshake asks.
             let _ = tokio::time::timeout(Duration::from_secs(2), async {
@@ -379,34 +429,40 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Driver<S> {
     }
 
     /// Handles a WebSocket message; `Some(code)` closes the connection.
-    fn on_frame(&mut self, frame: Frame) -> Option<CloseCode> {
+    /// Handles a WebSocket message; `Some` closes the connection with that code and reason.
+    fn on_frame(&mut self, frame: Frame) -> Option<(CloseCode, &'static str)> {
         self.last_heard = Clock::now();
         self.awaiting_pong = false;
         match frame.opcode() {
             OpCode::Text => {
-                let text = frame.payload();
-                if let Some(observer) = &self.config.observer {
-                    observer(
-                        &self.connection,
-                        Direction::Incoming,
-                        &String::from_utf8_lossy(text),
-                    );
+                self.first_message_by = None;
+                let Ok(text) = std::str::from_utf8(frame.payload()) else {
+                    // RFC 6455, 8.1: a text message that is not UTF-8 fails the connection, 1007.
+                    tracing::warn!("text message that is not UTF-8; closing");
+                    return Some((CloseCode::Invalid, "not UTF-8"));
+                };
+                if let Some(budget) = &mut self.config.budget {
+                    budget.spend(text.len());
+                    self.resume_reading = budget.resume_at();
                 }
-                tracing::trace!(frame = %String::from_utf8_lossy(text), "received");
+                if let Some(observer) = &self.config.observer {
+                    observer(&self.connection, Direction::Incoming, text);
+                }
+                tracing::trace!(frame = %text, "received");
                 let now = self.now();
-                self.session.receive(text, now);
+                self.session.receive(text.as_bytes(), now);
                 None
             }
             OpCode::Binary => {
                 tracing::warn!("binary WebSocket message; OCPP-J is text only");
-                Some(CloseCode::Unsupported)
+                Some((CloseCode::Unsupported, "OCPP-J is text only"))
             }
-            OpCode::Close => Some(CloseCode::Normal),
+            OpCode::Close => Some((CloseCode::Normal, "")),
             _ => None,
         }
     }
 
-    fn on_command(&mut self, command: Command) -> Option<CloseCode> {
+    fn on_command(&mut self, command: Command) -> Option<(CloseCode, &'static str)> {
         let now = self.now();
         match command {
             Command::Call(request, reply) => match self.session.call_any(&request, now) {
@@ -430,7 +486,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Driver<S> {
                     tracing::warn!(%error, "answer not sent");
                 }
             }
-            Command::Close(code) => return Some(code),
+            Command::Close(code, reason) => return Some((code, reason)),
+            Command::Replaced => {
+                tracing::info!("replaced by a newer connection of the same identity");
+                self.report(ConnectionEvent::Replaced);
+                return Some((CloseCode::Policy, "replaced by a newer connection"));
+            }
         }
         None
     }

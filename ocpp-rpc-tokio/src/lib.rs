@@ -40,11 +40,15 @@
 mod client;
 mod connection;
 mod handlers;
+mod limits;
+mod registry;
 mod server;
 
 pub use client::{Client, ClientConfig, ConnectError, connect};
 pub use connection::{Connection, ConnectionEvent, Direction, EventObserver, FrameObserver};
 pub use handlers::Handlers;
+pub use limits::Limits;
+pub use registry::DuplicateIdentity;
 pub use server::{
     Acceptor, Handshake, Refusal, RunningServer, SecurityProfile, Server, ServerConfig,
 };

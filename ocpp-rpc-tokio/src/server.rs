@@ -12,7 +12,6 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use hyper::body::Incoming;
@@ -23,12 +22,14 @@ use ocpp_rpc::{Config, Role, Session};
 use ocpp_types::OcppVersion;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream, ToSocketAddrs};
-use tokio::sync::{Notify, watch};
+use tokio::sync::watch;
 use yawc::close::CloseCode;
 use yawc::{Frame, WebSocket};
 
 use crate::connection::{self, Connection, DriverConfig, EventObserver, FrameObserver};
 use crate::handlers::Handlers;
+use crate::limits::Census;
+use crate::registry::Registry;
 use crate::websocket_options;
 
 /// The OCPP security profile the server enforces.
@@ -62,14 +63,30 @@ pub struct ServerConfig {
     /// Check the Basic-auth password's format (16 to 40 characters on 2.x; 40 hexadecimal
     /// digits on 1.6) before the hook sees it.
     pub check_password_format: bool,
+    /// Security profile 3: admit a client certificate only if its subject's commonName is the
+    /// station's identity (compared without regard to ASCII case), as OCPP 2.0.1 part 2
+    /// requirement A00.FR.405 asks of a CSMS ("verify that the certificate belongs to this
+    /// Charging Station by checking that the CN ... contains the unique serial number of the
+    /// Charging Station"); the 1.6 security whitepaper asks the same. Default `true`; turn it
+    /// off only to bind certificates to identities in the handshake hook instead (it receives
+    /// the chain). Needs the `tls` feature, which parses the certificate.
+    pub bind_certificate_to_identity: bool,
+    /// What to do when a connected identity connects again (default: the new connection
+    /// replaces the old one).
+    pub duplicate_identity: crate::DuplicateIdentity,
+    /// Connection limits, rate budget and first-message deadline.
+    pub limits: crate::Limits,
     /// The largest WebSocket message accepted, in bytes; a larger one closes the connection
     /// (1009) before it is read into memory.
     pub max_message_size: usize,
-    /// The time a client has to complete TLS and the HTTP upgrade.
+    /// The time a client has for its whole handshake, from TCP accept to the upgrade: TLS, the
+    /// HTTP request, the credential check and the handshake hook (default 10 s).
     pub handshake_timeout: Duration,
-    /// Send a WebSocket ping after this long without hearing from the station (`None`: never).
+    /// Send a WebSocket ping after this long without hearing from the station (default 60 s;
+    /// `None`: never).
     pub ping_interval: Option<Duration>,
-    /// Close after this long without hearing from the station (after a ping, its pong).
+    /// After a ping, close if no pong (or anything else) comes within this time (default 30 s);
+    /// without pings, close after this long without hearing from the station.
     pub idle_timeout: Option<Duration>,
     /// How long one write to a station may take; a station that stops reading is dropped
     /// after it, so neither its task nor a graceful shutdown waits on it (default 30 s).
@@ -95,10 +112,13 @@ impl Default for ServerConfig {
             path_prefix: None,
             security: SecurityProfile::Unsecured,
             check_password_format: true,
+            bind_certificate_to_identity: true,
+            duplicate_identity: crate::DuplicateIdentity::default(),
+            limits: crate::Limits::default(),
             max_message_size: 1 << 20,
             handshake_timeout: Duration::from_secs(10),
-            ping_interval: None,
-            idle_timeout: Some(Duration::from_secs(600)),
+            ping_interval: Some(Duration::from_secs(60)),
+            idle_timeout: Some(Duration::from_secs(30)),
             write_timeout: Duration::from_secs(30),
             session: Config::new(OcppVersion::V201, Role::Csms),
             observer: None,
@@ -116,11 +136,14 @@ pub struct Handshake {
     /// The identity from the URL, percent-decoded and checked
     /// ([`handshake::identity_from_path`]).
     pub identity: String,
-    /// The version the connection will speak.
-    pub version: OcppVersion,
+    /// The version the connection will speak; `None` if the station offered no version the
+    /// server accepts (the hook runs anyway, so credentials are always checked; an admitted
+    /// connection is then upgraded without a subprotocol and closed at once, as OCPP-J asks).
+    pub version: Option<OcppVersion>,
     /// The Basic-auth password (profiles 1 and 2) sent for `identity`, of the version's format
-    /// if [`ServerConfig::check_password_format`]: whether it is the right one is for the hook
-    /// to decide.
+    /// if [`ServerConfig::check_password_format`]. Whether it is the right one is for the hook
+    /// to decide: compare it with [`Handshake::password_is`], which takes the same time
+    /// whatever the password.
     pub password: Option<String>,
     /// The client's certificate chain, DER, end entity first (profile 3).
     pub certificates: Vec<Vec<u8>>,
@@ -131,6 +154,16 @@ pub struct Handshake {
 }
 
 impl Handshake {
+    /// Whether the Basic-auth password is `expected`, compared in constant time (for a given
+    /// length), so the time taken tells an attacker nothing about how much of a guess was
+    /// right.
+    pub fn password_is(&self, expected: &str) -> bool {
+        use subtle::ConstantTimeEq;
+        self.password
+            .as_deref()
+            .is_some_and(|password| bool::from(password.as_bytes().ct_eq(expected.as_bytes())))
+    }
+
     /// The first value of the request header `name` (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
@@ -217,32 +250,8 @@ struct Shared {
     handshake: Option<HandshakeHook>,
     on_connection: Option<ConnectHook>,
     shutdown: Arc<watch::Sender<Option<tokio::time::Instant>>>,
-    live: Arc<Live>,
-}
-
-/// How many connections are being served, to wait for them at shutdown.
-#[derive(Default)]
-struct Live {
-    count: AtomicUsize,
-    ended: Notify,
-}
-
-/// Held by each connection's task.
-struct LiveGuard(Arc<Live>);
-
-impl LiveGuard {
-    fn new(live: &Arc<Live>) -> LiveGuard {
-        live.count.fetch_add(1, Ordering::SeqCst);
-        LiveGuard(live.clone())
-    }
-}
-
-impl Drop for LiveGuard {
-    fn drop(&mut self) {
-        if self.0.count.fetch_sub(1, Ordering::SeqCst) == 1 {
-            self.0.ended.notify_waiters();
-        }
-    }
+    census: Arc<Census>,
+    registry: Arc<Registry>,
 }
 
 impl std::fmt::Debug for Acceptor {
@@ -250,10 +259,7 @@ impl std::fmt::Debug for Acceptor {
         f.debug_struct("Acceptor")
             .field("versions", &self.shared.config.versions)
             .field("security", &self.shared.config.security)
-            .field(
-                "connections",
-                &self.shared.live.count.load(Ordering::Relaxed),
-            )
+            .field("connections", &self.shared.census.connections())
             .finish_non_exhaustive()
     }
 }
@@ -269,7 +275,8 @@ impl Acceptor {
                 handshake: None,
                 on_connection: None,
                 shutdown: Arc::new(shutdown),
-                live: Arc::default(),
+                census: Arc::default(),
+                registry: Arc::default(),
             }),
         }
     }
@@ -298,7 +305,33 @@ impl Acceptor {
 
     /// How many stations are connected (or being upgraded) through this acceptor.
     pub fn connections(&self) -> usize {
-        self.shared.live.count.load(Ordering::Relaxed)
+        self.shared.census.connections()
+    }
+
+    /// The open connection of the station `identity` (compared without regard to ASCII case),
+    /// to call it.
+    pub fn station(&self, identity: &str) -> Option<Connection> {
+        self.shared.registry.get(identity)
+    }
+
+    /// Every open station connection.
+    pub fn stations(&self) -> Vec<Connection> {
+        self.shared.registry.all()
+    }
+
+    /// Whether the configuration checks credentials as its security profile requires: profiles
+    /// 1 and 2 need a handshake hook (the password check); profile 3 is checked by TLS and the
+    /// certificate binding.
+    fn credentials_checked(&self) -> bool {
+        match self.shared.config.security {
+            SecurityProfile::BasicAuth | SecurityProfile::TlsBasicAuth => {
+                self.shared.handshake.is_some()
+            }
+            SecurityProfile::MutualTls => {
+                cfg!(feature = "tls") || !self.shared.config.bind_certificate_to_identity
+            }
+            SecurityProfile::Unsecured => true,
+        }
     }
 
     /// Checks a WebSocket upgrade request against the specification's rules and the handshake
@@ -317,7 +350,22 @@ impl Acceptor {
         remote_addr: SocketAddr,
         certificates: Vec<Vec<u8>>,
     ) -> http::Response<String> {
-        match self.try_upgrade(request, remote_addr, certificates).await {
+        let deadline = tokio::time::Instant::now() + self.shared.config.handshake_timeout;
+        self.upgrade_until(request, remote_addr, certificates, deadline)
+            .await
+    }
+
+    async fn upgrade_until<B>(
+        &self,
+        request: http::Request<B>,
+        remote_addr: SocketAddr,
+        certificates: Vec<Vec<u8>>,
+        deadline: tokio::time::Instant,
+    ) -> http::Response<String> {
+        match self
+            .try_upgrade(request, remote_addr, certificates, deadline)
+            .await
+        {
             Ok(response) => response,
             Err(refusal) => {
                 tracing::info!(%remote_addr, status = refusal.status, reason = %refusal.reason, "handshake refused");
@@ -331,9 +379,21 @@ impl Acceptor {
         mut request: http::Request<B>,
         remote_addr: SocketAddr,
         certificates: Vec<Vec<u8>>,
+        deadline: tokio::time::Instant,
     ) -> Result<http::Response<String>, Refusal> {
         let shared = &self.shared;
         let config = &shared.config;
+        if !self.credentials_checked() {
+            tracing::error!(security = ?config.security, "no credential check configured: refusing every station");
+            return Err(Refusal::new(
+                503,
+                "the server has no credential check for its security profile",
+            ));
+        }
+        let admitted = shared
+            .census
+            .admit(remote_addr.ip(), &config.limits)
+            .map_err(|over| Refusal::new(over.status(), over.reason()))?;
         let identity =
             handshake::identity_from_path(request.uri().path(), config.path_prefix.as_deref())
                 .map_err(|error| match error {
@@ -359,12 +419,24 @@ impl Acceptor {
                 }
                 Some(credentials.password)
             }
-            SecurityProfile::MutualTls if certificates.is_empty() => {
-                return Err(Refusal::unauthorized());
+            SecurityProfile::MutualTls => {
+                let bound = !config.bind_certificate_to_identity
+                    || certificates
+                        .first()
+                        .is_some_and(|end_entity| certificate_names(end_entity, &identity));
+                if certificates.is_empty() || !bound {
+                    return Err(Refusal::new(401, "no client certificate for this identity"));
+                }
+                None
             }
-            _ => None,
+            SecurityProfile::Unsecured => None,
         };
-        if let (Some(version), Some(hook)) = (version, &shared.handshake) {
+        if config.duplicate_identity == crate::DuplicateIdentity::RefuseNew
+            && shared.registry.get(&identity).is_some()
+        {
+            return Err(Refusal::new(409, "this identity is connected already"));
+        }
+        if let Some(hook) = &shared.handshake {
             let handshake = Handshake {
                 identity: identity.clone(),
                 version,
@@ -379,7 +451,10 @@ impl Acceptor {
                     })
                     .collect(),
             };
-            hook(handshake).await?;
+            match tokio::time::timeout_at(deadline, hook(handshake)).await {
+                Ok(decision) => decision?,
+                Err(_) => return Err(Refusal::new(503, "the handshake check took too long")),
+            }
         }
         let options = websocket_options(config.max_message_size);
         let (mut response, upgrading) = WebSocket::upgrade_with_options(&mut request, options)
@@ -391,9 +466,8 @@ impl Acceptor {
             );
         }
         let shared = self.shared.clone();
-        let guard = LiveGuard::new(&shared.live);
         tokio::spawn(async move {
-            let _guard = guard;
+            let _admitted = admitted;
             let mut socket = match upgrading.await {
                 Ok(socket) => socket,
                 Err(error) => {
@@ -421,6 +495,8 @@ impl Acceptor {
                 observer: shared.config.observer.clone(),
                 events: shared.config.events.clone(),
                 write_timeout: shared.config.write_timeout,
+                first_message_timeout: shared.config.limits.first_message_timeout,
+                budget: Some(crate::limits::Budget::new(&shared.config.limits)),
                 shutdown: Some(shared.shutdown.subscribe()),
             };
             tracing::info!(%remote_addr, %identity, %version, "station connected");
@@ -432,10 +508,24 @@ impl Acceptor {
                 shared.handlers.clone(),
                 driver,
             );
+            if let Some(old) = shared.registry.insert(&connection) {
+                match shared.config.duplicate_identity {
+                    crate::DuplicateIdentity::RefuseNew => {
+                        // Two handshakes of one identity raced past the check: keep the first.
+                        shared.registry.insert(&old);
+                        connection
+                            .close_with(CloseCode::Policy, "this identity is connected already")
+                            .await;
+                        return;
+                    }
+                    _ => old.replace().await,
+                }
+            }
             if let Some(hook) = &shared.on_connection {
                 hook(connection.clone());
             }
             connection.closed().await;
+            shared.registry.remove(&connection);
         });
         Ok(response.map(|_| String::new()))
     }
@@ -448,14 +538,28 @@ impl Acceptor {
             .shared
             .shutdown
             .send(Some(tokio::time::Instant::now() + grace));
-        loop {
-            let ended = self.shared.live.ended.notified();
-            if self.shared.live.count.load(Ordering::SeqCst) == 0 {
-                return;
-            }
-            ended.await;
-        }
+        self.shared.census.all_ended().await;
     }
+}
+
+/// Whether the end-entity certificate `der` names `identity` as its subject's commonName.
+#[cfg(feature = "tls")]
+fn certificate_names(der: &[u8], identity: &str) -> bool {
+    use x509_parser::prelude::{FromDer, X509Certificate};
+    let Ok((_, certificate)) = X509Certificate::from_der(der) else {
+        return false;
+    };
+    certificate
+        .subject()
+        .iter_common_name()
+        .filter_map(|name| name.as_str().ok())
+        .any(|name| name.eq_ignore_ascii_case(identity))
+}
+
+/// Without the `tls` feature no certificate is parsed, so none is bound.
+#[cfg(not(feature = "tls"))]
+fn certificate_names(_der: &[u8], _identity: &str) -> bool {
+    false
 }
 
 /// Every value of header `name`, joined with `,` (how HTTP lets a list header be split).
@@ -544,8 +648,15 @@ impl Server {
         self
     }
 
-    /// Starts accepting connections.
+    /// Starts accepting connections. Fails if the security profile needs a credential check
+    /// that is not configured (profiles 1 and 2: a handshake hook that checks the password).
     pub fn start(self) -> std::io::Result<RunningServer> {
+        if !self.acceptor.credentials_checked() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "security profiles 1 and 2 need a credential check: set Server::on_handshake",
+            ));
+        }
         let local_addr = self.listener.local_addr()?;
         let acceptor = self.acceptor.clone();
         let accept = tokio::spawn(accept_loop(self.listener, self.acceptor));
@@ -589,16 +700,50 @@ async fn accept_loop(listener: TcpListener, acceptor: Acceptor) {
             }
         };
         let _ = stream.set_nodelay(true);
+        let config = &acceptor.shared.config;
+        let handshaking = acceptor
+            .shared
+            .census
+            .begin_handshake(config.limits.max_handshakes);
+        let Some(handshaking) = handshaking else {
+            tracing::warn!(%remote_addr, "too many handshakes in progress; refused");
+            refuse_at_once(stream, config, 503).await;
+            continue;
+        };
         let acceptor = acceptor.clone();
         tokio::spawn(async move {
-            let timeout = acceptor.shared.config.handshake_timeout;
-            match tokio::time::timeout(timeout, secure(stream, &acceptor.shared.config)).await {
-                Ok(Ok(stream)) => serve_http(stream, remote_addr, acceptor.clone()).await,
+            let _handshaking = handshaking;
+            let deadline = tokio::time::Instant::now() + acceptor.shared.config.handshake_timeout;
+            match tokio::time::timeout_at(deadline, secure(stream, &acceptor.shared.config)).await {
+                Ok(Ok(stream)) => serve_http(stream, remote_addr, acceptor.clone(), deadline).await,
                 Ok(Err(error)) => tracing::info!(%remote_addr, %error, "TLS handshake failed"),
                 Err(_) => tracing::info!(%remote_addr, "TLS handshake timed out"),
             }
         });
     }
+}
+
+/// Refuses a TCP connection without reading it: a bare HTTP status on a plain listener (the
+/// client learns why), a close under TLS (answering would cost a TLS handshake).
+async fn refuse_at_once(mut stream: TcpStream, config: &ServerConfig, status: u16) {
+    #[cfg(feature = "tls")]
+    if config.tls.is_some() {
+        return;
+    }
+    let _ = config;
+    let response = format!(
+        "HTTP/1.1 {status} {}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+        http::StatusCode::from_u16(status)
+            .ok()
+            .and_then(|s| s.canonical_reason())
+            .unwrap_or("")
+    );
+    use tokio::io::AsyncWriteExt;
+    let _ = tokio::time::timeout(
+        Duration::from_secs(1),
+        stream.write_all(response.as_bytes()),
+    )
+    .await;
 }
 
 /// A stream after TLS (or the plain TCP stream), with the client's certificates.
@@ -634,20 +779,27 @@ async fn secure(stream: TcpStream, config: &ServerConfig) -> std::io::Result<Sec
     })
 }
 
-async fn serve_http(stream: Secured, remote_addr: SocketAddr, acceptor: Acceptor) {
+async fn serve_http(
+    stream: Secured,
+    remote_addr: SocketAddr,
+    acceptor: Acceptor,
+    deadline: tokio::time::Instant,
+) {
     let certificates = stream.certificates;
-    let handshake_timeout = acceptor.shared.config.handshake_timeout;
+    let header_timeout = deadline.saturating_duration_since(tokio::time::Instant::now());
     let service = hyper::service::service_fn(move |request: http::Request<Incoming>| {
         let acceptor = acceptor.clone();
         let certificates = certificates.clone();
         async move {
-            let response = acceptor.upgrade(request, remote_addr, certificates).await;
+            let response = acceptor
+                .upgrade_until(request, remote_addr, certificates, deadline)
+                .await;
             Ok::<_, std::convert::Infallible>(response)
         }
     });
     let connection = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
-        .header_read_timeout(handshake_timeout)
+        .header_read_timeout(header_timeout)
         .serve_connection(TokioIo::new(stream.io), service)
         .with_upgrades();
     if let Err(error) = connection.await {

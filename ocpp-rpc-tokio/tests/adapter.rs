@@ -404,6 +404,7 @@ async fn an_oversized_message_closes_the_connection() {
 #[tokio::test]
 async fn a_silent_station_is_closed_after_the_idle_timeout() {
     let mut config = config_with(&[OcppVersion::V201]);
+    config.ping_interval = None;
     config.idle_timeout = Some(Duration::from_millis(200));
     let (server, mut stations) = server(config, csms_handlers()).await;
     let mut client = ClientConfig::new(url(&server, "CS007"), vec![OcppVersion::V201]);
@@ -465,17 +466,19 @@ struct Pki {
 }
 
 fn pki() -> Pki {
-    use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
     let ca_key = KeyPair::generate().unwrap();
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     let ca = ca_params.self_signed(&ca_key).unwrap();
     let leaf = |names: Vec<String>| {
         let key = KeyPair::generate().unwrap();
-        let cert = CertificateParams::new(names)
-            .unwrap()
-            .signed_by(&key, &ca, &ca_key)
-            .unwrap();
+        let mut params = CertificateParams::new(names.clone()).unwrap();
+        // The subject's commonName is what binds a station certificate to its identity.
+        params
+            .distinguished_name
+            .push(DnType::CommonName, names[0].clone());
+        let cert = params.signed_by(&key, &ca, &ca_key).unwrap();
         (
             cert.der().clone(),
             rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
@@ -489,6 +492,11 @@ fn pki() -> Pki {
 }
 
 async fn tls_round_trip(mutual: bool) -> Result<Connection, ConnectError> {
+    tls_round_trip_as(mutual, "CS009").await
+}
+
+/// A TLS connection as `identity`, with the client certificate of CS009 under profile 3.
+async fn tls_round_trip_as(mutual: bool, identity: &str) -> Result<Connection, ConnectError> {
     let pki = pki();
     let mut roots = rustls::RootCertStore::empty();
     roots.add(pki.ca.clone()).unwrap();
@@ -529,7 +537,10 @@ async fn tls_round_trip(mutual: bool) -> Result<Connection, ConnectError> {
     } else {
         client_tls.with_no_client_auth()
     };
-    let url = format!("wss://localhost:{}/ocpp/CS009", server.local_addr().port());
+    let url = format!(
+        "wss://localhost:{}/ocpp/{identity}",
+        server.local_addr().port()
+    );
     let mut client = ClientConfig::new(url, vec![OcppVersion::V201]);
     client.tls = Some(Arc::new(client_tls));
     if !mutual {
@@ -551,6 +562,17 @@ async fn tls_round_trip(mutual: bool) -> Result<Connection, ConnectError> {
     let answer = station.call(v201::HeartbeatRequest::default()).await;
     assert!(answer.is_ok(), "{answer:?}");
     Ok(station)
+}
+
+#[tokio::test]
+async fn profile_3_refuses_a_certificate_of_another_identity() {
+    match tls_round_trip_as(true, "CS010").await {
+        Err(ConnectError::Refused(401)) => {}
+        other => panic!("{other:?}"),
+    }
+    tls_round_trip_as(true, "cs009")
+        .await
+        .expect("identities compare without regard to case");
 }
 
 #[tokio::test]
