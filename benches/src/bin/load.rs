@@ -8,7 +8,6 @@
 //! second, p50/p99 call latency, and the CSMS's resident memory per connection (from
 //! /proc/<pid>/status before and after the connections).
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ocpp_rpc_tokio::{ClientConfig, Handlers, Server, ServerConfig, connect};
@@ -37,6 +36,14 @@ async fn serve() {
     });
     let mut config = ServerConfig::default();
     config.versions = vec![OcppVersion::V201];
+    // Every simulated station comes from 127.0.0.1, as fast as it can: lift the limits that
+    // protect a real server from one address and from floods.
+    config.limits.max_connections = usize::MAX;
+    config.limits.max_connections_per_address = usize::MAX;
+    config.limits.max_handshakes = 4096;
+    config.limits.messages_per_second = u32::MAX / 2;
+    config.limits.message_burst = u32::MAX / 2;
+    config.ping_interval = None;
     let server = Server::bind("127.0.0.1:0", config, handlers)
         .await
         .expect("bind")
@@ -76,7 +83,7 @@ async fn load(connections: usize, calls: usize) {
 
     let opened = Instant::now();
     let mut stations = Vec::with_capacity(connections);
-    let handlers = Arc::new(Handlers::new());
+    let handlers = Handlers::new();
     let mut attempts = tokio::task::JoinSet::new();
     for i in 0..connections {
         let mut config =
