@@ -150,25 +150,25 @@ fn main() -> ExitCode {
             url,
             version,
             scenario: Scenario::Charge,
-        } => match {
+        } => {
             let transcript = Transcript::stdout();
             let result = runtime().block_on(station::run(&url, version, transcript.clone()));
             transcript.flush(FLUSH);
-            result
-        } {
-            Ok(calls) => {
-                println!("station: {calls} calls, every one answered validly");
-                ExitCode::SUCCESS
+            match result {
+                Ok(calls) => {
+                    println!("station: {calls} calls, every one answered validly");
+                    ExitCode::SUCCESS
+                }
+                Err(error @ station::StationError::Connect(_)) => {
+                    eprintln!("ocpp station: {error}");
+                    ExitCode::from(3)
+                }
+                Err(error) => {
+                    eprintln!("ocpp station: {error}");
+                    ExitCode::from(1)
+                }
             }
-            Err(error @ station::StationError::Connect(_)) => {
-                eprintln!("ocpp station: {error}");
-                ExitCode::from(3)
-            }
-            Err(error) => {
-                eprintln!("ocpp station: {error}");
-                ExitCode::from(1)
-            }
-        },
+        }
         Command::Validate { version, file } => {
             let summary = match file {
                 Some(path) => std::fs::File::open(&path)
