@@ -5,7 +5,7 @@
 //! [`MAX_FRAME_CHARS`] characters of the frame, whatever its size) and hand it to a bounded
 //! queue without waiting; a thread of its own writes the queue to standard output. When the
 //! queue is full (standard output is slow, or a pipe nobody reads), lines are dropped and
-//! counted, and the writer prints `… N lines dropped` once it can write again. Control
+//! counted, and `… N lines dropped (output too slow)` is written where they are missing. Control
 //! characters and the invisible characters that reorder or hide text are escaped, in frames
 //! and in station identities alike, so a peer cannot forge a transcript line or drive the
 //! terminal.
@@ -50,18 +50,44 @@ pub enum Side {
     Station,
 }
 
-enum Message {
+enum Kind {
     Line(String),
     /// Answered once every line queued before it is written.
     Flush(mpsc::Sender<()>),
 }
 
+/// What goes through the queue: a line (or a flush), and how many lines were dropped just
+/// before it, so that the loss is reported where it happened.
+struct Message {
+    kind: Kind,
+    dropped_before: u64,
+}
+
 struct Writer {
     queue: SyncSender<Message>,
-    /// Dropped and not yet reported (the writer takes it when it reports).
-    unreported: Arc<AtomicU64>,
+    /// Dropped since the last message that got into the queue.
+    unreported: AtomicU64,
     /// Dropped since the start.
     dropped: AtomicU64,
+}
+
+impl Writer {
+    /// Queues `kind` without waiting, with the lines dropped before it; gives it back when
+    /// the queue is full (`false`) or the writer is gone (`true`).
+    fn try_queue(&self, kind: Kind) -> Result<(), (Kind, bool)> {
+        let dropped_before = self.unreported.swap(0, Ordering::Relaxed);
+        let message = Message {
+            kind,
+            dropped_before,
+        };
+        self.queue.try_send(message).map_err(|error| {
+            self.unreported.fetch_add(dropped_before, Ordering::Relaxed);
+            match error {
+                TrySendError::Full(back) => (back.kind, false),
+                TrySendError::Disconnected(back) => (back.kind, true),
+            }
+        })
+    }
 }
 
 impl Transcript {
@@ -73,16 +99,14 @@ impl Transcript {
     /// A transcript written to `out` by a thread of its own (for tests: any writer).
     pub fn to(out: Box<dyn std::io::Write + Send>) -> Transcript {
         let (queue, lines) = mpsc::sync_channel(QUEUE_LINES);
-        let unreported = Arc::new(AtomicU64::new(0));
-        let counter = unreported.clone();
         let spawned = std::thread::Builder::new()
             .name("ocpp-transcript".into())
-            .spawn(move || write_lines(lines, out, &counter));
+            .spawn(move || write_lines(lines, out));
         match spawned {
             Ok(_) => Transcript {
                 writer: Some(Arc::new(Writer {
                     queue,
-                    unreported,
+                    unreported: AtomicU64::new(0),
                     dropped: AtomicU64::new(0),
                 })),
             },
@@ -118,16 +142,16 @@ impl Transcript {
         };
         let deadline = Instant::now() + timeout;
         let (done, written) = mpsc::channel();
-        let mut message = Message::Flush(done);
+        let mut flush = Kind::Flush(done);
         loop {
-            match writer.queue.try_send(message) {
+            match writer.try_queue(flush) {
                 Ok(()) => break,
-                Err(TrySendError::Disconnected(_)) => return false,
-                Err(TrySendError::Full(back)) => {
+                Err((_, true)) => return false,
+                Err((back, false)) => {
                     if Instant::now() >= deadline {
                         return false;
                     }
-                    message = back;
+                    flush = back;
                     std::thread::sleep(Duration::from_millis(5));
                 }
             }
@@ -157,7 +181,7 @@ impl Transcript {
         let Some(writer) = &self.writer else {
             return;
         };
-        if writer.queue.try_send(Message::Line(line)).is_err() {
+        if writer.try_queue(Kind::Line(line)).is_err() {
             writer.dropped.fetch_add(1, Ordering::Relaxed);
             writer.unreported.fetch_add(1, Ordering::Relaxed);
         }
@@ -243,13 +267,9 @@ fn escape_name_into(out: &mut String, name: &str) {
     out.push('"');
 }
 
-/// The writer thread: writes lines until every sender is gone, reporting dropped lines as soon
-/// as it can write again.
-fn write_lines(
-    lines: Receiver<Message>,
-    out: Box<dyn std::io::Write + Send>,
-    unreported: &AtomicU64,
-) {
+/// The writer thread: writes lines until every sender is gone, each loss reported where it
+/// happened.
+fn write_lines(lines: Receiver<Message>, out: Box<dyn std::io::Write + Send>) {
     let out = Mutex::new(out);
     let write = |text: &str| {
         if let Ok(mut out) = out.lock() {
@@ -258,17 +278,20 @@ fn write_lines(
             let _ = out.write_all(b"\n");
         }
     };
-    for message in lines {
-        let missed = unreported.swap(0, Ordering::Relaxed);
+    for Message {
+        kind,
+        dropped_before: missed,
+    } in lines
+    {
         if missed > 0 {
             write(&format!(
                 "… {missed} line{} dropped (output too slow)",
                 if missed == 1 { "" } else { "s" }
             ));
         }
-        match message {
-            Message::Line(line) => write(&line),
-            Message::Flush(done) => {
+        match kind {
+            Kind::Line(line) => write(&line),
+            Kind::Flush(done) => {
                 if let Ok(mut out) = out.lock() {
                     let _ = out.flush();
                 }
@@ -353,19 +376,29 @@ mod tests {
     }
 
     /// A writer that blocks until released, like a pipe nobody reads.
-    struct Blocked(Arc<(Mutex<bool>, std::sync::Condvar)>, Arc<Mutex<Vec<u8>>>);
+    #[derive(Default)]
+    struct Gate {
+        open: Mutex<bool>,
+        signal: std::sync::Condvar,
+        entered: std::sync::atomic::AtomicBool,
+        written: Mutex<Vec<u8>>,
+    }
+
+    struct Blocked(Arc<Gate>);
 
     impl std::io::Write for Blocked {
         fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-            let (open, signal) = &*self.0;
-            let mut open = open.lock().map_err(|_| std::io::ErrorKind::Other)?;
+            let gate = &*self.0;
+            gate.entered.store(true, Ordering::SeqCst);
+            let mut open = gate.open.lock().map_err(|_| std::io::ErrorKind::Other)?;
             while !*open {
-                open = signal.wait(open).map_err(|_| std::io::ErrorKind::Other)?;
+                open = gate
+                    .signal
+                    .wait(open)
+                    .map_err(|_| std::io::ErrorKind::Other)?;
             }
-            self.1
-                .lock()
-                .map_err(|_| std::io::ErrorKind::Other)?
-                .extend_from_slice(bytes);
+            let mut written = gate.written.lock().map_err(|_| std::io::ErrorKind::Other)?;
+            written.extend_from_slice(bytes);
             Ok(bytes.len())
         }
         fn flush(&mut self) -> std::io::Result<()> {
@@ -375,61 +408,45 @@ mod tests {
 
     #[test]
     fn a_blocked_output_drops_and_counts_lines_without_waiting() {
-        let gate = Arc::new((Mutex::new(false), std::sync::Condvar::new()));
-        let written = Arc::new(Mutex::new(Vec::new()));
-        let transcript = Transcript::to(Box::new(Blocked(gate.clone(), written.clone())));
+        let gate = Arc::new(Gate::default());
+        let transcript = Transcript::to(Box::new(Blocked(gate.clone())));
+        // The writer takes the first line and blocks writing it.
+        transcript.line("line 0");
+        while !gate.entered.load(Ordering::SeqCst) {
+            std::thread::sleep(Duration::from_millis(1));
+        }
         let started = Instant::now();
         let total = QUEUE_LINES * 3;
-        for n in 0..total {
+        for n in 1..total {
             transcript.line(&format!("line {n}"));
         }
         assert!(
             started.elapsed() < Duration::from_secs(2),
             "queueing never waits"
         );
+        // The queue holds lines 1 to QUEUE_LINES; the rest are dropped and counted.
         let dropped = transcript.dropped();
-        assert!(
-            dropped >= (total - QUEUE_LINES - 1) as u64,
-            "{dropped} dropped"
-        );
+        assert_eq!(dropped, (total - 1 - QUEUE_LINES) as u64);
         assert!(
             !transcript.flush(Duration::from_millis(50)),
             "still blocked"
         );
-        *gate.0.lock().unwrap() = true;
-        gate.1.notify_all();
+
+        *gate.open.lock().unwrap() = true;
+        gate.signal.notify_all();
         assert!(transcript.flush(Duration::from_secs(10)));
-        let text = String::from_utf8(written.lock().unwrap().clone()).unwrap();
-        // The oldest lines are kept (the report of the loss may come first).
-        let first = text.lines().find(|l| !l.starts_with("… "));
-        assert_eq!(first, Some("line 0"));
-        assert!(
-            text.contains(" lines dropped (output too slow)\n"),
-            "reports the loss"
-        );
-        let reported: u64 = text
-            .lines()
-            .filter_map(|l| l.strip_prefix("… "))
-            .filter_map(|l| l.split(' ').next()?.parse::<u64>().ok())
-            .sum();
-        assert_eq!(reported, dropped);
-        // Every line was either written, in order, or counted as dropped.
-        let kept: Vec<&str> = text.lines().filter(|l| !l.starts_with("… ")).collect();
-        assert_eq!(kept.len() as u64 + dropped, total as u64);
-        // The queue's worth, and perhaps the line the writer had taken when it blocked.
-        assert!(
-            (QUEUE_LINES..=QUEUE_LINES + 1).contains(&kept.len()),
-            "{}",
-            kept.len()
-        );
-        let numbers: Vec<usize> = kept
-            .iter()
-            .filter_map(|l| l.strip_prefix("line ")?.parse().ok())
-            .collect();
+        let text = String::from_utf8(gate.written.lock().unwrap().clone()).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        let expected: Vec<String> = (0..=QUEUE_LINES).map(|n| format!("line {n}")).collect();
         assert_eq!(
-            numbers,
-            (0..kept.len()).collect::<Vec<_>>(),
-            "the oldest, in order"
+            lines[..=QUEUE_LINES],
+            expected,
+            "the oldest lines, in order"
+        );
+        // The loss is reported where it happened: before the next message (here the flush).
+        assert_eq!(
+            lines[QUEUE_LINES + 1..],
+            [format!("… {dropped} lines dropped (output too slow)")]
         );
     }
 }
