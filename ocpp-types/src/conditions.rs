@@ -25,8 +25,9 @@
 //! The messages of a charging session and the CSMS calls most often made to a station:
 //! BootNotification, Heartbeat, StatusNotification, Authorize, MeterValues, StartTransaction,
 //! StopTransaction, TransactionEvent, GetVariables, GetConfiguration, ChangeAvailability,
-//! RequestStartTransaction / RemoteStartTransaction and SetChargingProfile. Their schema
-//! descriptions were read for every conditional phrase; BootNotification, Heartbeat,
+//! RequestStartTransaction / RemoteStartTransaction and SetChargingProfile (and 2.1's prices
+//! in Authorize tariffs and TransactionEvent cost details). Their schema descriptions were read
+//! for every conditional phrase; BootNotification, Heartbeat,
 //! StatusNotification, MeterValues, StartTransaction, GetConfiguration and ChangeAvailability
 //! state none that one request and its response can show broken (`interval` and `timestamp`
 //! only explain meaning and defaults). Rules over a sequence of messages (the first
@@ -196,6 +197,7 @@ pub fn check_response(
 const V16: &[OcppVersion] = &[OcppVersion::V16];
 const V201: &[OcppVersion] = &[OcppVersion::V201];
 const V2X: &[OcppVersion] = &[OcppVersion::V201, OcppVersion::V21];
+const V21: &[OcppVersion] = &[OcppVersion::V21];
 
 /// Every rule, in a stable order (by version, then action).
 pub static CONDITIONS: &[Condition] = &[
@@ -276,6 +278,20 @@ pub static CONDITIONS: &[Condition] = &[
         basis: Basis::Stated,
         check: |_, response, out| {
             second_language(response, "/idTokenInfo", out);
+        },
+    },
+    Condition {
+        id: "AuthorizeResponse.tariff.PriceType",
+        versions: V21,
+        action: "Authorize",
+        subject: Subject::Response,
+        reference: "OCPP 2.1 PriceType: \"At least one of exclTax, inclTax must be present\"",
+        text: "the tariff's minCost and maxCost each give exclTax or inclTax",
+        basis: Basis::Stated,
+        check: |_, response, out| {
+            for price in ["/tariff/minCost", "/tariff/maxCost"] {
+                with_or_without_tax(response, price, out);
+            }
         },
     },
     Condition {
@@ -360,6 +376,31 @@ pub static CONDITIONS: &[Condition] = &[
         basis: Basis::Stated,
         check: |request, _, out| {
             transaction_id_only_for_tx_profile(request, "chargingProfile", out);
+        },
+    },
+    Condition {
+        id: "TransactionEventRequest.costDetails.totalCost.PriceType",
+        versions: V21,
+        action: "TransactionEvent",
+        subject: Subject::Request,
+        reference: "OCPP 2.1 PriceType: \"At least one of exclTax, inclTax must be present\"; \
+                    TotalPriceType, fields exclTax and inclTax: \"Can be absent if inclTax \
+                    (exclTax) is present\"",
+        text: "every price of costDetails.totalCost gives exclTax or inclTax",
+        basis: Basis::Stated,
+        check: |request, _, out| {
+            for part in [
+                "fixed",
+                "energy",
+                "chargingTime",
+                "idleTime",
+                "reservationTime",
+                "reservationFixed",
+                "total",
+            ] {
+                let price = format!("/costDetails/totalCost/{part}");
+                with_or_without_tax(Some(request), &price, out);
+            }
         },
     },
     Condition {
@@ -493,6 +534,19 @@ fn transaction_id_only_for_tx_profile(payload: &Value, profile: &str, out: &mut 
                 "present, though chargingProfilePurpose is {}",
                 purpose.unwrap_or("missing")
             ),
+        });
+    }
+}
+
+/// The `PriceType` or `TotalPriceType` at `price`, when there, has `exclTax` or `inclTax`.
+fn with_or_without_tax(payload: Option<&Value>, price: &str, out: &mut Vec<Breach>) {
+    let Some(price_value) = payload.and_then(|p| p.pointer(price)) else {
+        return;
+    };
+    if price_value.get("exclTax").is_none() && price_value.get("inclTax").is_none() {
+        out.push(Breach {
+            pointer: String::from(price),
+            detail: String::from("neither exclTax nor inclTax"),
         });
     }
 }
@@ -640,6 +694,46 @@ mod tests {
             let same = info(json!({"status": "Accepted", "language1": "nl", "language2": "nl"}));
             assert_eq!(found(id, request, same), ["/idTokenInfo/language2"]);
         }
+    }
+
+    #[test]
+    fn prices_with_or_without_tax() {
+        let id = "AuthorizeResponse.tariff.PriceType";
+        let tariff = |min: Value| {
+            Some(json!({"idTokenInfo": {"status": "Accepted"},
+                        "tariff": {"tariffId": "t", "currency": "EUR", "minCost": min,
+                                   "maxCost": {"inclTax": 9.0}}}))
+        };
+        assert_eq!(
+            found(id, json!({}), tariff(json!({"exclTax": 1.0}))),
+            none()
+        );
+        assert_eq!(
+            found(
+                id,
+                json!({}),
+                Some(json!({"idTokenInfo": {"status": "Accepted"}}))
+            ),
+            none()
+        );
+        assert_eq!(found(id, json!({}), tariff(json!({}))), ["/tariff/minCost"]);
+        assert!(!rule(id).applies_to(OcppVersion::V201, "Authorize"));
+
+        let id = "TransactionEventRequest.costDetails.totalCost.PriceType";
+        let event = |total: Value| {
+            json!({"eventType": "Ended",
+                   "costDetails": {"totalCost": {"currency": "EUR", "typeOfCost": "NormalCost",
+                                                 "energy": {"inclTax": 2.0}, "total": total}}})
+        };
+        assert_eq!(
+            found(id, event(json!({"inclTax": 2.0, "exclTax": 1.6})), None),
+            none()
+        );
+        assert_eq!(found(id, json!({"eventType": "Updated"}), None), none());
+        assert_eq!(
+            found(id, event(json!({"customData": {"vendorId": "v"}})), None),
+            ["/costDetails/totalCost/total"]
+        );
     }
 
     #[test]
