@@ -1,6 +1,6 @@
 //! `ocpp`: command-line tools for OCPP 1.6, 2.0.1 and 2.1. See `ocpp --help`.
 
-use std::io::{self, BufReader};
+use std::io::{self, BufReader, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -115,7 +115,9 @@ fn main() -> ExitCode {
             transcript.flush(FLUSH);
             match result {
                 Ok(calls) => {
-                    println!("\ndemo: {calls} calls, every one answered validly (OCPP {version})");
+                    say(&format!(
+                        "\ndemo: {calls} calls, every one answered validly (OCPP {version})"
+                    ));
                     ExitCode::SUCCESS
                 }
                 Err(error) => {
@@ -156,7 +158,9 @@ fn main() -> ExitCode {
             transcript.flush(FLUSH);
             match result {
                 Ok(calls) => {
-                    println!("station: {calls} calls, every one answered validly");
+                    say(&format!(
+                        "station: {calls} calls, every one answered validly"
+                    ));
                     ExitCode::SUCCESS
                 }
                 Err(error @ station::StationError::Connect(_)) => {
@@ -237,6 +241,12 @@ fn runtime() -> tokio::runtime::Runtime {
             std::process::exit(2);
         }
     }
+}
+
+/// Prints a line on stdout; a closed stdout (`ocpp demo | head`) is the reader's choice, not a
+/// failure of the command.
+fn say(line: &str) {
+    let _ = writeln!(io::stdout(), "{line}");
 }
 
 fn fail(message: &str) -> ExitCode {
