@@ -6,11 +6,21 @@
 //! StartTransaction a fresh transaction id, a charger `Accepted` for the commands a CSMS sends
 //! it most. Every other action gets a random response that its schema accepts (reproducible
 //! from the seed), so a peer can exercise all of a version's actions against it.
+//!
+//! Every answer keeps the rules of [`ocpp_types::conditions`] (checked by a debug assertion
+//! here and by the tests): a TransactionEvent that carried an `idToken` is answered with
+//! `idTokenInfo`, a 1.6 StopTransaction that carried an `idTag` with `idTagInfo`. Incoming
+//! requests are checked against the same table by [`handlers`], which reports what they break.
+
+use std::sync::{Arc, Mutex};
 
 use ocpp_rpc::{AnyRequest, AnyResponse, ErrorCode, RpcError};
+use ocpp_types::conditions;
 use ocpp_types::random::{Gen, SplitMix64};
 use ocpp_types::{DateTime, OcppVersion, v16, v21, v201};
 use serde_json::json;
+
+use crate::transcript::Transcript;
 
 /// Answers calls: a counter for transaction ids and a random source for the rest.
 #[derive(Debug, Clone)]
@@ -46,6 +56,15 @@ impl Answers {
                 self.next_transaction += 1;
                 json!({"transactionId": id, "idTagInfo": accepted})
             }
+            // 1.6 makes idTagInfo optional "because a transaction may have been stopped without
+            // an identifier": when the station did send the idTag that stopped it, it gets the
+            // tag's status, which a Charge Point with an Authorization Cache stores
+            // (rule StopTransaction.conf.idTagInfo).
+            ("StopTransaction", _) if carries(request, "idTag") => json!({"idTagInfo": accepted}),
+            // 2.x: "required when the transactionEventRequest contained an idToken".
+            ("TransactionEvent", _) if carries(request, "idToken") => {
+                json!({"idTokenInfo": accepted})
+            }
             ("StopTransaction" | "TransactionEvent" | "StatusNotification" | "MeterValues", _) => {
                 json!({})
             }
@@ -66,6 +85,14 @@ impl Answers {
             ) => accepted,
             _ => return self.random(request),
         };
+        debug_assert!(
+            {
+                let asked = serde_json::to_value(request).unwrap_or_default();
+                conditions::check_response(version, action.as_str(), &asked, &payload).is_empty()
+            },
+            "the answer to {} breaks a rule of ocpp_types::conditions: {payload}",
+            action.as_str()
+        );
         let text = serde_json::to_string(&payload).map_err(internal)?;
         AnyResponse::decode(action, &text).map_err(internal)
     }
@@ -89,6 +116,11 @@ impl Answers {
             )
         })
     }
+}
+
+/// Whether `request`'s payload has the top-level field `field`.
+fn carries(request: &AnyRequest, field: &str) -> bool {
+    serde_json::to_value(request).is_ok_and(|payload| payload.get(field).is_some())
 }
 
 /// The value of the one configuration setting the scripted station has.
@@ -146,12 +178,36 @@ fn variables(request: &AnyRequest) -> serde_json::Value {
     json!({"getVariableResult": results})
 }
 
+/// What the peer's requests broke of [`ocpp_types::conditions`], one line each
+/// (`identity: action: finding`).
+pub type Broken = Arc<Mutex<Vec<String>>>;
+
 /// Handlers that answer every call validly with [`Answers`] (for `ocpp csms` and
 /// `ocpp station` alike: the core refuses the actions the side does not take).
-pub fn handlers(seed: u64) -> ocpp_rpc_tokio::Handlers {
-    let answers = std::sync::Arc::new(std::sync::Mutex::new(Answers::new(seed)));
+///
+/// Each incoming request is also checked against the request rules of
+/// [`ocpp_types::conditions`]: what it breaks goes to the transcript (`! ID1: ...`) and, when
+/// given, to `broken`; the request is answered all the same, as a lenient peer would.
+pub fn handlers(
+    seed: u64,
+    transcript: Transcript,
+    broken: Option<Broken>,
+) -> ocpp_rpc_tokio::Handlers {
+    let answers = Arc::new(Mutex::new(Answers::new(seed)));
     let mut handlers = ocpp_rpc_tokio::Handlers::new();
-    handlers.fallback(move |_, request| {
+    handlers.fallback(move |connection, request| {
+        let action = request.action();
+        let asked = serde_json::to_value(&request).unwrap_or_default();
+        for finding in conditions::check_request(action.version(), action.as_str(), &asked) {
+            let line = format!("{}: {}: {finding}", connection.identity(), action.as_str());
+            transcript.line(&format!("! {line}"));
+            if let Some(broken) = &broken {
+                match broken.lock() {
+                    Ok(mut broken) => broken.push(line),
+                    Err(poisoned) => poisoned.into_inner().push(line),
+                }
+            }
+        }
         let answer = match answers.lock() {
             Ok(mut answers) => answers.answer(&request),
             Err(poisoned) => poisoned.into_inner().answer(&request),

@@ -6,19 +6,69 @@ use std::net::SocketAddr;
 use ocpp_rpc_tokio::{RunningServer, Server, ServerConfig};
 use ocpp_types::OcppVersion;
 
-use crate::transcript::Transcript;
+use crate::transcript::{Side, Transcript};
 
-/// Starts the demo CSMS on `listen`, accepting `versions` (in order of preference) at
-/// `/ocpp/<identity>`.
+/// Where stations may connect: the identity is always the URL's last path segment.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum StationPath {
+    /// Any path: `ws://host/ID`, `/ocpp/ID`, `/steve/websocket/CentralSystemService/ID`, as
+    /// chargers are configured with whatever CSMS URL the operator chose.
+    #[default]
+    Any,
+    /// Only below this prefix (`/ocpp` admits `/ocpp/ID` and nothing else).
+    Prefix(String),
+}
+
+impl StationPath {
+    /// Parses `--path-prefix`: a path starting with `/` (a trailing `/` is ignored; `/` alone
+    /// is the root, `ws://host/ID`).
+    pub fn prefix(text: &str) -> Result<StationPath, String> {
+        if !text.starts_with('/') {
+            return Err(format!("{text:?} is not a path: it starts with /"));
+        }
+        if text.chars().any(|c| c.is_control() || c == '?' || c == '#') {
+            return Err(format!("{text:?} is not a plain path"));
+        }
+        Ok(StationPath::Prefix(text.trim_end_matches('/').to_owned()))
+    }
+
+    /// The URL pattern stations use, after `ws://ADDR`.
+    pub fn pattern(&self) -> String {
+        match self {
+            StationPath::Any => String::from("/<any path>/<identity>"),
+            StationPath::Prefix(prefix) => format!("{prefix}/<identity>"),
+        }
+    }
+
+    fn apply(&self, config: &mut ServerConfig) {
+        config.path_prefix = match self {
+            StationPath::Prefix(prefix) => Some(prefix.clone()),
+            StationPath::Any => None,
+        };
+    }
+}
+
+/// Starts the demo CSMS on `listen`, accepting `versions` (in order of preference) at `path`.
 pub async fn start(
     listen: SocketAddr,
     versions: Vec<OcppVersion>,
+    path: &StationPath,
     transcript: Transcript,
 ) -> std::io::Result<RunningServer> {
     let mut config = ServerConfig::default();
     config.versions = versions;
-    config.observer = Some(transcript.observer("", "CSMS"));
-    Server::bind(listen, config, crate::answer::handlers(0xc5))
-        .await?
-        .start()
+    path.apply(&mut config);
+    // A CSMS to test against: testers and probes send as fast as they can, so no read budget
+    // slows them (the connection limits stay).
+    config.limits.message_burst = u32::MAX / 2;
+    config.limits.messages_per_second = u32::MAX / 2;
+    config.limits.bytes_per_second = u64::MAX / 8;
+    config.observer = Some(transcript.observer(Side::Csms));
+    Server::bind(
+        listen,
+        config,
+        crate::answer::handlers(0xc5, transcript, None),
+    )
+    .await?
+    .start()
 }

@@ -1,6 +1,6 @@
 //! `ocpp`: command-line tools for OCPP 1.6, 2.0.1 and 2.1. See `ocpp --help`.
 
-use std::io::{self, BufReader};
+use std::io::{self, BufReader, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -36,12 +36,16 @@ enum Command {
         #[arg(long = "ocpp", value_parser = parse_version, default_value = "2.0.1")]
         version: OcppVersion,
     },
-    /// Run a demo CSMS that admits any station at ws://ADDR/ocpp/IDENTITY and answers every
-    /// call validly, printing every frame. Stops on Ctrl-C (closing connections with 1001).
+    /// Run a demo CSMS that admits any station at ws://ADDR/ANY/PATH/IDENTITY (the identity is
+    /// the last path segment) and answers every call validly, printing every frame as
+    /// `sender → receiver  frame`. Stops on Ctrl-C (closing connections with 1001).
     Csms {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:9000")]
         listen: std::net::SocketAddr,
+        /// Admit stations only below this path (`/ocpp` admits ws://ADDR/ocpp/IDENTITY only).
+        #[arg(long = "path-prefix", value_parser = csms::StationPath::prefix)]
+        path_prefix: Option<csms::StationPath>,
         /// OCPP versions accepted, in order of preference, comma-separated.
         #[arg(long = "ocpp", value_parser = parse_version, value_delimiter = ',',
               default_value = "2.0.1,2.1,1.6")]
@@ -105,48 +109,70 @@ enum Scenario {
 
 fn main() -> ExitCode {
     match Cli::parse().command {
-        Command::Demo { version } => match runtime().block_on(demo::run(version)) {
-            Ok(calls) => {
-                println!("\ndemo: {calls} calls, every one answered validly (OCPP {version})");
-                ExitCode::SUCCESS
+        Command::Demo { version } => {
+            let transcript = Transcript::stdout();
+            let result = runtime().block_on(demo::run(version, transcript.clone()));
+            transcript.flush(FLUSH);
+            match result {
+                Ok(calls) => {
+                    say(&format!(
+                        "\ndemo: {calls} calls, every one answered validly (OCPP {version})"
+                    ));
+                    ExitCode::SUCCESS
+                }
+                Err(error) => {
+                    eprintln!("ocpp demo: {error}");
+                    ExitCode::from(1)
+                }
             }
-            Err(error) => {
-                eprintln!("ocpp demo: {error}");
-                ExitCode::from(1)
-            }
-        },
-        Command::Csms { listen, versions } => runtime().block_on(async move {
-            let server = match csms::start(listen, versions, Transcript::Stdout).await {
+        }
+        Command::Csms {
+            listen,
+            path_prefix,
+            versions,
+        } => runtime().block_on(async move {
+            let transcript = Transcript::stdout();
+            let path = path_prefix.unwrap_or_default();
+            let server = match csms::start(listen, versions, &path, transcript.clone()).await {
                 Ok(server) => server,
                 Err(error) => {
                     eprintln!("ocpp csms: cannot listen on {listen}: {error}");
                     return ExitCode::from(3);
                 }
             };
-            println!("listening on ws://{}/ocpp/<identity>", server.local_addr());
+            let address = server.local_addr();
+            transcript.line(&format!("listening on ws://{address}{}", path.pattern()));
             let _ = tokio::signal::ctrl_c().await;
-            println!("shutting down");
+            transcript.line("shutting down");
             server.shutdown(Duration::from_secs(5)).await;
+            transcript.flush(FLUSH);
             ExitCode::SUCCESS
         }),
         Command::Station {
             url,
             version,
             scenario: Scenario::Charge,
-        } => match runtime().block_on(station::run(&url, version, Transcript::Stdout)) {
-            Ok(calls) => {
-                println!("station: {calls} calls, every one answered validly");
-                ExitCode::SUCCESS
+        } => {
+            let transcript = Transcript::stdout();
+            let result = runtime().block_on(station::run(&url, version, transcript.clone()));
+            transcript.flush(FLUSH);
+            match result {
+                Ok(calls) => {
+                    say(&format!(
+                        "station: {calls} calls, every one answered validly"
+                    ));
+                    ExitCode::SUCCESS
+                }
+                Err(error @ station::StationError::Connect(_)) => {
+                    eprintln!("ocpp station: {error}");
+                    ExitCode::from(3)
+                }
+                Err(error) => {
+                    eprintln!("ocpp station: {error}");
+                    ExitCode::from(1)
+                }
             }
-            Err(error @ station::StationError::Connect(_)) => {
-                eprintln!("ocpp station: {error}");
-                ExitCode::from(3)
-            }
-            Err(error) => {
-                eprintln!("ocpp station: {error}");
-                ExitCode::from(1)
-            }
-        },
+        }
         Command::Validate { version, file } => {
             let summary = match file {
                 Some(path) => std::fs::File::open(&path)
@@ -201,6 +227,9 @@ fn main() -> ExitCode {
     }
 }
 
+/// How long a command waits at its end for the transcript to be written.
+const FLUSH: Duration = Duration::from_secs(5);
+
 fn runtime() -> tokio::runtime::Runtime {
     match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -212,6 +241,12 @@ fn runtime() -> tokio::runtime::Runtime {
             std::process::exit(2);
         }
     }
+}
+
+/// Prints a line on stdout; a closed stdout (`ocpp demo | head`) is the reader's choice, not a
+/// failure of the command.
+fn say(line: &str) {
+    let _ = writeln!(io::stdout(), "{line}");
 }
 
 fn fail(message: &str) -> ExitCode {

@@ -15,15 +15,17 @@
 //! | stop | StopTransaction | TransactionEvent `Ended` |
 //! | connector free | StatusNotification `Available` | StatusNotification `Available` |
 //!
-//! A step's answer must accept what the station asked for (a BootNotification `Accepted`, an
-//! id token `Accepted`); anything else ends the scenario with a [`ScenarioError`]. Payloads are
-//! written as JSON and decoded into the version's typed request, so each one is checked against
-//! its schema before it is sent.
+//! A step's answer must keep the rules of [`ocpp_types::conditions`] that the schema cannot
+//! express (a TransactionEvent that carried an `idToken` is answered with `idTokenInfo`, ...)
+//! and accept what the station asked for (a BootNotification `Accepted`, an id token
+//! `Accepted`); anything else ends the scenario with a [`ScenarioError`]. Payloads are written
+//! as JSON and decoded into the version's typed request, so each one is checked against its
+//! schema, and against the same rules, before it is sent.
 
 use std::fmt;
 
 use ocpp_rpc::{AnyAction, AnyRequest, AnyResponse};
-use ocpp_types::{DateTime, OcppVersion};
+use ocpp_types::{DateTime, OcppVersion, conditions};
 use serde_json::{Value, json};
 
 /// The id tag (1.6) or id token (2.x) the scripted driver presents.
@@ -53,6 +55,8 @@ pub struct Charge {
     step: usize,
     /// The transaction id: the CSMS's (1.6, from StartTransaction) or ours (2.x).
     transaction: Value,
+    /// The payload of the last request, which the next answer is judged against.
+    request: Value,
 }
 
 /// The steps, by action name (the same names in every version).
@@ -79,6 +83,7 @@ impl Charge {
             version,
             step: 0,
             transaction,
+            request: Value::Null,
         }
     }
 
@@ -90,7 +95,14 @@ impl Charge {
             OcppVersion::V16 => self.request_16(step),
             _ => self.request_2x(step),
         };
-        Some(decode_request(self.version, action, &payload))
+        let broken = conditions::check_request(self.version, action, &payload);
+        if !broken.is_empty() {
+            let reason = format!("the scripted request breaks {}", list(&broken));
+            return Some(Err(ScenarioError { action, reason }));
+        }
+        let request = decode_request(self.version, action, &payload);
+        self.request = payload;
+        Some(request)
     }
 
     /// Checks the answer to the request [`Charge::next_request`] gave last.
@@ -98,6 +110,10 @@ impl Charge {
         let action = response.action().as_str();
         let fail = |reason: String| ScenarioError { action, reason };
         let answer = serde_json::to_value(response).map_err(|e| fail(e.to_string()))?;
+        let broken = conditions::check_response(self.version, action, &self.request, &answer);
+        if !broken.is_empty() {
+            return Err(fail(format!("invalid answer: {}", list(&broken))));
+        }
         let status = |path: &str| answer.pointer(path).and_then(Value::as_str);
         let refused = |path: &str| match status(path) {
             Some("Accepted") | None => Ok(()),
@@ -200,12 +216,21 @@ impl Charge {
                 let info =
                     json!({"transactionId": id, "chargingState": "Idle", "stoppedReason": "Local"});
                 let mut ended = event("Ended", "StopAuthorized", 2, info);
+                // The driver ending authorization presents the token again
+                // (rule TransactionEventRequest.idToken).
+                ended["idToken"] = id_token;
                 ended["meterValue"] = meter(3000.0);
                 ("TransactionEvent", ended)
             }
             _ => ("StatusNotification", status("Available")),
         }
     }
+}
+
+/// The findings, one after the other.
+fn list(findings: &[conditions::Finding]) -> String {
+    let texts: Vec<String> = findings.iter().map(ToString::to_string).collect();
+    texts.join("; ")
 }
 
 /// The request of `action` in `version` from its JSON, checked against the schema.

@@ -1,11 +1,11 @@
 //! `ocpp station`: a scripted charging station that runs the charging session of
 //! [`scenario`](crate::scenario) against any CSMS, answering the CSMS's own calls meanwhile.
-
 use ocpp_rpc_tokio::{CallFailure, ClientConfig, ConnectError, Connection, connect};
 use ocpp_types::OcppVersion;
 
+use crate::answer::Broken;
 use crate::scenario::{Charge, ScenarioError};
-use crate::transcript::Transcript;
+use crate::transcript::{Side, Transcript};
 
 /// Why the station's run failed.
 #[derive(Debug, thiserror::Error)]
@@ -21,9 +21,12 @@ pub enum StationError {
         /// What happened instead of a valid answer.
         error: CallFailure,
     },
-    /// An answer refused what the station asked for.
+    /// An answer refused what the station asked for, or broke a rule of the specification.
     #[error(transparent)]
     Scenario(#[from] ScenarioError),
+    /// Requests of the CSMS broke rules of [`ocpp_types::conditions`] (they were answered).
+    #[error("the CSMS's requests broke rules of the specification: {}", .0.join("; "))]
+    Requests(Vec<String>),
 }
 
 /// Connects to `url` offering `version` and runs one charging session; returns how many calls
@@ -34,11 +37,21 @@ pub async fn run(
     transcript: Transcript,
 ) -> Result<usize, StationError> {
     let mut config = ClientConfig::new(url, vec![version]);
-    config.observer = Some(transcript.observer("station", "CSMS"));
-    let connection = connect(&config, crate::answer::handlers(0x5eed)).await?;
+    config.observer = Some(transcript.observer(Side::Station));
+    let broken = Broken::default();
+    let handlers = crate::answer::handlers(0x5eed, transcript, Some(broken.clone()));
+    let connection = connect(&config, handlers).await?;
     let result = charge(&connection, version).await;
     connection.close().await;
-    result
+    let calls = result?;
+    let broken = match broken.lock() {
+        Ok(broken) => broken.clone(),
+        Err(poisoned) => poisoned.into_inner().clone(),
+    };
+    match broken.is_empty() {
+        true => Ok(calls),
+        false => Err(StationError::Requests(broken)),
+    }
 }
 
 /// Runs the charging session on an open connection.

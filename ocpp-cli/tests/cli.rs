@@ -240,3 +240,24 @@ fn help_and_version_errors() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("expected 1.6, 2.0.1 or 2.1"));
 }
+
+#[test]
+fn demo_survives_a_reader_that_stops_early() {
+    use std::io::{BufRead, BufReader};
+    // `ocpp demo | head -1`: stdout closes after one line; the demo still ends normally.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ocpp"))
+        .arg("demo")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the ocpp binary runs");
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().expect("piped"))
+        .read_line(&mut first)
+        .expect("a first line");
+    assert!(first.starts_with("CSMS listening on ws://"), "{first}");
+    let out = child.wait_with_output().expect("the demo ends");
+    let error = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{error}");
+    assert!(!error.contains("panicked"), "{error}");
+}

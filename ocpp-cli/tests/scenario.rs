@@ -118,3 +118,49 @@ fn a_refused_registration_ends_the_scenario() {
     assert_eq!(error.action, "BootNotification");
     assert!(error.reason.contains("Rejected"), "{error}");
 }
+
+#[test]
+fn answers_keep_the_rules_the_schemas_cannot_express() {
+    use ocpp_types::conditions::{CONDITIONS, Subject, check_response};
+    let mut checked = 0;
+    let mut with_token = 0;
+    for version in OcppVersion::ALL {
+        let mut answers = Answers::new(3);
+        for action in ocpp_cli::generate::actions(version) {
+            let ruled = CONDITIONS
+                .iter()
+                .any(|c| c.subject == Subject::Response && c.applies_to(version, action.as_str()));
+            if !ruled {
+                continue;
+            }
+            for seed in 0..100 {
+                let options = ocpp_cli::generate::Options {
+                    version,
+                    action: Some(action),
+                    count: 1,
+                    seed,
+                    responses: false,
+                };
+                let mut frame = Vec::new();
+                ocpp_cli::generate::run(&options, &mut frame).expect("gen");
+                let frame: serde_json::Value = serde_json::from_slice(&frame).expect("JSON");
+                let request = AnyRequest::decode(action, &frame[3].to_string()).expect("valid");
+                let response = answers.answer(&request).expect("an answer");
+                let response = serde_json::to_value(&response).expect("JSON");
+                let transaction = matches!(action.as_str(), "TransactionEvent" | "StopTransaction");
+                if transaction && frame[3].get("idToken").or(frame[3].get("idTag")).is_some() {
+                    with_token += 1;
+                }
+                let broken = check_response(version, action.as_str(), &frame[3], &response);
+                assert!(broken.is_empty(), "{version} {}: {broken:?}", frame[3]);
+                checked += 1;
+            }
+        }
+    }
+    // Authorize, TransactionEvent and GetVariables in 2.0.1 and 2.1, StopTransaction in 1.6.
+    assert_eq!(checked, 7 * 100);
+    assert!(
+        with_token > 30,
+        "requests that need idTokenInfo/idTagInfo: {with_token}"
+    );
+}

@@ -30,9 +30,10 @@ pub struct Limits {
     /// (default 60 s), or the connection is closed (1008).
     pub first_message_timeout: Option<Duration>,
     /// Messages a connection may send in a burst before reading from it is slowed down
-    /// (default 100).
+    /// (default 200: a station emptying its offline queue after a reconnection goes at full
+    /// speed for that long).
     pub message_burst: u32,
-    /// Messages per second a connection may send in the long run (default 20). Above it the
+    /// Messages per second a connection may send in the long run (default 50). Above it the
     /// server reads no faster: the sender feels TCP back-pressure, nothing is lost and nobody
     /// is disconnected.
     pub messages_per_second: u32,
@@ -49,8 +50,8 @@ impl Default for Limits {
             max_connections_per_address: 100,
             max_handshakes: 256,
             first_message_timeout: Some(Duration::from_secs(60)),
-            message_burst: 100,
-            messages_per_second: 20,
+            message_burst: 200,
+            messages_per_second: 50,
             bytes_per_second: 1 << 20,
         }
     }

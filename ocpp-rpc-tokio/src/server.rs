@@ -147,6 +147,8 @@ pub struct Handshake {
     pub password: Option<String>,
     /// The client's certificate chain, DER, end entity first (profile 3).
     pub certificates: Vec<Vec<u8>>,
+    /// The request path, as sent (percent-encoded), for applications that route on it.
+    pub path: String,
     /// The client's address.
     pub remote_addr: SocketAddr,
     /// The HTTP request headers, names lowercase, values that are not text left out.
@@ -442,6 +444,7 @@ impl Acceptor {
                 version,
                 password,
                 certificates,
+                path: request.uri().path().to_owned(),
                 remote_addr,
                 headers: request
                     .headers()

@@ -45,6 +45,7 @@ extern crate alloc;
 extern crate std;
 
 mod bounded;
+pub mod conditions;
 mod datetime;
 mod error;
 mod json;
