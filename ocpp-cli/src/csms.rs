@@ -58,11 +58,16 @@ pub async fn start(
     let mut config = ServerConfig::default();
     config.versions = versions;
     path.apply(&mut config);
-    // A CSMS to test against: testers and probes send as fast as they can, so no read budget
-    // slows them (the connection limits stay).
+    // A CSMS to test against: testers and probes send as fast as they can, so the message
+    // rate is not budgeted (the connection limits and the inflate budget stay).
     config.limits.message_burst = u32::MAX / 2;
     config.limits.messages_per_second = u32::MAX / 2;
-    config.limits.bytes_per_second = u64::MAX / 8;
+    if let Some(files) = open_files() {
+        // Keep some files for the listener, the transcript and handshakes in progress, so a
+        // full server still answers 503 instead of failing to accept.
+        let most = usize::try_from(files.saturating_sub(64)).unwrap_or(usize::MAX).max(1);
+        config.limits.max_connections = config.limits.max_connections.min(most);
+    }
     config.observer = Some(transcript.observer(Side::Csms));
     Server::bind(
         listen,
@@ -71,4 +76,19 @@ pub async fn start(
     )
     .await?
     .start()
+}
+
+/// Raises this process's open-file limit to its hard limit where the system allows it, and
+/// returns the limit in force (`None` where it cannot be read).
+fn open_files() -> Option<u64> {
+    #[cfg(unix)]
+    {
+        let (_, hard) = rlimit::Resource::NOFILE.get().ok()?;
+        match rlimit::increase_nofile_limit(hard) {
+            Ok(files) => Some(files),
+            Err(_) => rlimit::Resource::NOFILE.get().ok().map(|(soft, _)| soft),
+        }
+    }
+    #[cfg(not(unix))]
+    None
 }
