@@ -33,6 +33,31 @@
 //! # let _ = server; Ok(()) }
 //! ```
 
+//!
+//! # What the server checks, and where
+//! In this order, each before the WebSocket upgrade completes, so a refused station never
+//! reaches an OCPP session:
+//!
+//! | check | where | refusal |
+//! |---|---|---|
+//! | handshakes in progress ([`Limits::max_handshakes`]) | at TCP accept | `503` (plain) or closed (TLS) |
+//! | TLS, and for profile 3 a client certificate chain the rustls verifier accepts | [`ServerConfig::tls`] | TLS alert |
+//! | the whole handshake within [`ServerConfig::handshake_timeout`] (TLS, request, hook) | accept loop | closed, or `503` when the hook overruns |
+//! | a credential check configured for the profile (a hook for profiles 1 and 2) | [`Server::start`]; [`Acceptor::upgrade`] | start fails; `503` |
+//! | total connections, connections per address ([`Limits`]) | [`Acceptor::upgrade`] | `503`, `429` |
+//! | the identity: last path segment, percent-decoded once, `identifierString` without `:`, at most 48 characters, no empty segment, under [`ServerConfig::path_prefix`] if set | [`ocpp_rpc::handshake::identity_from_path`] | `400` with the reason, `404` outside the prefix |
+//! | profiles 1 and 2: `Authorization: Basic` whose user is the identity, a password of the version's format | [`ocpp_rpc::handshake`] | `401` |
+//! | profile 3: the certificate's subject commonName is the identity (A00.FR.405) | [`ServerConfig::bind_certificate_to_identity`] | `401` |
+//! | a connected identity connecting again, if refused | [`ServerConfig::duplicate_identity`] | `409` |
+//! | the application's decision: is the password right (compare with [`Handshake::password_is`]), is the station known; it runs whatever the subprotocol outcome | [`Server::on_handshake`] | the hook's [`Refusal`] |
+//! | a subprotocol in common | [`ocpp_rpc::handshake::choose_subprotocol`] | upgraded without one, then closed (OCPP-J 3.1.2) |
+//!
+//! After the upgrade: the first OCPP message within [`Limits::first_message_timeout`], messages
+//! within [`ServerConfig::max_message_size`] (else close 1009) and UTF-8 (else 1007), reading
+//! paced by the read budget ([`Limits::messages_per_second`], [`Limits::bytes_per_second`]),
+//! pings and [`ServerConfig::idle_timeout`], every write within
+//! [`ServerConfig::write_timeout`], and everything the session checks (see `ocpp-rs-rpc`).
+
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]

@@ -13,7 +13,10 @@ use std::time::Duration;
 
 use tokio::sync::Notify;
 
-/// The limits of a CSMS server (see the [module docs](self)).
+/// The limits of a CSMS server, in one place. Every limit has a default suited to a CSMS on the
+/// open internet. A connection refused by a limit gets an HTTP status before any upgrade: `503
+/// Service Unavailable` when the server is full, `429 Too Many Requests` when one address holds
+/// too many connections (so one misbehaving address cannot lock out well-behaved stations).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Limits {
