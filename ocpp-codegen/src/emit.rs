@@ -31,7 +31,33 @@ pub fn emit(model: &Model) -> String {
     emit_action(&mut out, model);
     emit_union(&mut out, model, MessageKind::Request);
     emit_union(&mut out, model, MessageKind::Response);
+    emit_visit_messages(&mut out, model);
     out
+}
+
+/// `__visit_messages`: hands a visitor the type of every request and SEND message, so that tests
+/// can go over every message without a hand-kept list (behind the `random` feature).
+fn emit_visit_messages(out: &mut String, model: &Model) {
+    let _ = writeln!(
+        out,
+        "\n/// Calls `visitor` with the type of every request and SEND message of OCPP {} (for tests).",
+        model.version
+    );
+    let _ = writeln!(out, "#[cfg(feature = \"random\")]");
+    let _ = writeln!(out, "#[doc(hidden)]");
+    let _ = writeln!(
+        out,
+        "pub fn __visit_messages<V: __rt::VisitMessages>(visitor: &mut V) {{"
+    );
+    for action in &model.actions {
+        let method = if action.response.is_some() {
+            "request"
+        } else {
+            "send"
+        };
+        let _ = writeln!(out, "    visitor.{method}::<{}>();", action.request);
+    }
+    let _ = writeln!(out, "}}");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -680,11 +706,21 @@ fn emit_enum(out: &mut String, module: &str, name: &str, named: &Named, values: 
 // ---------------------------------------------------------------------------------------------
 // Messages, actions and the per-version unions
 
-fn sender_path(sender: Sender) -> &'static str {
+/// The `&[crate::Role]` of the sides that may send an action's request.
+fn senders_path(sender: Sender) -> &'static str {
     match sender {
-        Sender::ChargingStation => "crate::Sender::ChargingStation",
-        Sender::Csms => "crate::Sender::Csms",
-        Sender::Both => "crate::Sender::Both",
+        Sender::ChargingStation => "&[crate::Role::ChargingStation]",
+        Sender::Csms => "&[crate::Role::Csms]",
+        Sender::Both => "&[crate::Role::ChargingStation, crate::Role::Csms]",
+    }
+}
+
+/// The variant of `crate::AnyAction`, `crate::AnyRequest` and `crate::AnyResponse`.
+fn any_variant(version: Version) -> &'static str {
+    match version {
+        Version::V16 => "V16",
+        Version::V201 => "V201",
+        Version::V21 => "V21",
     }
 }
 
@@ -696,8 +732,12 @@ fn version_path(version: Version) -> &'static str {
     }
 }
 
+/// `crate::Message` and `crate::Request` (or `crate::SendMessage`) for every request,
+/// `crate::Response` for every response, and `From` each into `crate::AnyRequest` /
+/// `crate::AnyResponse`: the conversions are `match`es over this version's unions.
 fn emit_message_traits(out: &mut String, model: &Model) {
     let version = version_path(model.version);
+    let variant = any_variant(model.version);
     for action in &model.actions {
         let Action {
             name,
@@ -705,28 +745,77 @@ fn emit_message_traits(out: &mut String, model: &Model) {
             response,
             sender,
         } = action;
-        let sender = sender_path(*sender);
+        let _ = writeln!(out, "impl crate::Message for {request} {{");
+        let _ = writeln!(out, "    const ACTION: &'static str = {name:?};");
+        let _ = writeln!(out, "    const VERSION: crate::OcppVersion = {version};");
+        let _ = writeln!(
+            out,
+            "    const SENT_BY: &'static [crate::Role] = {};",
+            senders_path(*sender)
+        );
+        let _ = writeln!(
+            out,
+            "    const ANY_ACTION: crate::AnyAction = crate::AnyAction::{variant}(Action::{name});\n"
+        );
+        emit_any_conversions(out, "Request", "AnyRequest", name);
+        let _ = writeln!(out, "}}\n");
         match response {
             Some(response) => {
                 let _ = writeln!(out, "impl crate::Request for {request} {{");
-                let _ = writeln!(out, "    const ACTION: &'static str = {name:?};");
-                let _ = writeln!(out, "    const VERSION: crate::OcppVersion = {version};");
-                let _ = writeln!(out, "    const SENDER: crate::Sender = {sender};");
                 let _ = writeln!(out, "    type Response = {response};");
                 let _ = writeln!(out, "}}\n");
                 let _ = writeln!(out, "impl crate::Response for {response} {{");
-                let _ = writeln!(out, "    type Request = {request};");
+                let _ = writeln!(out, "    type Request = {request};\n");
+                emit_any_conversions(out, "Response", "AnyResponse", name);
                 let _ = writeln!(out, "}}\n");
+                emit_from(out, response, "crate::Response", "AnyResponse");
             }
             None => {
-                let _ = writeln!(out, "impl crate::SendMessage for {request} {{");
-                let _ = writeln!(out, "    const ACTION: &'static str = {name:?};");
-                let _ = writeln!(out, "    const VERSION: crate::OcppVersion = {version};");
-                let _ = writeln!(out, "    const SENDER: crate::Sender = {sender};");
-                let _ = writeln!(out, "}}\n");
+                let _ = writeln!(out, "impl crate::SendMessage for {request} {{}}\n");
             }
         }
+        emit_from(out, request, "crate::Message", "AnyRequest");
     }
+}
+
+/// `into_any`, `try_from_any` and `from_any_ref` of a message of `union` (`Request` or
+/// `Response`) for `action`.
+fn emit_any_conversions(out: &mut String, union: &str, any: &str, action: &str) {
+    let _ = writeln!(out, "    fn into_any(self) -> crate::{any} {{");
+    let _ = writeln!(out, "        {union}::{action}(self).into()");
+    let _ = writeln!(out, "    }}\n");
+    let _ = writeln!(
+        out,
+        "    fn try_from_any(any: crate::{any}) -> Result<Self, crate::{any}> {{"
+    );
+    let _ = writeln!(out, "        match {union}::try_from(any)? {{");
+    let _ = writeln!(
+        out,
+        "            {union}::{action}(message) => Ok(message),"
+    );
+    let _ = writeln!(out, "            other => Err(other.into()),");
+    let _ = writeln!(out, "        }}");
+    let _ = writeln!(out, "    }}\n");
+    let _ = writeln!(
+        out,
+        "    fn from_any_ref(any: &crate::{any}) -> Option<&Self> {{"
+    );
+    let _ = writeln!(out, "        match {union}::from_any_ref(any)? {{");
+    let _ = writeln!(
+        out,
+        "            {union}::{action}(message) => Some(message),"
+    );
+    let _ = writeln!(out, "            _ => None,");
+    let _ = writeln!(out, "        }}");
+    let _ = writeln!(out, "    }}");
+}
+
+/// `impl From<ty> for crate::{any}` through the message trait's `into_any`.
+fn emit_from(out: &mut String, ty: &str, trait_path: &str, any: &str) {
+    let _ = writeln!(out, "impl From<{ty}> for crate::{any} {{");
+    let _ = writeln!(out, "    fn from(message: {ty}) -> Self {{");
+    let _ = writeln!(out, "        {trait_path}::into_any(message)");
+    let _ = writeln!(out, "    }}\n}}\n");
 }
 
 fn emit_action(out: &mut String, model: &Model) {
@@ -769,18 +858,30 @@ fn emit_action(out: &mut String, model: &Model) {
     }
     let _ = writeln!(out, "            _ => None,");
     let _ = writeln!(out, "        }}\n    }}\n");
-    let _ = writeln!(out, "    /// Which side sends the action's request.");
-    let _ = writeln!(out, "    pub const fn sender(self) -> crate::Sender {{");
+    let _ = writeln!(
+        out,
+        "    /// Who may send the action's request: one role, or both (`DataTransfer`)."
+    );
+    let _ = writeln!(
+        out,
+        "    pub const fn senders(self) -> &'static [crate::Role] {{"
+    );
     let _ = writeln!(out, "        match self {{");
     for action in &model.actions {
         simple_arm(
             out,
             12,
             &format!("Action::{}", action.name),
-            sender_path(action.sender),
+            senders_path(action.sender),
         );
     }
     let _ = writeln!(out, "        }}\n    }}\n");
+    let _ = writeln!(out, "    /// Whether `role` may send the action's request.");
+    let _ = writeln!(
+        out,
+        "    pub const fn sent_by(self, role: crate::Role) -> bool {{"
+    );
+    let _ = writeln!(out, "        role.is_in(self.senders())\n    }}\n");
     let _ = writeln!(
         out,
         "    /// Whether the action is a CALL answered by a CALLRESULT (`false` for SEND messages)."
@@ -886,8 +987,47 @@ fn emit_union(out: &mut String, model: &Model, kind: MessageKind) {
         );
     }
     let _ = writeln!(out, "        }})\n    }}\n");
+    let any = format!("crate::Any{union}");
+    let variant = any_variant(version);
+    let _ = writeln!(
+        out,
+        "    /// The OCPP {version} {} inside `any`, if it is one.",
+        what.split(' ').next().unwrap_or(what)
+    );
+    let _ = writeln!(
+        out,
+        "    pub fn from_any_ref(any: &{any}) -> Option<&{union}> {{"
+    );
+    let _ = writeln!(out, "        match any {{");
+    let _ = writeln!(
+        out,
+        "            {any}::{variant}(message) => Some(message),"
+    );
+    let _ = writeln!(out, "            #[allow(unreachable_patterns)]");
+    let _ = writeln!(out, "            _ => None,");
+    let _ = writeln!(out, "        }}\n    }}\n");
     emit_union_generate(out, model, &members, what);
     let _ = writeln!(out, "}}\n");
+
+    let _ = writeln!(
+        out,
+        "/// The OCPP {version} {} inside a [`{any}`] of this version (`Err` gives it back).",
+        what.split(' ').next().unwrap_or(what)
+    );
+    let _ = writeln!(out, "impl TryFrom<{any}> for {union} {{");
+    let _ = writeln!(out, "    type Error = {any};\n");
+    let _ = writeln!(
+        out,
+        "    fn try_from(any: {any}) -> Result<{union}, {any}> {{"
+    );
+    let _ = writeln!(out, "        match any {{");
+    let _ = writeln!(
+        out,
+        "            {any}::{variant}(message) => Ok(*message),"
+    );
+    let _ = writeln!(out, "            #[allow(unreachable_patterns)]");
+    let _ = writeln!(out, "            other => Err(other),");
+    let _ = writeln!(out, "        }}\n    }}\n}}\n");
 
     let _ = writeln!(out, "impl serde::Serialize for {union} {{");
     let _ = writeln!(

@@ -44,6 +44,7 @@ extern crate alloc;
 #[cfg(any(feature = "std", test))]
 extern crate std;
 
+mod any;
 mod bounded;
 mod datetime;
 mod error;
@@ -65,10 +66,11 @@ pub mod __rt {
 }
 mod rt;
 
+pub use any::{AnyAction, AnyRequest, AnyResponse};
 pub use bounded::{BoundedString, LengthError};
 pub use datetime::{DateTime, DateTimeError};
 pub use error::{DecodeError, ErrorKind, from_slice, from_str};
-pub use message::{MessageError, OcppVersion, Request, Response, SendMessage, Sender};
+pub use message::{Message, MessageError, OcppVersion, Request, Response, Role, SendMessage};
 
 macro_rules! version_module {
     ($feature:literal, $module:ident, $file:literal, $doc:literal) => {

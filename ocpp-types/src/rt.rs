@@ -502,6 +502,23 @@ impl Check<String> for Uri {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Messages
+
+/// Receives the type of every request and SEND message of a version, from its generated
+/// `__visit_messages` (tests go over every message with it, without a list of their own).
+#[cfg(feature = "random")]
+pub trait VisitMessages {
+    /// A CALL's request, whose response type is `R::Response`.
+    fn request<R>(&mut self)
+    where
+        R: crate::Request + crate::random::Generate,
+        R::Response: crate::random::Generate;
+
+    /// A 2.1 SEND message.
+    fn send<S: crate::SendMessage + crate::random::Generate>(&mut self);
+}
+
+// ---------------------------------------------------------------------------------------------
 // Struct and enum plumbing
 
 /// An object key, borrowed from the input where it has no escapes.
