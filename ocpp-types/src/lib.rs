@@ -69,7 +69,7 @@ mod rt;
 pub use any::{AnyAction, AnyRequest, AnyResponse};
 pub use bounded::{BoundedString, LengthError};
 pub use datetime::{DateTime, DateTimeError};
-pub use error::{DecodeError, ErrorKind, from_slice, from_str};
+pub use error::{DecodeError, ErrorKind, Limit, from_slice, from_str};
 pub use message::{Message, MessageError, OcppVersion, Request, Response, Role, SendMessage};
 
 macro_rules! version_module {

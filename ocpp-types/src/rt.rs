@@ -16,7 +16,7 @@ use serde::de::{self, DeserializeOwned, DeserializeSeed, Deserializer, MapAccess
 use serde::ser::{self, SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
 
-use crate::error::{FORMAT_PREFIX, ITEMS_PREFIX, RANGE_PREFIX};
+use crate::error::rule::{self, Rule};
 
 pub use serde_json::Value;
 
@@ -69,11 +69,8 @@ impl Field for i64 {
                 Ok(v)
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<i64, E> {
-                i64::try_from(v).map_err(|_| {
-                    E::custom(format_args!(
-                        "{RANGE_PREFIX}{v} exceeds the 64-bit integer range"
-                    ))
-                })
+                i64::try_from(v)
+                    .map_err(|_| E::custom(rule::message(Rule::Integer64, format_args!("{v}"))))
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<i64, E> {
                 if !is_integral(v) {
@@ -83,8 +80,9 @@ impl Field for i64 {
                 if (-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&v) {
                     Ok(v as i64)
                 } else {
-                    Err(E::custom(format_args!(
-                        "{RANGE_PREFIX}{v} exceeds the 64-bit integer range"
+                    Err(E::custom(rule::message(
+                        Rule::Integer64,
+                        format_args!("{v}"),
                     )))
                 }
             }
@@ -115,11 +113,8 @@ impl<C: Check<i64>> Check<i64> for Draft4Integer<C> {
                 Ok(v)
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<i64, E> {
-                i64::try_from(v).map_err(|_| {
-                    E::custom(format_args!(
-                        "{RANGE_PREFIX}{v} exceeds the 64-bit integer range"
-                    ))
-                })
+                i64::try_from(v)
+                    .map_err(|_| E::custom(rule::message(Rule::Integer64, format_args!("{v}"))))
             }
             // A JSON parser hands over a float for a number with a fraction or an exponent,
             // and for an integer too large for 64 bits.
@@ -127,8 +122,9 @@ impl<C: Check<i64>> Check<i64> for Draft4Integer<C> {
                 if is_integral(v)
                     && !(-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&v)
                 {
-                    Err(E::custom(format_args!(
-                        "{RANGE_PREFIX}{v} exceeds the 64-bit integer range"
+                    Err(E::custom(rule::message(
+                        Rule::Integer64,
+                        format_args!("{v}"),
                     )))
                 } else {
                     Err(E::invalid_type(de::Unexpected::Float(v), &self))
@@ -147,8 +143,9 @@ impl Field for f64 {
         if self.is_finite() {
             serializer.serialize_f64(*self)
         } else {
-            Err(ser::Error::custom(format_args!(
-                "{RANGE_PREFIX}{self} is not a JSON number"
+            Err(ser::Error::custom(rule::message(
+                Rule::FiniteNumber,
+                format_args!("{self}"),
             )))
         }
     }
@@ -240,7 +237,7 @@ impl<T: Field> Serialize for Write<'_, T> {
 
 /// A schema rule that a value's Rust type does not enforce by itself.
 pub trait Check<T> {
-    /// `Err` with a message whose prefix tells the [`crate::ErrorKind`].
+    /// `Err` with a message that tells the [`crate::ErrorKind`] and the [`crate::Limit`].
     fn check(value: &T) -> Result<(), Violation>;
 
     /// Reads a value and checks it. The check fails inside the value's own deserialization, so
@@ -255,9 +252,10 @@ pub trait Check<T> {
     }
 }
 
-/// Why a value breaks its schema (a message for [`crate::DecodeError`]).
+/// Why a value breaks its schema (a message for [`crate::DecodeError`], written by
+/// `error::rule`).
 #[derive(Debug)]
-pub struct Violation(Cow<'static, str>);
+pub struct Violation(String);
 
 impl fmt::Display for Violation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -265,8 +263,8 @@ impl fmt::Display for Violation {
     }
 }
 
-fn violation(prefix: &str, args: fmt::Arguments<'_>) -> Violation {
-    Violation(Cow::Owned(alloc::format!("{prefix}{args}")))
+fn violation(rule: Rule, detail: fmt::Arguments<'_>) -> Violation {
+    Violation(rule::message(rule, detail))
 }
 
 /// No rule beyond the type.
@@ -304,52 +302,47 @@ pub struct Range<const MIN: i64, const MAX: i64>;
 
 fn in_range<T: PartialOrd + fmt::Display>(
     v: &T,
-    min: Option<T>,
-    max: Option<T>,
+    as_t: impl Fn(i64) -> T,
+    min: Option<i64>,
+    max: Option<i64>,
 ) -> Result<(), Violation> {
-    if let Some(min) = min.filter(|min| v < min) {
-        return Err(violation(
-            RANGE_PREFIX,
-            format_args!("{v} is less than the minimum {min}"),
-        ));
+    if let Some(min) = min.filter(|&min| *v < as_t(min)) {
+        return Err(violation(Rule::Minimum(min), format_args!("{v}")));
     }
-    if let Some(max) = max.filter(|max| v > max) {
-        return Err(violation(
-            RANGE_PREFIX,
-            format_args!("{v} is greater than the maximum {max}"),
-        ));
+    if let Some(max) = max.filter(|&max| *v > as_t(max)) {
+        return Err(violation(Rule::Maximum(max), format_args!("{v}")));
     }
     Ok(())
 }
 
 impl<const MIN: i64> Check<i64> for Min<MIN> {
     fn check(v: &i64) -> Result<(), Violation> {
-        in_range(v, Some(MIN), None)
+        in_range(v, |b| b, Some(MIN), None)
     }
 }
 impl<const MAX: i64> Check<i64> for Max<MAX> {
     fn check(v: &i64) -> Result<(), Violation> {
-        in_range(v, None, Some(MAX))
+        in_range(v, |b| b, None, Some(MAX))
     }
 }
 impl<const MIN: i64, const MAX: i64> Check<i64> for Range<MIN, MAX> {
     fn check(v: &i64) -> Result<(), Violation> {
-        in_range(v, Some(MIN), Some(MAX))
+        in_range(v, |b| b, Some(MIN), Some(MAX))
     }
 }
 impl<const MIN: i64> Check<f64> for Min<MIN> {
     fn check(v: &f64) -> Result<(), Violation> {
-        in_range(v, Some(MIN as f64), None)
+        in_range(v, |b| b as f64, Some(MIN), None)
     }
 }
 impl<const MAX: i64> Check<f64> for Max<MAX> {
     fn check(v: &f64) -> Result<(), Violation> {
-        in_range(v, None, Some(MAX as f64))
+        in_range(v, |b| b as f64, None, Some(MAX))
     }
 }
 impl<const MIN: i64, const MAX: i64> Check<f64> for Range<MIN, MAX> {
     fn check(v: &f64) -> Result<(), Violation> {
-        in_range(v, Some(MIN as f64), Some(MAX as f64))
+        in_range(v, |b| b as f64, Some(MIN), Some(MAX))
     }
 }
 
@@ -424,8 +417,8 @@ impl<const NUM: u64, const DEN: u64> Check<f64> for MultipleOf<NUM, DEN> {
             Ok(())
         } else {
             Err(violation(
-                RANGE_PREFIX,
-                format_args!("{v} is not a multiple of {}", NUM as f64 / DEN as f64),
+                Rule::MultipleOf(NUM as f64 / DEN as f64),
+                format_args!("{v}"),
             ))
         }
     }
@@ -438,13 +431,13 @@ impl<T, const MIN: usize, const MAX: usize> Check<Vec<T>> for Items<MIN, MAX> {
     fn check(v: &Vec<T>) -> Result<(), Violation> {
         if v.len() < MIN {
             Err(violation(
-                ITEMS_PREFIX,
-                format_args!("{} items, fewer than the minimum {MIN}", v.len()),
+                Rule::MinItems(MIN),
+                format_args!("{} items", v.len()),
             ))
         } else if v.len() > MAX {
             Err(violation(
-                ITEMS_PREFIX,
-                format_args!("{} items, more than the maximum {MAX}", v.len()),
+                Rule::MaxItems(MAX),
+                format_args!("{} items", v.len()),
             ))
         } else {
             Ok(())
@@ -494,7 +487,7 @@ impl Check<String> for Uri {
             Ok(())
         } else {
             Err(violation(
-                FORMAT_PREFIX,
+                Rule::Uri,
                 format_args!("{v:?} is not an absolute URI (RFC 3986)"),
             ))
         }
@@ -776,20 +769,25 @@ mod tests {
         }
         let at = |json: &str| {
             let err = crate::from_str::<Limits>(json).unwrap_err();
-            (err.kind(), String::from(err.pointer()))
+            (err.kind(), String::from(err.pointer()), err.limit())
         };
         use crate::ErrorKind::{Items as TooMany, Range as OutOfRange};
+        use crate::Limit;
         assert_eq!(
             at(r#"{"limit":8.15,"values":[1]}"#),
-            (OutOfRange, "/limit".into())
+            (OutOfRange, "/limit".into(), None)
         );
         assert_eq!(
             at(r#"{"limit":8.1,"values":[1,-2]}"#),
-            (OutOfRange, "/values/1".into())
+            (OutOfRange, "/values/1".into(), Some(Limit::Minimum(0)))
         );
         assert_eq!(
             at(r#"{"limit":8.1,"values":[1,2,3,4]}"#),
-            (TooMany, "/values".into())
+            (TooMany, "/values".into(), Some(Limit::MaxItems(3)))
+        );
+        assert_eq!(
+            at(r#"{"limit":8.1,"values":[]}"#),
+            (TooMany, "/values".into(), Some(Limit::MinItems(1)))
         );
         assert!(crate::from_str::<Limits>(r#"{"limit":8.1,"values":[0,1,2]}"#).is_ok());
     }
