@@ -95,7 +95,7 @@ impl Field for i64 {
 /// fraction or an exponent (`1.0` and `1e2` are integers in draft 6, OCPP 2.x, but not here).
 /// `C` is the field's other rule. Reads only: on output an `i64` is always written as a plain
 /// integer.
-pub struct Draft4Integer<C = ()>(PhantomData<C>);
+pub struct Draft4Integer<C = ()>(pub C);
 
 impl<C: Check<i64>> Check<i64> for Draft4Integer<C> {
     fn check(v: &i64) -> Result<(), Violation> {
@@ -455,7 +455,7 @@ impl<T, const MIN: usize> Check<Vec<T>> for MinItems<MIN> {
 }
 
 /// A rule for every element of an array.
-pub struct Each<C>(PhantomData<C>);
+pub struct Each<C>(pub C);
 
 impl<T: Field, C: Check<T>> Check<Vec<T>> for Each<C> {
     fn check(v: &Vec<T>) -> Result<(), Violation> {
@@ -564,13 +564,26 @@ pub fn next_key<'de, A: MapAccess<'de>>(map: &mut A) -> Result<Option<Key<'de>>,
     map.next_key_seed(KeySeed)
 }
 
-/// Reads the value of property `name` into its slot, checked.
+/// Reads the value of property `name` into its slot.
 #[inline]
-pub fn read<'de, A: MapAccess<'de>, T: Field, C: Check<T>>(
+pub fn read<'de, A: MapAccess<'de>, T: Field>(
     map: &mut A,
     slot: &mut Option<T>,
     name: &'static str,
 ) -> Result<(), A::Error> {
+    read_checked(map, slot, name, ())
+}
+
+/// Reads the value of property `name` into its slot, checked by `check` (a zero-sized value
+/// standing for its type, `Range::<0, 100>`).
+#[inline]
+pub fn read_checked<'de, A: MapAccess<'de>, T: Field, C: Check<T>>(
+    map: &mut A,
+    slot: &mut Option<T>,
+    name: &'static str,
+    check: C,
+) -> Result<(), A::Error> {
+    let _ = check;
     if slot.is_some() {
         return Err(de::Error::duplicate_field(name));
     }
@@ -644,26 +657,52 @@ pub fn read_enum<'de, D: Deserializer<'de>, T>(
     })
 }
 
-/// Writes a required property, checked.
+/// Writes a required property.
 #[inline]
-pub fn write<M: SerializeMap, T: Field, C: Check<T>>(
+pub fn write<M: SerializeMap, T: Field>(
     map: &mut M,
     name: &'static str,
     value: &T,
 ) -> Result<(), M::Error> {
+    map.serialize_entry(name, &Write(value))
+}
+
+/// Writes a required property, checked by `check` (see [`read_checked`]).
+#[inline]
+pub fn write_checked<M: SerializeMap, T: Field, C: Check<T>>(
+    map: &mut M,
+    name: &'static str,
+    value: &T,
+    check: C,
+) -> Result<(), M::Error> {
+    let _ = check;
     C::check(value).map_err(|v| ser::Error::custom(format_args!("{name}: {v}")))?;
     map.serialize_entry(name, &Write(value))
 }
 
-/// Writes an optional property if present, checked.
+/// Writes an optional property if present.
 #[inline]
-pub fn write_opt<M: SerializeMap, T: Field, C: Check<T>>(
+pub fn write_opt<M: SerializeMap, T: Field>(
     map: &mut M,
     name: &'static str,
     value: &Option<T>,
 ) -> Result<(), M::Error> {
     match value {
-        Some(value) => write::<M, T, C>(map, name, value),
+        Some(value) => write(map, name, value),
+        None => Ok(()),
+    }
+}
+
+/// Writes an optional property if present, checked by `check`.
+#[inline]
+pub fn write_opt_checked<M: SerializeMap, T: Field, C: Check<T>>(
+    map: &mut M,
+    name: &'static str,
+    value: &Option<T>,
+    check: C,
+) -> Result<(), M::Error> {
+    match value {
+        Some(value) => write_checked(map, name, value, check),
         None => Ok(()),
     }
 }
@@ -747,13 +786,17 @@ mod tests {
                         let (mut limit, mut values) = (None, None);
                         while let Some(key) = next_key(&mut map)? {
                             match key.as_str() {
-                                "limit" => {
-                                    read::<_, _, MultipleOf<1, 10>>(&mut map, &mut limit, "limit")?
-                                }
-                                "values" => read::<_, _, (Items<1, 3>, Each<Min<0>>)>(
+                                "limit" => read_checked(
+                                    &mut map,
+                                    &mut limit,
+                                    "limit",
+                                    MultipleOf::<1, 10>,
+                                )?,
+                                "values" => read_checked(
                                     &mut map,
                                     &mut values,
                                     "values",
+                                    (Items::<1, 3>, Each(Min::<0>)),
                                 )?,
                                 other => return Err(unknown_field(other, &["limit", "values"])),
                             }
