@@ -319,8 +319,8 @@ impl fmt::Display for ErrorKind {
     }
 }
 
-/// A payload that its schema rejects: the [`ErrorKind`], a JSON pointer (RFC 6901) to the
-/// offending value, and a message for people.
+/// A payload that its schema rejects: the [`ErrorKind`], the schema's [`Limit`] where there is
+/// one, a JSON pointer (RFC 6901) to the offending value, and a message for people.
 ///
 /// ```
 /// use ocpp_types::{ErrorKind, v201::BootNotificationRequest};
@@ -328,7 +328,15 @@ impl fmt::Display for ErrorKind {
 /// let err = ocpp_types::from_slice::<BootNotificationRequest>(payload).unwrap_err();
 /// assert_eq!(err.kind(), ErrorKind::Length);
 /// assert_eq!(err.pointer(), "/chargingStation/serialNumber");
+/// assert_eq!(err.max_length(), Some(25));
+/// assert_eq!(err.message(), "string too long (maxLength 25): 30 characters");
 /// ```
+///
+/// serde hands an error raised inside a `Deserialize` impl to its caller only as text, so the
+/// kind and the limit are read back from that text, in one private place of this crate that
+/// also writes the messages of its own checks (a test holds every check's message to the kind
+/// and limit it stands for). Use [`kind`](Self::kind) and [`limit`](Self::limit), never the
+/// message, whose wording may change.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DecodeError {
     kind: ErrorKind,

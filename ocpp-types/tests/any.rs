@@ -162,3 +162,26 @@ fn any_request_decodes_and_serializes_as_its_version() {
         ocpp_types::MessageError::UnknownAction { .. }
     ));
 }
+
+#[test]
+fn senders_follow_the_specification() {
+    use ocpp_types::{OcppVersion, Role};
+    let action = |version, name| AnyAction::from_name(version, name).unwrap();
+    for version in OcppVersion::ALL {
+        let boot = action(version, "BootNotification");
+        assert_eq!(boot.senders(), &[Role::ChargingStation]);
+        assert!(boot.sent_by(Role::ChargingStation) && !boot.sent_by(Role::Csms));
+        let reset = action(version, "Reset");
+        assert_eq!(reset.senders(), &[Role::Csms]);
+        assert!(reset.sent_by(Role::ChargingStation.peer()));
+        let data_transfer = action(version, "DataTransfer");
+        assert!(Role::ALL.iter().all(|&role| data_transfer.sent_by(role)));
+    }
+    use ocpp_types::v16::{RemoteStartTransactionRequest, StartTransactionRequest};
+    assert!(<StartTransactionRequest as Message>::sent_by(
+        Role::ChargingStation
+    ));
+    assert!(!<RemoteStartTransactionRequest as Message>::sent_by(
+        Role::ChargingStation
+    ));
+}
