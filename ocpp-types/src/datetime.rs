@@ -552,9 +552,7 @@ impl<'de> Deserialize<'de> for DateTime {
             }
 
             fn visit_str<E: de::Error>(self, v: &str) -> Result<DateTime, E> {
-                parse(v).map_err(|e| {
-                    E::custom(rule::message(Rule::DateTime, format_args!("{}", e.reason)))
-                })
+                parse(v).map_err(|e| rule::de_error(Rule::DateTime, e.reason))
             }
         }
 

@@ -74,7 +74,8 @@ impl fmt::Display for Limit {
 ///
 /// serde carries a custom error from a `Deserialize` impl to the caller only as text
 /// (`de::Error::custom`), so this crate's own checks ([`BoundedString`](crate::BoundedString),
-/// the `__rt` checks, `DateTime`) describe what they refused with [`rule::message`], and
+/// the `__rt` checks, `DateTime`) describe what they refused with [`rule::write`] (through
+/// `rule::message`, `rule::de_error` or `rule::ser_error`), and
 /// [`DecodeError`] reads the kind and the limit back with [`rule::read`]; serde's own messages
 /// (`missing field`, `unknown variant`, ...) are read there too. Nothing else parses error text.
 pub(crate) mod rule {
@@ -175,15 +176,32 @@ pub(crate) mod rule {
         write!(f, "{} ({rule}): {detail}", rule.what())
     }
 
+    /// A broken rule and its detail, displayed as [`write`] writes it.
+    struct Described<'a>(Rule, fmt::Arguments<'a>);
+
+    impl fmt::Display for Described<'_> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write(f, self.0, self.1)
+        }
+    }
+
     /// [`write`] into a `String`.
     pub(crate) fn message(rule: Rule, detail: fmt::Arguments<'_>) -> String {
-        struct Message<'a>(Rule, fmt::Arguments<'a>);
-        impl fmt::Display for Message<'_> {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                write(f, self.0, self.1)
-            }
-        }
-        alloc::format!("{}", Message(rule, detail))
+        alloc::format!("{}", Described(rule, detail))
+    }
+
+    /// The deserialization error for a broken rule, `detail` being the refused value. Cold, and
+    /// given the bare value (no `format_args!` at the call), so that a visitor that reads valid
+    /// values stays small enough to be inlined into the reader.
+    #[cold]
+    pub(crate) fn de_error<E: serde::de::Error>(rule: Rule, detail: impl fmt::Display) -> E {
+        E::custom(Described(rule, format_args!("{detail}")))
+    }
+
+    /// The serialization error for a broken rule, `detail` being the refused value.
+    #[cold]
+    pub(crate) fn ser_error<E: serde::ser::Error>(rule: Rule, detail: impl fmt::Display) -> E {
+        E::custom(Described(rule, format_args!("{detail}")))
     }
 
     /// The kind and limit of a serde data error's message: one written by [`write`], or one of

@@ -69,8 +69,7 @@ impl Field for i64 {
                 Ok(v)
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<i64, E> {
-                i64::try_from(v)
-                    .map_err(|_| E::custom(rule::message(Rule::Integer64, format_args!("{v}"))))
+                i64::try_from(v).map_err(|_| rule::de_error(Rule::Integer64, v))
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<i64, E> {
                 if !is_integral(v) {
@@ -80,10 +79,7 @@ impl Field for i64 {
                 if (-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&v) {
                     Ok(v as i64)
                 } else {
-                    Err(E::custom(rule::message(
-                        Rule::Integer64,
-                        format_args!("{v}"),
-                    )))
+                    Err(rule::de_error(Rule::Integer64, v))
                 }
             }
         }
@@ -113,8 +109,7 @@ impl<C: Check<i64>> Check<i64> for Draft4Integer<C> {
                 Ok(v)
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<i64, E> {
-                i64::try_from(v)
-                    .map_err(|_| E::custom(rule::message(Rule::Integer64, format_args!("{v}"))))
+                i64::try_from(v).map_err(|_| rule::de_error(Rule::Integer64, v))
             }
             // A JSON parser hands over a float for a number with a fraction or an exponent,
             // and for an integer too large for 64 bits.
@@ -122,10 +117,7 @@ impl<C: Check<i64>> Check<i64> for Draft4Integer<C> {
                 if is_integral(v)
                     && !(-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&v)
                 {
-                    Err(E::custom(rule::message(
-                        Rule::Integer64,
-                        format_args!("{v}"),
-                    )))
+                    Err(rule::de_error(Rule::Integer64, v))
                 } else {
                     Err(E::invalid_type(de::Unexpected::Float(v), &self))
                 }
@@ -143,10 +135,7 @@ impl Field for f64 {
         if self.is_finite() {
             serializer.serialize_f64(*self)
         } else {
-            Err(ser::Error::custom(rule::message(
-                Rule::FiniteNumber,
-                format_args!("{self}"),
-            )))
+            Err(rule::ser_error(Rule::FiniteNumber, self))
         }
     }
 }
