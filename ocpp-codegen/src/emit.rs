@@ -860,6 +860,10 @@ fn emit_any_conversions(out: &mut String, union: &str, any: &str, action: &str) 
         out,
         "    fn try_from_any(any: crate::{any}) -> Result<Self, crate::{any}> {{"
     );
+    // Looked at first, so that another message goes back in its own box, not a new one.
+    let _ = writeln!(out, "        if Self::from_any_ref(&any).is_none() {{");
+    let _ = writeln!(out, "            return Err(any);");
+    let _ = writeln!(out, "        }}");
     let _ = writeln!(out, "        match {union}::try_from(any)? {{");
     let _ = writeln!(
         out,

@@ -185,3 +185,4 @@ fn senders_follow_the_specification() {
         Role::ChargingStation
     ));
 }
+
