@@ -185,4 +185,3 @@ fn senders_follow_the_specification() {
         Role::ChargingStation
     ));
 }
-
