@@ -2,8 +2,9 @@
 //!
 //! The output targets the runtime of `ocpp-rs-types` (`crate::__rt`): every struct gets a
 //! map-only `Deserialize` (a JSON array is never a struct), `null` is never an absent field, and
-//! each field is read and written through `__rt::Field` with the schema's checks as a type
-//! parameter. No proc-macro runs on generated code, which keeps builds fast.
+//! each field is read and written through `__rt::Field` (`__rt::read`, `__rt::write`), or, where
+//! the schema asks more than the Rust type enforces, through `__rt::read_checked` with the check
+//! as a zero-sized value (`__rt::Range::<0, 100>`). No proc-macro runs on generated code, which keeps builds fast.
 
 use std::fmt::Write;
 
@@ -24,14 +25,40 @@ pub fn emit(model: &Model) -> String {
             TypeDef::Struct { fields, open } => {
                 emit_struct(&mut out, model, name, named, fields, *open)
             }
-            TypeDef::Enum(values) => emit_enum(&mut out, version.module(), name, named, values),
+            TypeDef::Enum(values) => emit_enum(&mut out, model, name, named, values),
         }
     }
     emit_message_traits(&mut out, model);
     emit_action(&mut out, model);
     emit_union(&mut out, model, MessageKind::Request);
     emit_union(&mut out, model, MessageKind::Response);
+    emit_visit_messages(&mut out, model);
     out
+}
+
+/// `__visit_messages`: hands a visitor the type of every request and SEND message, so that tests
+/// can go over every message without a hand-kept list (behind the `random` feature).
+fn emit_visit_messages(out: &mut String, model: &Model) {
+    let _ = writeln!(
+        out,
+        "\n/// Calls `visitor` with the type of every request and SEND message of OCPP {} (for tests).",
+        model.version
+    );
+    let _ = writeln!(out, "#[cfg(feature = \"random\")]");
+    let _ = writeln!(out, "#[doc(hidden)]");
+    let _ = writeln!(
+        out,
+        "pub fn __visit_messages<V: __rt::VisitMessages>(visitor: &mut V) {{"
+    );
+    for action in &model.actions {
+        let method = if action.response.is_some() {
+            "request"
+        } else {
+            "send"
+        };
+        let _ = writeln!(out, "    visitor.{method}::<{}>();", action.request);
+    }
+    let _ = writeln!(out, "}}");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -50,7 +77,10 @@ fn emit_struct(
     let all_optional = fields.iter().all(|f| !f.required);
 
     // Definition.
-    doc(out, "", named.doc.as_deref().unwrap_or(name));
+    match &named.doc {
+        Some(text) if !text.trim().is_empty() => doc(out, model, "", text),
+        _ => doc(out, model, "", &type_doc(model, name)),
+    }
     let mut derives = vec!["Debug", "Clone", "PartialEq"];
     if !has_float {
         derives.push("Eq");
@@ -66,10 +96,10 @@ fn emit_struct(
     }
     for (field, rust) in fields.iter().zip(&rust_names) {
         match field_doc(model, field) {
-            Some(text) => doc(out, "    ", text),
-            // Nothing in the schema to quote: name the property (code, so not escaped).
+            Some(text) => doc(out, model, "    ", text),
+            // Nothing in the schema to quote: name the property.
             None => {
-                let _ = writeln!(out, "    #[doc = \"`{}`\"]", field.wire_name);
+                let _ = writeln!(out, "    /// The `{}` property.", field.wire_name);
             }
         }
         let ty = rust_type(&field.ty);
@@ -82,6 +112,7 @@ fn emit_struct(
     if open {
         doc(
             out,
+            model,
             "    ",
             "Properties beyond the schema's, which this type allows (vendor extensions); kept \
              through a round trip.",
@@ -248,12 +279,18 @@ fn emit_struct(
     );
     for (field, rust) in fields.iter().zip(&rust_names) {
         let write = if field.required { "write" } else { "write_opt" };
-        let head = format!("__rt::{write}::<_, _, {}>", check_type(&field.ty));
-        let args = [
+        let mut args = vec![
             "&mut map".to_owned(),
             format!("{:?}", field.wire_name),
             format!("&self.{rust}"),
         ];
+        let head = match check(&field.ty) {
+            Some(check) => {
+                args.push(check);
+                format!("__rt::{write}_checked")
+            }
+            None => format!("__rt::{write}"),
+        };
         call(out, 8, &head, &args, "?;");
     }
     if open {
@@ -306,13 +343,19 @@ fn emit_field_loop(out: &mut String, fields: &[Field], open: bool) {
     );
     let _ = writeln!(out, "                    match key.as_str() {{");
     for (i, field) in fields.iter().enumerate() {
-        let head = format!("__rt::read::<_, _, {}>", read_check_type(&field.ty));
-        let args = [
+        let mut args = vec![
             "&mut map".to_owned(),
             format!("&mut f{i}"),
             format!("{:?}", field.wire_name),
         ];
-        arm(out, 24, &format!("{:?}", field.wire_name), &head, &args);
+        let head = match read_check(&field.ty) {
+            Some(check) => {
+                args.push(check);
+                "__rt::read_checked"
+            }
+            None => "__rt::read",
+        };
+        arm(out, 24, &format!("{:?}", field.wire_name), head, &args);
     }
     if open {
         let _ = writeln!(
@@ -330,7 +373,8 @@ fn emit_field_loop(out: &mut String, fields: &[Field], open: bool) {
 }
 
 /// `arbitrary` and `schemars` impls: the former forwards to the runtime, the latter restates the
-/// type's schema (`schema` is the body of a `json_schema!` invocation).
+/// type's schema (`schema` holds the entries of the object that `json_schema!` is given, one per
+/// line, indented).
 fn emit_common_impls(out: &mut String, module: &str, name: &str, schema: &str) {
     let _ = writeln!(out, "#[cfg(feature = \"arbitrary\")]");
     let _ = writeln!(out, "impl<'a> arbitrary::Arbitrary<'a> for {name} {{");
@@ -361,11 +405,14 @@ fn emit_common_impls(out: &mut String, module: &str, name: &str, schema: &str) {
         "    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {{"
     );
     let _ = writeln!(out, "        let _ = &generator;");
-    let _ = writeln!(out, "        schemars::json_schema!({schema})");
+    let _ = writeln!(
+        out,
+        "        schemars::json_schema!({{\n{schema}\n        }})"
+    );
     let _ = writeln!(out, "    }}\n}}\n");
 }
 
-/// The schema of a struct, for `json_schema!`.
+/// The schema of a struct, for `json_schema!`: its entries, one per line (a property per line).
 fn struct_schema(fields: &[Field], open: bool) -> String {
     let properties: Vec<String> = fields
         .iter()
@@ -376,16 +423,49 @@ fn struct_schema(fields: &[Field], open: bool) -> String {
         .filter(|f| f.required)
         .map(|f| format!("{:?}", f.wire_name))
         .collect();
-    let mut schema = String::from("{\"type\": \"object\"");
+    let mut entries = vec!["\"type\": \"object\"".to_owned()];
     if !open {
-        schema.push_str(", \"additionalProperties\": false");
+        entries.push("\"additionalProperties\": false".to_owned());
     }
-    let _ = write!(schema, ", \"properties\": {{{}}}", properties.join(", "));
+    entries.push(schema_block("\"properties\": {", &properties, "}"));
     if !required.is_empty() {
-        let _ = write!(schema, ", \"required\": [{}]", required.join(", "));
+        entries.push(schema_list("\"required\"", &required));
     }
-    schema.push('}');
-    schema
+    schema_entries(&entries)
+}
+
+/// Indentation of a `json_schema!` body's entries.
+const SCHEMA_INDENT: &str = "            ";
+
+/// The entries of a `json_schema!` object, one per line.
+fn schema_entries(entries: &[String]) -> String {
+    entries
+        .iter()
+        .map(|e| format!("{SCHEMA_INDENT}{e}"))
+        .collect::<Vec<_>>()
+        .join(",\n")
+}
+
+/// `open` items `close`, an item per line (or `open close` when there are none).
+fn schema_block(open: &str, items: &[String], close: &str) -> String {
+    if items.is_empty() {
+        return format!("{open}{close}");
+    }
+    let inner: Vec<String> = items
+        .iter()
+        .map(|i| format!("{SCHEMA_INDENT}    {i}"))
+        .collect();
+    format!("{open}\n{}\n{SCHEMA_INDENT}{close}", inner.join(",\n"))
+}
+
+/// `key: [items]` on one line if it fits, else an item per line.
+fn schema_list(key: &str, items: &[String]) -> String {
+    let one_line = format!("{key}: [{}]", items.join(", "));
+    if SCHEMA_INDENT.len() + one_line.len() <= MAX_WIDTH {
+        one_line
+    } else {
+        schema_block(&format!("{key}: ["), items, "]")
+    }
 }
 
 /// The schema of a field's type, for `json_schema!`.
@@ -468,20 +548,21 @@ fn rust_type(ty: &Ty) -> String {
     }
 }
 
-/// The `__rt::Check` type that enforces what the Rust type does not.
-fn check_type(ty: &Ty) -> String {
-    check_type_for(ty, false)
+/// The `__rt::Check` value (a unit struct, or a tuple of them) that enforces what the Rust
+/// type does not, on output; `None` if the type says it all.
+fn check(ty: &Ty) -> Option<String> {
+    check_for(ty, false)
 }
 
-/// The `__rt::Check` type for reading: as [`check_type`], and a draft-04 integer (OCPP 1.6) is
-/// read by `__rt::Draft4Integer`, which refuses `1.0` and `1e2`.
-fn read_check_type(ty: &Ty) -> String {
-    check_type_for(ty, true)
+/// The check for reading: as [`check`], and a draft-04 integer (OCPP 1.6) is read by
+/// `__rt::Draft4Integer`, which refuses `1.0` and `1e2`.
+fn read_check(ty: &Ty) -> Option<String> {
+    check_for(ty, true)
 }
 
-fn check_type_for(ty: &Ty, read: bool) -> String {
+fn check_for(ty: &Ty, read: bool) -> Option<String> {
     match ty {
-        Ty::String { uri: true, .. } => "__rt::Uri".to_owned(),
+        Ty::String { uri: true, .. } => Some("__rt::Uri".to_owned()),
         Ty::Integer {
             minimum,
             maximum,
@@ -489,7 +570,10 @@ fn check_type_for(ty: &Ty, read: bool) -> String {
         } => {
             let range = range(*minimum, *maximum);
             if read && *draft4 {
-                format!("__rt::Draft4Integer<{range}>")
+                Some(format!(
+                    "__rt::Draft4Integer({})",
+                    range.as_deref().unwrap_or("()")
+                ))
             } else {
                 range
             }
@@ -504,36 +588,35 @@ fn check_type_for(ty: &Ty, read: bool) -> String {
             maximum,
             multiple_of: Some((num, den)),
         } => {
-            let step = format!("__rt::MultipleOf<{num}, {den}>");
-            match (minimum, maximum) {
-                (None, None) => step,
-                _ => format!("({}, {step})", range(*minimum, *maximum)),
-            }
+            let step = format!("__rt::MultipleOf::<{num}, {den}>");
+            Some(match range(*minimum, *maximum) {
+                None => step,
+                Some(range) => format!("({range}, {step})"),
+            })
         }
         Ty::Array {
             items,
             min_items,
             max_items,
         } => {
-            let inner = check_type_for(items, read);
             let count = match (min_items, max_items) {
                 (None, None) => None,
-                (Some(min), None) => Some(format!("__rt::MinItems<{min}>")),
-                (min, Some(max)) => Some(format!("__rt::Items<{}, {max}>", min.unwrap_or(0))),
+                (Some(min), None) => Some(format!("__rt::MinItems::<{min}>")),
+                (min, Some(max)) => Some(format!("__rt::Items::<{}, {max}>", min.unwrap_or(0))),
             };
-            let each = (inner != "()").then(|| format!("__rt::Each<{inner}>"));
+            let each = check_for(items, read).map(|inner| format!("__rt::Each({inner})"));
             match (count, each) {
-                (None, None) => "()".to_owned(),
-                (Some(c), None) => c,
-                (None, Some(e)) => e,
-                (Some(c), Some(e)) => format!("({c}, {e})"),
+                (None, None) => None,
+                (Some(c), None) => Some(c),
+                (None, Some(e)) => Some(e),
+                (Some(c), Some(e)) => Some(format!("({c}, {e})")),
             }
         }
-        _ => "()".to_owned(),
+        _ => None,
     }
 }
 
-fn range(minimum: Option<i64>, maximum: Option<i64>) -> String {
+fn range(minimum: Option<i64>, maximum: Option<i64>) -> Option<String> {
     let bound = |b: i64| {
         if b < 0 {
             format!("{{ {b} }}")
@@ -542,10 +625,10 @@ fn range(minimum: Option<i64>, maximum: Option<i64>) -> String {
         }
     };
     match (minimum, maximum) {
-        (None, None) => "()".to_owned(),
-        (Some(min), None) => format!("__rt::Min<{}>", bound(min)),
-        (None, Some(max)) => format!("__rt::Max<{}>", bound(max)),
-        (Some(min), Some(max)) => format!("__rt::Range<{}, {}>", bound(min), bound(max)),
+        (None, None) => None,
+        (Some(min), None) => Some(format!("__rt::Min::<{}>", bound(min))),
+        (None, Some(max)) => Some(format!("__rt::Max::<{}>", bound(max))),
+        (Some(min), Some(max)) => Some(format!("__rt::Range::<{}, {}>", bound(min), bound(max))),
     }
 }
 
@@ -584,16 +667,22 @@ fn gen_expr(ty: &Ty) -> String {
 // ---------------------------------------------------------------------------------------------
 // Enums
 
-fn emit_enum(out: &mut String, module: &str, name: &str, named: &Named, values: &[String]) {
+fn emit_enum(out: &mut String, model: &Model, name: &str, named: &Named, values: &[String]) {
+    let module = model.version.module();
     let variants: Vec<String> = values.iter().map(|v| variant_ident(v)).collect();
-    doc(out, "", named.doc.as_deref().unwrap_or(name));
+    match &named.doc {
+        Some(text) if !text.trim().is_empty() => doc(out, model, "", text),
+        _ => doc(out, model, "", &type_doc(model, name)),
+    }
     let _ = writeln!(
         out,
         "#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]"
     );
     let _ = writeln!(out, "pub enum {name} {{");
+    // The schemas describe an enum type as a whole, never its values (no schema of any version
+    // has a description on an `enum` value), so a variant is documented by its wire string.
     for (value, variant) in values.iter().zip(&variants) {
-        let _ = writeln!(out, "    /// `{value}`");
+        let _ = writeln!(out, "    /// `{value:?}` on the wire.");
         let _ = writeln!(out, "    {variant},");
     }
     let _ = writeln!(out, "}}\n");
@@ -673,18 +762,31 @@ fn emit_enum(out: &mut String, module: &str, name: &str, named: &Named, values: 
         "    fn generate(g: &mut crate::random::Gen<'_>) -> Self {{"
     );
     let _ = writeln!(out, "        *g.pick(Self::ALL)\n    }}\n}}\n");
-    let schema = format!("{{\"type\": \"string\", \"enum\": [{}]}}", names.join(", "));
+    let schema = schema_entries(&[
+        "\"type\": \"string\"".to_owned(),
+        schema_list("\"enum\"", &names),
+    ]);
     emit_common_impls(out, module, name, &schema);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Messages, actions and the per-version unions
 
-fn sender_path(sender: Sender) -> &'static str {
+/// The `&[crate::Role]` of the sides that may send an action's request.
+fn senders_path(sender: Sender) -> &'static str {
     match sender {
-        Sender::ChargingStation => "crate::Sender::ChargingStation",
-        Sender::Csms => "crate::Sender::Csms",
-        Sender::Both => "crate::Sender::Both",
+        Sender::ChargingStation => "&[crate::Role::ChargingStation]",
+        Sender::Csms => "&[crate::Role::Csms]",
+        Sender::Both => "&[crate::Role::ChargingStation, crate::Role::Csms]",
+    }
+}
+
+/// The variant of `crate::AnyAction`, `crate::AnyRequest` and `crate::AnyResponse`.
+fn any_variant(version: Version) -> &'static str {
+    match version {
+        Version::V16 => "V16",
+        Version::V201 => "V201",
+        Version::V21 => "V21",
     }
 }
 
@@ -696,8 +798,12 @@ fn version_path(version: Version) -> &'static str {
     }
 }
 
+/// `crate::Message` and `crate::Request` (or `crate::SendMessage`) for every request,
+/// `crate::Response` for every response, and `From` each into `crate::AnyRequest` /
+/// `crate::AnyResponse`: the conversions are `match`es over this version's unions.
 fn emit_message_traits(out: &mut String, model: &Model) {
     let version = version_path(model.version);
+    let variant = any_variant(model.version);
     for action in &model.actions {
         let Action {
             name,
@@ -705,28 +811,87 @@ fn emit_message_traits(out: &mut String, model: &Model) {
             response,
             sender,
         } = action;
-        let sender = sender_path(*sender);
+        let _ = writeln!(out, "impl crate::Message for {request} {{");
+        let _ = writeln!(out, "    const ACTION: &'static str = {name:?};");
+        let _ = writeln!(out, "    const VERSION: crate::OcppVersion = {version};");
+        let _ = writeln!(
+            out,
+            "    const SENT_BY: &'static [crate::Role] = {};",
+            senders_path(*sender)
+        );
+        let any_action = format!("crate::AnyAction::{variant}(Action::{name});");
+        let line = format!("    const ANY_ACTION: crate::AnyAction = {any_action}");
+        if line.len() <= MAX_WIDTH {
+            let _ = writeln!(out, "{line}\n");
+        } else {
+            let _ = writeln!(
+                out,
+                "    const ANY_ACTION: crate::AnyAction =\n        {any_action}\n"
+            );
+        }
+        emit_any_conversions(out, "Request", "AnyRequest", name);
+        let _ = writeln!(out, "}}\n");
         match response {
             Some(response) => {
                 let _ = writeln!(out, "impl crate::Request for {request} {{");
-                let _ = writeln!(out, "    const ACTION: &'static str = {name:?};");
-                let _ = writeln!(out, "    const VERSION: crate::OcppVersion = {version};");
-                let _ = writeln!(out, "    const SENDER: crate::Sender = {sender};");
                 let _ = writeln!(out, "    type Response = {response};");
                 let _ = writeln!(out, "}}\n");
                 let _ = writeln!(out, "impl crate::Response for {response} {{");
-                let _ = writeln!(out, "    type Request = {request};");
+                let _ = writeln!(out, "    type Request = {request};\n");
+                emit_any_conversions(out, "Response", "AnyResponse", name);
                 let _ = writeln!(out, "}}\n");
+                emit_from(out, response, "crate::Response", "AnyResponse");
             }
             None => {
-                let _ = writeln!(out, "impl crate::SendMessage for {request} {{");
-                let _ = writeln!(out, "    const ACTION: &'static str = {name:?};");
-                let _ = writeln!(out, "    const VERSION: crate::OcppVersion = {version};");
-                let _ = writeln!(out, "    const SENDER: crate::Sender = {sender};");
-                let _ = writeln!(out, "}}\n");
+                let _ = writeln!(out, "impl crate::SendMessage for {request} {{}}\n");
             }
         }
+        emit_from(out, request, "crate::Message", "AnyRequest");
     }
+}
+
+/// `into_any`, `try_from_any` and `from_any_ref` of a message of `union` (`Request` or
+/// `Response`) for `action`.
+fn emit_any_conversions(out: &mut String, union: &str, any: &str, action: &str) {
+    let _ = writeln!(out, "    fn into_any(self) -> crate::{any} {{");
+    let _ = writeln!(out, "        {union}::{action}(self).into()");
+    let _ = writeln!(out, "    }}\n");
+    let _ = writeln!(
+        out,
+        "    fn try_from_any(any: crate::{any}) -> Result<Self, crate::{any}> {{"
+    );
+    // Looked at first, so that another message goes back in its own box, not a new one.
+    let _ = writeln!(out, "        if Self::from_any_ref(&any).is_none() {{");
+    let _ = writeln!(out, "            return Err(any);");
+    let _ = writeln!(out, "        }}");
+    let _ = writeln!(out, "        match {union}::try_from(any)? {{");
+    let _ = writeln!(
+        out,
+        "            {union}::{action}(message) => Ok(message),"
+    );
+    let _ = writeln!(out, "            other => Err(other.into()),");
+    let _ = writeln!(out, "        }}");
+    let _ = writeln!(out, "    }}\n");
+    let _ = writeln!(
+        out,
+        "    fn from_any_ref(any: &crate::{any}) -> Option<&Self> {{"
+    );
+    let _ = writeln!(out, "        match {union}::from_any_ref(any)? {{");
+    let _ = writeln!(
+        out,
+        "            {union}::{action}(message) => Some(message),"
+    );
+    let _ = writeln!(out, "            _ => None,");
+    let _ = writeln!(out, "        }}");
+    let _ = writeln!(out, "    }}");
+}
+
+/// `impl From<ty> for crate::{any}` through the message trait's `into_any`.
+fn emit_from(out: &mut String, ty: &str, trait_path: &str, any: &str) {
+    let _ = writeln!(out, "impl From<{ty}> for crate::{any} {{");
+    let _ = writeln!(out, "    fn from(message: {ty}) -> Self {{");
+    let _ = writeln!(out, "        {trait_path}::into_any(message)");
+    let _ = writeln!(out, "    }}\n}}\n");
 }
 
 fn emit_action(out: &mut String, model: &Model) {
@@ -769,18 +934,30 @@ fn emit_action(out: &mut String, model: &Model) {
     }
     let _ = writeln!(out, "            _ => None,");
     let _ = writeln!(out, "        }}\n    }}\n");
-    let _ = writeln!(out, "    /// Which side sends the action's request.");
-    let _ = writeln!(out, "    pub const fn sender(self) -> crate::Sender {{");
+    let _ = writeln!(
+        out,
+        "    /// Who may send the action's request: one role, or both (`DataTransfer`)."
+    );
+    let _ = writeln!(
+        out,
+        "    pub const fn senders(self) -> &'static [crate::Role] {{"
+    );
     let _ = writeln!(out, "        match self {{");
     for action in &model.actions {
         simple_arm(
             out,
             12,
             &format!("Action::{}", action.name),
-            sender_path(action.sender),
+            senders_path(action.sender),
         );
     }
     let _ = writeln!(out, "        }}\n    }}\n");
+    let _ = writeln!(out, "    /// Whether `role` may send the action's request.");
+    let _ = writeln!(
+        out,
+        "    pub const fn sent_by(self, role: crate::Role) -> bool {{"
+    );
+    let _ = writeln!(out, "        role.is_in(self.senders())\n    }}\n");
     let _ = writeln!(
         out,
         "    /// Whether the action is a CALL answered by a CALLRESULT (`false` for SEND messages)."
@@ -886,8 +1063,47 @@ fn emit_union(out: &mut String, model: &Model, kind: MessageKind) {
         );
     }
     let _ = writeln!(out, "        }})\n    }}\n");
+    let any = format!("crate::Any{union}");
+    let variant = any_variant(version);
+    let _ = writeln!(
+        out,
+        "    /// The OCPP {version} {} inside `any`, if it is one.",
+        what.split(' ').next().unwrap_or(what)
+    );
+    let _ = writeln!(
+        out,
+        "    pub fn from_any_ref(any: &{any}) -> Option<&{union}> {{"
+    );
+    let _ = writeln!(out, "        match any {{");
+    let _ = writeln!(
+        out,
+        "            {any}::{variant}(message) => Some(message),"
+    );
+    let _ = writeln!(out, "            #[allow(unreachable_patterns)]");
+    let _ = writeln!(out, "            _ => None,");
+    let _ = writeln!(out, "        }}\n    }}\n");
     emit_union_generate(out, model, &members, what);
     let _ = writeln!(out, "}}\n");
+
+    let _ = writeln!(
+        out,
+        "/// The OCPP {version} {} inside a [`{any}`] of this version (`Err` gives it back).",
+        what.split(' ').next().unwrap_or(what)
+    );
+    let _ = writeln!(out, "impl TryFrom<{any}> for {union} {{");
+    let _ = writeln!(out, "    type Error = {any};\n");
+    let _ = writeln!(
+        out,
+        "    fn try_from(any: {any}) -> Result<{union}, {any}> {{"
+    );
+    let _ = writeln!(out, "        match any {{");
+    let _ = writeln!(
+        out,
+        "            {any}::{variant}(message) => Ok(*message),"
+    );
+    let _ = writeln!(out, "            #[allow(unreachable_patterns)]");
+    let _ = writeln!(out, "            other => Err(other),");
+    let _ = writeln!(out, "        }}\n    }}\n}}\n");
 
     let _ = writeln!(out, "impl serde::Serialize for {union} {{");
     let _ = writeln!(
@@ -1190,38 +1406,48 @@ fn field_doc<'m>(model: &'m Model, field: &'m Field) -> Option<&'m str> {
     })
 }
 
-/// Writes a schema description as rustdoc: line endings normalised, lines trimmed (an indented
-/// line would become a doc test), and Markdown's link and HTML syntax escaped.
-fn doc(out: &mut String, indent: &str, text: &str) {
-    let text = text.replace("\r\n", "\n").replace('\r', "\n");
-    let lines: Vec<String> = text
-        .trim()
-        .lines()
-        .map(|l| escape_markdown(l.trim()))
-        .collect();
-    let _ = writeln!(out, "{indent}#[doc = {:?}]", lines.join("\n"));
+/// Writes a schema description as `///` lines (see [`crate::doc`]); a cross-reference to a type
+/// without a label is resolved against the model's types.
+fn doc(out: &mut String, model: &Model, indent: &str, text: &str) {
+    let type_name = |target: &str| {
+        model
+            .types
+            .keys()
+            .find(|name| name.eq_ignore_ascii_case(target))
+            .cloned()
+    };
+    crate::doc::write(out, indent, &crate::doc::clean(text, &type_name));
 }
 
-fn escape_markdown(line: &str) -> String {
-    let mut out = String::with_capacity(line.len());
-    for word in line.split_inclusive(' ') {
-        let bare = word.trim_end();
-        if bare.starts_with("http://") || bare.starts_with("https://") {
-            let url = bare.trim_end_matches(['.', ',', ')', ';']);
-            let _ = write!(out, "<{url}>{}", &word[url.len()..]);
-            continue;
+/// The documentation of a type the schema does not describe: a message says what it carries.
+fn type_doc(model: &Model, name: &str) -> String {
+    let version = model.version;
+    for action in &model.actions {
+        if action.request == name {
+            return match action.response {
+                Some(_) => format!(
+                    "The request of the `{}` action of OCPP {version}: the payload of its CALL.",
+                    action.name
+                ),
+                None => format!(
+                    "The `{}` message of OCPP {version}: the payload of a SEND, which gets no answer.",
+                    action.name
+                ),
+            };
         }
-        for c in word.chars() {
-            match c {
-                '[' | ']' | '<' | '>' | '*' | '_' | '`' | '#' | '|' => {
-                    out.push('\\');
-                    out.push(c);
-                }
-                c => out.push(c),
-            }
+        if action.response.as_deref() == Some(name) {
+            return format!(
+                "The response of the `{}` action of OCPP {version}: the payload of its CALLRESULT.",
+                action.name
+            );
         }
     }
-    out
+    match model.version {
+        Version::V16 => format!(
+            "`{name}`, an inline type of the OCPP 1.6 schemas, named as the 1.6 specification names it."
+        ),
+        _ => format!("`{name}`, a definition of the OCPP {version} schemas."),
+    }
 }
 
 #[cfg(test)]
@@ -1252,14 +1478,5 @@ mod tests {
         assert_eq!(variant_ident("kWh"), "KWh");
         assert_eq!(variant_ident("SuspendedEV"), "SuspendedEV");
         assert_eq!(variant_ident("15118"), "V15118");
-    }
-
-    #[test]
-    fn docs_are_escaped() {
-        assert_eq!(
-            escape_markdown("see [ISO15118] <x>"),
-            "see \\[ISO15118\\] \\<x\\>"
-        );
-        assert_eq!(escape_markdown("at https://a.b/c."), "at <https://a.b/c>.");
     }
 }

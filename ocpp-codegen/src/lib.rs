@@ -8,7 +8,8 @@
 //! 2. [`model`] turns the schemas into a model of named types, merging the definitions that
 //!    2.0.1 and 2.1 repeat in every file (and failing where two same-named ones differ), and
 //!    naming 1.6's inline types from the table in [`v16_names`].
-//! 3. [`emit`] writes the model as Rust source against the runtime of `ocpp-rs-types`.
+//! 3. [`emit`] writes the model as Rust source against the runtime of `ocpp-rs-types`, with the
+//!    schemas' descriptions as doc comments cleaned of the specification's markup by [`doc`].
 //!
 //! The OCPP schemas use a small subset of JSON Schema (draft-04/06): `type` (one of object,
 //! string, integer, number, boolean, array), `properties`, `required`, `additionalProperties`,
@@ -16,6 +17,7 @@
 //! `minItems`, `maxItems`, `format` (`date-time`, `uri`), and annotations. Anything else fails
 //! generation with a message, rather than producing a type that is laxer than its schema.
 
+pub mod doc;
 pub mod emit;
 pub mod model;
 pub mod schema;

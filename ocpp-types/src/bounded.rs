@@ -39,12 +39,11 @@ pub struct LengthError {
 
 impl fmt::Display for LengthError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
+        use crate::error::rule::{Rule, write};
+        write(
             f,
-            "{}{} characters, more than the maximum of {}",
-            crate::error::LENGTH_PREFIX,
-            self.actual,
-            self.max
+            Rule::MaxLength(self.max),
+            format_args!("{} characters", self.actual),
         )
     }
 }
@@ -227,7 +226,11 @@ mod tests {
         let ok: BoundedString<4> = serde_json::from_str("\"abcd\"").unwrap();
         assert_eq!(ok, "abcd");
         let err = serde_json::from_str::<BoundedString<4>>("\"abcde\"").unwrap_err();
-        assert!(err.to_string().starts_with(crate::error::LENGTH_PREFIX));
+        assert!(
+            err.to_string()
+                .starts_with("string too long (maxLength 4): 5 characters"),
+            "{err}"
+        );
         let err = serde_json::from_str::<BoundedString<4>>("4").unwrap_err();
         assert!(err.to_string().starts_with("invalid type"));
         // Escapes count as the characters they stand for.

@@ -22,7 +22,7 @@ use core::str::FromStr;
 use serde::de::{self, Deserialize, Deserializer, Visitor};
 use serde::{Serialize, Serializer};
 
-use crate::error::DATE_TIME_PREFIX;
+use crate::error::rule::{self, Rule};
 
 const NANOS_PER_SEC: u32 = 1_000_000_000;
 const SECS_PER_DAY: i64 = 86_400;
@@ -538,7 +538,8 @@ impl Serialize for DateTime {
     }
 }
 
-/// Deserializes from an RFC 3339 string; a bad string fails with `invalid date-time: <reason>`.
+/// Deserializes from an RFC 3339 string; a bad string fails with
+/// `invalid format (date-time): <reason>`.
 impl<'de> Deserialize<'de> for DateTime {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct DateTimeVisitor;
@@ -551,7 +552,7 @@ impl<'de> Deserialize<'de> for DateTime {
             }
 
             fn visit_str<E: de::Error>(self, v: &str) -> Result<DateTime, E> {
-                parse(v).map_err(|e| E::custom(format_args!("{DATE_TIME_PREFIX}{}", e.reason)))
+                parse(v).map_err(|e| rule::de_error(Rule::DateTime, e.reason))
             }
         }
 
@@ -1236,12 +1237,12 @@ mod tests {
         let err = serde_json::from_str::<DateTime>(r#""2024-13-01T00:00:00Z""#).unwrap_err();
         assert!(
             err.to_string()
-                .starts_with("invalid date-time: month out of range (01-12)"),
+                .starts_with("invalid format (date-time): month out of range (01-12)"),
             "{err}"
         );
         let err = serde_json::from_value::<DateTime>(serde_json::Value::String(String::new()))
             .unwrap_err();
-        assert_eq!(err.to_string(), "invalid date-time: empty string");
+        assert_eq!(err.to_string(), "invalid format (date-time): empty string");
         for not_a_string in ["5", "null", "true", "[]", "{}", "1.5"] {
             let err = serde_json::from_str::<DateTime>(not_a_string).unwrap_err();
             assert!(err.to_string().starts_with("invalid type: "), "{err}");

@@ -31,6 +31,11 @@
 //! [`v16`] (with the security extension), [`v201`] and [`v21`], behind the features of the same
 //! names. Each has one type per message and per schema definition, an [`v201::Action`] enum,
 //! and [`v201::Request`]/[`v201::Response`] enums that decode `(action, payload)`.
+//!
+//! Every request and 2.1 SEND message implements [`Message`] (its action, version and senders,
+//! as [`Role`]s), every CALL's request [`Request`] and every answer [`Response`]; they move in
+//! and out of the cross-version unions [`AnyRequest`] and [`AnyResponse`] (whose action is an
+//! [`AnyAction`]) through generated `match`es, for code whose version is chosen at run time.
 //! The crate is `no_std` with `alloc` (`default-features = false, features = ["alloc", "v201"]`).
 //! `schemars`, `proptest`, `arbitrary` (through [`random`]), `chrono` and `time` are optional.
 #![no_std]
@@ -44,6 +49,7 @@ extern crate alloc;
 #[cfg(any(feature = "std", test))]
 extern crate std;
 
+mod any;
 mod bounded;
 pub mod conditions;
 mod datetime;
@@ -66,10 +72,11 @@ pub mod __rt {
 }
 mod rt;
 
+pub use any::{AnyAction, AnyRequest, AnyResponse};
 pub use bounded::{BoundedString, LengthError};
 pub use datetime::{DateTime, DateTimeError};
-pub use error::{DecodeError, ErrorKind, from_slice, from_str};
-pub use message::{MessageError, OcppVersion, Request, Response, SendMessage, Sender};
+pub use error::{DecodeError, ErrorKind, Limit, from_slice, from_str};
+pub use message::{Message, MessageError, OcppVersion, Request, Response, Role, SendMessage};
 
 macro_rules! version_module {
     ($feature:literal, $module:ident, $file:literal, $doc:literal) => {
@@ -106,3 +113,66 @@ version_module!(
     "v21.rs",
     "OCPP 2.1: every message and every schema definition."
 );
+
+#[cfg(test)]
+mod generated_source {
+    /// The generated files, as `include!` reads them.
+    const FILES: &[(&str, &str)] = &[
+        #[cfg(feature = "v16")]
+        ("v16.rs", include_str!(concat!(env!("OUT_DIR"), "/v16.rs"))),
+        #[cfg(feature = "v201")]
+        (
+            "v201.rs",
+            include_str!(concat!(env!("OUT_DIR"), "/v201.rs")),
+        ),
+        #[cfg(feature = "v21")]
+        ("v21.rs", include_str!(concat!(env!("OUT_DIR"), "/v21.rs"))),
+    ];
+
+    #[test]
+    fn no_generated_line_is_longer_than_200_characters() {
+        assert!(
+            !FILES.is_empty(),
+            "enable a version feature to test its source"
+        );
+        for (file, source) in FILES {
+            assert!(
+                source.lines().count() > 1000,
+                "{file} is not the generated module"
+            );
+            for (n, line) in source.lines().enumerate() {
+                let width = line.chars().count();
+                assert!(width <= 200, "{file}:{}: {width} characters", n + 1);
+            }
+        }
+    }
+
+    #[test]
+    fn generated_docs_carry_no_specification_markup() {
+        for (file, source) in FILES {
+            for (n, line) in source.lines().enumerate() {
+                let Some(doc) = line.trim_start().strip_prefix("///") else {
+                    continue;
+                };
+                for markup in ["urn:x-", "&lt;", "&gt;", "&amp;", "<<", ">>", "\\_", "\\|"] {
+                    assert!(
+                        !doc.contains(markup),
+                        "{file}:{}: {markup:?} in {doc:?}",
+                        n + 1
+                    );
+                }
+                // The model's business names join words with `_ ` (`Charging_ Schedule`);
+                // `_emphasis_` is the specification's own Markdown and stays.
+                let joined = doc
+                    .split_whitespace()
+                    .map(|word| word.trim_start_matches(['(', '"', '*']))
+                    .any(|word| word.ends_with('_') && word.matches('_').count() == 1);
+                assert!(!joined, "{file}:{}: business name in {doc:?}", n + 1);
+            }
+            assert!(
+                !source.contains("#[doc = "),
+                "{file}: docs are `///` comments"
+            );
+        }
+    }
+}

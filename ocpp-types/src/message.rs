@@ -1,4 +1,4 @@
-//! What every generated message knows about itself: its action, version, sender and answer.
+//! What every generated message knows about itself: its action, version, senders and answer.
 
 use alloc::string::String;
 use core::fmt;
@@ -6,7 +6,7 @@ use core::fmt;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::DecodeError;
+use crate::{AnyAction, AnyRequest, AnyResponse, DecodeError};
 
 /// An OCPP version, as negotiated by the WebSocket subprotocol.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -49,26 +49,108 @@ impl fmt::Display for OcppVersion {
     }
 }
 
-/// Which side of a connection sends an action's request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Sender {
-    /// The charging station (the "charge point" of 1.6).
+/// A side of an OCPP connection.
+///
+/// OCPP 1.6 calls them the *charge point* and the *central system*; 2.0.1 and 2.1 the *charging
+/// station* and the *CSMS* (charging station management system). Who may send an action's
+/// request is [`Message::SENT_BY`] (and `Action::senders` of each version).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Role {
+    /// The charging station (the *charge point* of OCPP 1.6): the WebSocket client.
     ChargingStation,
-    /// The CSMS (the "central system" of 1.6).
+    /// The CSMS (the *central system* of OCPP 1.6): the WebSocket server.
     Csms,
-    /// Either side (`DataTransfer`).
-    Both,
 }
 
-impl Sender {
-    /// Whether a station (`true`) or a CSMS (`false`) may send it.
-    pub const fn allows(self, from_station: bool) -> bool {
+impl Role {
+    /// Both roles.
+    pub const ALL: [Role; 2] = [Role::ChargingStation, Role::Csms];
+
+    /// The other side of the connection.
+    ///
+    /// ```
+    /// use ocpp_types::Role;
+    /// assert_eq!(Role::ChargingStation.peer(), Role::Csms);
+    /// assert_eq!(Role::Csms.peer(), Role::ChargingStation);
+    /// ```
+    pub const fn peer(self) -> Role {
         match self {
-            Sender::Both => true,
-            Sender::ChargingStation => from_station,
-            Sender::Csms => !from_station,
+            Role::ChargingStation => Role::Csms,
+            Role::Csms => Role::ChargingStation,
         }
     }
+
+    /// Whether `roles` holds this role (a `const` `contains`).
+    pub(crate) const fn is_in(self, roles: &[Role]) -> bool {
+        let mut i = 0;
+        while i < roles.len() {
+            if roles[i] as u8 == self as u8 {
+                return true;
+            }
+            i += 1;
+        }
+        false
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Role::ChargingStation => "charging station",
+            Role::Csms => "CSMS",
+        })
+    }
+}
+
+/// A message that starts an exchange: the payload of a CALL (every `<Action>Request`, see
+/// [`Request`]) or of an OCPP 2.1 SEND ([`SendMessage`]).
+///
+/// It knows its action, version and senders, and moves in and out of [`AnyRequest`] without
+/// any run-time type test (the generated impls are plain `match`es):
+///
+/// ```
+/// use ocpp_types::{AnyRequest, Message, Role, v201::HeartbeatRequest};
+///
+/// assert_eq!(HeartbeatRequest::ACTION, "Heartbeat");
+/// assert_eq!(HeartbeatRequest::SENT_BY, &[Role::ChargingStation]);
+/// let any: AnyRequest = HeartbeatRequest::default().into_any();
+/// assert_eq!(any.action(), HeartbeatRequest::ANY_ACTION);
+/// assert_eq!(HeartbeatRequest::from_any_ref(&any), Some(&HeartbeatRequest::default()));
+/// assert_eq!(HeartbeatRequest::try_from_any(any), Ok(HeartbeatRequest::default()));
+/// ```
+pub trait Message:
+    Serialize
+    + DeserializeOwned
+    + Clone
+    + fmt::Debug
+    + PartialEq
+    + Send
+    + Sync
+    + 'static
+    + Into<AnyRequest>
+{
+    /// The action name on the wire.
+    const ACTION: &'static str;
+    /// The OCPP version the message belongs to.
+    const VERSION: OcppVersion;
+    /// Who may send it: one role, or both (`DataTransfer`).
+    const SENT_BY: &'static [Role];
+    /// The action, as [`AnyRequest::action`] reports it.
+    const ANY_ACTION: AnyAction;
+
+    /// Whether `role` may send it.
+    fn sent_by(role: Role) -> bool {
+        role.is_in(Self::SENT_BY)
+    }
+
+    /// Wraps it in the cross-version union.
+    fn into_any(self) -> AnyRequest;
+
+    /// The message inside `any`, if it is one of this type (`Err` gives `any` back unchanged).
+    fn try_from_any(any: AnyRequest) -> Result<Self, AnyRequest>;
+
+    /// The message inside `any`, if it is one of this type.
+    fn from_any_ref(any: &AnyRequest) -> Option<&Self>;
 }
 
 /// The payload of a CALL: a request, typed, with its action and the type of its answer.
@@ -77,46 +159,58 @@ impl Sender {
 /// requests:
 ///
 /// ```
-/// use ocpp_types::{Request, v201::HeartbeatRequest};
+/// use ocpp_types::{Message, Request, v201::HeartbeatRequest};
 /// fn action_of<R: Request>(_: &R) -> &'static str { R::ACTION }
 /// assert_eq!(action_of(&HeartbeatRequest::default()), "Heartbeat");
 /// ```
-pub trait Request:
-    Serialize + DeserializeOwned + Clone + fmt::Debug + Send + Sync + 'static
-{
-    /// The action name on the wire.
-    const ACTION: &'static str;
-    /// The OCPP version the message belongs to.
-    const VERSION: OcppVersion;
-    /// Who may send it.
-    const SENDER: Sender;
+pub trait Request: Message {
     /// The CALLRESULT payload that answers it.
     type Response: Response<Request = Self>;
 }
 
 /// The payload of a CALLRESULT, tied to its request.
+///
+/// ```
+/// use ocpp_types::{AnyResponse, Response, v201::HeartbeatResponse};
+/// let response = HeartbeatResponse::new("2025-01-01T00:00:00Z".parse()?);
+/// let any: AnyResponse = response.clone().into_any();
+/// assert_eq!(any.action().as_str(), "Heartbeat");
+/// assert_eq!(HeartbeatResponse::try_from_any(any), Ok(response));
+/// # Ok::<(), ocpp_types::DateTimeError>(())
+/// ```
 pub trait Response:
-    Serialize + DeserializeOwned + Clone + fmt::Debug + Send + Sync + 'static
+    Serialize
+    + DeserializeOwned
+    + Clone
+    + fmt::Debug
+    + PartialEq
+    + Send
+    + Sync
+    + 'static
+    + Into<AnyResponse>
 {
     /// The request it answers.
     type Request: Request<Response = Self>;
+
+    /// Wraps it in the cross-version union.
+    fn into_any(self) -> AnyResponse;
+
+    /// The response inside `any`, if it is one of this type (`Err` gives `any` back
+    /// unchanged).
+    fn try_from_any(any: AnyResponse) -> Result<Self, AnyResponse>;
+
+    /// The response inside `any`, if it is one of this type.
+    fn from_any_ref(any: &AnyResponse) -> Option<&Self>;
 }
 
-/// The payload of an OCPP 2.1 SEND: a message that gets no answer.
-pub trait SendMessage:
-    Serialize + DeserializeOwned + Clone + fmt::Debug + Send + Sync + 'static
-{
-    /// The action name on the wire.
-    const ACTION: &'static str;
-    /// The OCPP version the message belongs to.
-    const VERSION: OcppVersion;
-    /// Who may send it.
-    const SENDER: Sender;
-}
+/// The payload of an OCPP 2.1 SEND: a message that gets no answer
+/// (`NotifyPeriodicEventStream`).
+pub trait SendMessage: Message {}
 
 /// A message that could not be decoded: an action this version does not have, or a payload
 /// that breaks its action's schema.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum MessageError {
     /// The action is not one of this version's (or has no such message: a response to a SEND).
     UnknownAction {

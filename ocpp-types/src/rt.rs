@@ -16,7 +16,7 @@ use serde::de::{self, DeserializeOwned, DeserializeSeed, Deserializer, MapAccess
 use serde::ser::{self, SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
 
-use crate::error::{FORMAT_PREFIX, ITEMS_PREFIX, RANGE_PREFIX};
+use crate::error::rule::{self, Rule};
 
 pub use serde_json::Value;
 
@@ -69,11 +69,7 @@ impl Field for i64 {
                 Ok(v)
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<i64, E> {
-                i64::try_from(v).map_err(|_| {
-                    E::custom(format_args!(
-                        "{RANGE_PREFIX}{v} exceeds the 64-bit integer range"
-                    ))
-                })
+                i64::try_from(v).map_err(|_| rule::de_error(Rule::Integer64, v))
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<i64, E> {
                 if !is_integral(v) {
@@ -83,9 +79,7 @@ impl Field for i64 {
                 if (-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&v) {
                     Ok(v as i64)
                 } else {
-                    Err(E::custom(format_args!(
-                        "{RANGE_PREFIX}{v} exceeds the 64-bit integer range"
-                    )))
+                    Err(rule::de_error(Rule::Integer64, v))
                 }
             }
         }
@@ -97,7 +91,7 @@ impl Field for i64 {
 /// fraction or an exponent (`1.0` and `1e2` are integers in draft 6, OCPP 2.x, but not here).
 /// `C` is the field's other rule. Reads only: on output an `i64` is always written as a plain
 /// integer.
-pub struct Draft4Integer<C = ()>(PhantomData<C>);
+pub struct Draft4Integer<C = ()>(pub C);
 
 impl<C: Check<i64>> Check<i64> for Draft4Integer<C> {
     fn check(v: &i64) -> Result<(), Violation> {
@@ -115,11 +109,7 @@ impl<C: Check<i64>> Check<i64> for Draft4Integer<C> {
                 Ok(v)
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<i64, E> {
-                i64::try_from(v).map_err(|_| {
-                    E::custom(format_args!(
-                        "{RANGE_PREFIX}{v} exceeds the 64-bit integer range"
-                    ))
-                })
+                i64::try_from(v).map_err(|_| rule::de_error(Rule::Integer64, v))
             }
             // A JSON parser hands over a float for a number with a fraction or an exponent,
             // and for an integer too large for 64 bits.
@@ -127,9 +117,7 @@ impl<C: Check<i64>> Check<i64> for Draft4Integer<C> {
                 if is_integral(v)
                     && !(-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&v)
                 {
-                    Err(E::custom(format_args!(
-                        "{RANGE_PREFIX}{v} exceeds the 64-bit integer range"
-                    )))
+                    Err(rule::de_error(Rule::Integer64, v))
                 } else {
                     Err(E::invalid_type(de::Unexpected::Float(v), &self))
                 }
@@ -147,9 +135,7 @@ impl Field for f64 {
         if self.is_finite() {
             serializer.serialize_f64(*self)
         } else {
-            Err(ser::Error::custom(format_args!(
-                "{RANGE_PREFIX}{self} is not a JSON number"
-            )))
+            Err(rule::ser_error(Rule::FiniteNumber, self))
         }
     }
 }
@@ -240,7 +226,7 @@ impl<T: Field> Serialize for Write<'_, T> {
 
 /// A schema rule that a value's Rust type does not enforce by itself.
 pub trait Check<T> {
-    /// `Err` with a message whose prefix tells the [`crate::ErrorKind`].
+    /// `Err` with a message that tells the [`crate::ErrorKind`] and the [`crate::Limit`].
     fn check(value: &T) -> Result<(), Violation>;
 
     /// Reads a value and checks it. The check fails inside the value's own deserialization, so
@@ -255,9 +241,10 @@ pub trait Check<T> {
     }
 }
 
-/// Why a value breaks its schema (a message for [`crate::DecodeError`]).
+/// Why a value breaks its schema (a message for [`crate::DecodeError`], written by
+/// `error::rule`).
 #[derive(Debug)]
-pub struct Violation(Cow<'static, str>);
+pub struct Violation(String);
 
 impl fmt::Display for Violation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -265,8 +252,8 @@ impl fmt::Display for Violation {
     }
 }
 
-fn violation(prefix: &str, args: fmt::Arguments<'_>) -> Violation {
-    Violation(Cow::Owned(alloc::format!("{prefix}{args}")))
+fn violation(rule: Rule, detail: fmt::Arguments<'_>) -> Violation {
+    Violation(rule::message(rule, detail))
 }
 
 /// No rule beyond the type.
@@ -304,52 +291,47 @@ pub struct Range<const MIN: i64, const MAX: i64>;
 
 fn in_range<T: PartialOrd + fmt::Display>(
     v: &T,
-    min: Option<T>,
-    max: Option<T>,
+    as_t: impl Fn(i64) -> T,
+    min: Option<i64>,
+    max: Option<i64>,
 ) -> Result<(), Violation> {
-    if let Some(min) = min.filter(|min| v < min) {
-        return Err(violation(
-            RANGE_PREFIX,
-            format_args!("{v} is less than the minimum {min}"),
-        ));
+    if let Some(min) = min.filter(|&min| *v < as_t(min)) {
+        return Err(violation(Rule::Minimum(min), format_args!("{v}")));
     }
-    if let Some(max) = max.filter(|max| v > max) {
-        return Err(violation(
-            RANGE_PREFIX,
-            format_args!("{v} is greater than the maximum {max}"),
-        ));
+    if let Some(max) = max.filter(|&max| *v > as_t(max)) {
+        return Err(violation(Rule::Maximum(max), format_args!("{v}")));
     }
     Ok(())
 }
 
 impl<const MIN: i64> Check<i64> for Min<MIN> {
     fn check(v: &i64) -> Result<(), Violation> {
-        in_range(v, Some(MIN), None)
+        in_range(v, |b| b, Some(MIN), None)
     }
 }
 impl<const MAX: i64> Check<i64> for Max<MAX> {
     fn check(v: &i64) -> Result<(), Violation> {
-        in_range(v, None, Some(MAX))
+        in_range(v, |b| b, None, Some(MAX))
     }
 }
 impl<const MIN: i64, const MAX: i64> Check<i64> for Range<MIN, MAX> {
     fn check(v: &i64) -> Result<(), Violation> {
-        in_range(v, Some(MIN), Some(MAX))
+        in_range(v, |b| b, Some(MIN), Some(MAX))
     }
 }
 impl<const MIN: i64> Check<f64> for Min<MIN> {
     fn check(v: &f64) -> Result<(), Violation> {
-        in_range(v, Some(MIN as f64), None)
+        in_range(v, |b| b as f64, Some(MIN), None)
     }
 }
 impl<const MAX: i64> Check<f64> for Max<MAX> {
     fn check(v: &f64) -> Result<(), Violation> {
-        in_range(v, None, Some(MAX as f64))
+        in_range(v, |b| b as f64, None, Some(MAX))
     }
 }
 impl<const MIN: i64, const MAX: i64> Check<f64> for Range<MIN, MAX> {
     fn check(v: &f64) -> Result<(), Violation> {
-        in_range(v, Some(MIN as f64), Some(MAX as f64))
+        in_range(v, |b| b as f64, Some(MIN), Some(MAX))
     }
 }
 
@@ -424,8 +406,8 @@ impl<const NUM: u64, const DEN: u64> Check<f64> for MultipleOf<NUM, DEN> {
             Ok(())
         } else {
             Err(violation(
-                RANGE_PREFIX,
-                format_args!("{v} is not a multiple of {}", NUM as f64 / DEN as f64),
+                Rule::MultipleOf(NUM as f64 / DEN as f64),
+                format_args!("{v}"),
             ))
         }
     }
@@ -438,13 +420,13 @@ impl<T, const MIN: usize, const MAX: usize> Check<Vec<T>> for Items<MIN, MAX> {
     fn check(v: &Vec<T>) -> Result<(), Violation> {
         if v.len() < MIN {
             Err(violation(
-                ITEMS_PREFIX,
-                format_args!("{} items, fewer than the minimum {MIN}", v.len()),
+                Rule::MinItems(MIN),
+                format_args!("{} items", v.len()),
             ))
         } else if v.len() > MAX {
             Err(violation(
-                ITEMS_PREFIX,
-                format_args!("{} items, more than the maximum {MAX}", v.len()),
+                Rule::MaxItems(MAX),
+                format_args!("{} items", v.len()),
             ))
         } else {
             Ok(())
@@ -462,7 +444,7 @@ impl<T, const MIN: usize> Check<Vec<T>> for MinItems<MIN> {
 }
 
 /// A rule for every element of an array.
-pub struct Each<C>(PhantomData<C>);
+pub struct Each<C>(pub C);
 
 impl<T: Field, C: Check<T>> Check<Vec<T>> for Each<C> {
     fn check(v: &Vec<T>) -> Result<(), Violation> {
@@ -494,11 +476,28 @@ impl Check<String> for Uri {
             Ok(())
         } else {
             Err(violation(
-                FORMAT_PREFIX,
+                Rule::Uri,
                 format_args!("{v:?} is not an absolute URI (RFC 3986)"),
             ))
         }
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Messages
+
+/// Receives the type of every request and SEND message of a version, from its generated
+/// `__visit_messages` (tests go over every message with it, without a list of their own).
+#[cfg(feature = "random")]
+pub trait VisitMessages {
+    /// A CALL's request, whose response type is `R::Response`.
+    fn request<R>(&mut self)
+    where
+        R: crate::Request + crate::random::Generate,
+        R::Response: crate::random::Generate;
+
+    /// A 2.1 SEND message.
+    fn send<S: crate::SendMessage + crate::random::Generate>(&mut self);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -554,13 +553,26 @@ pub fn next_key<'de, A: MapAccess<'de>>(map: &mut A) -> Result<Option<Key<'de>>,
     map.next_key_seed(KeySeed)
 }
 
-/// Reads the value of property `name` into its slot, checked.
+/// Reads the value of property `name` into its slot.
 #[inline]
-pub fn read<'de, A: MapAccess<'de>, T: Field, C: Check<T>>(
+pub fn read<'de, A: MapAccess<'de>, T: Field>(
     map: &mut A,
     slot: &mut Option<T>,
     name: &'static str,
 ) -> Result<(), A::Error> {
+    read_checked(map, slot, name, ())
+}
+
+/// Reads the value of property `name` into its slot, checked by `check` (a zero-sized value
+/// standing for its type, `Range::<0, 100>`).
+#[inline]
+pub fn read_checked<'de, A: MapAccess<'de>, T: Field, C: Check<T>>(
+    map: &mut A,
+    slot: &mut Option<T>,
+    name: &'static str,
+    check: C,
+) -> Result<(), A::Error> {
+    let _ = check;
     if slot.is_some() {
         return Err(de::Error::duplicate_field(name));
     }
@@ -634,26 +646,52 @@ pub fn read_enum<'de, D: Deserializer<'de>, T>(
     })
 }
 
-/// Writes a required property, checked.
+/// Writes a required property.
 #[inline]
-pub fn write<M: SerializeMap, T: Field, C: Check<T>>(
+pub fn write<M: SerializeMap, T: Field>(
     map: &mut M,
     name: &'static str,
     value: &T,
 ) -> Result<(), M::Error> {
+    map.serialize_entry(name, &Write(value))
+}
+
+/// Writes a required property, checked by `check` (see [`read_checked`]).
+#[inline]
+pub fn write_checked<M: SerializeMap, T: Field, C: Check<T>>(
+    map: &mut M,
+    name: &'static str,
+    value: &T,
+    check: C,
+) -> Result<(), M::Error> {
+    let _ = check;
     C::check(value).map_err(|v| ser::Error::custom(format_args!("{name}: {v}")))?;
     map.serialize_entry(name, &Write(value))
 }
 
-/// Writes an optional property if present, checked.
+/// Writes an optional property if present.
 #[inline]
-pub fn write_opt<M: SerializeMap, T: Field, C: Check<T>>(
+pub fn write_opt<M: SerializeMap, T: Field>(
     map: &mut M,
     name: &'static str,
     value: &Option<T>,
 ) -> Result<(), M::Error> {
     match value {
-        Some(value) => write::<M, T, C>(map, name, value),
+        Some(value) => write(map, name, value),
+        None => Ok(()),
+    }
+}
+
+/// Writes an optional property if present, checked by `check`.
+#[inline]
+pub fn write_opt_checked<M: SerializeMap, T: Field, C: Check<T>>(
+    map: &mut M,
+    name: &'static str,
+    value: &Option<T>,
+    check: C,
+) -> Result<(), M::Error> {
+    match value {
+        Some(value) => write_checked(map, name, value, check),
         None => Ok(()),
     }
 }
@@ -737,13 +775,17 @@ mod tests {
                         let (mut limit, mut values) = (None, None);
                         while let Some(key) = next_key(&mut map)? {
                             match key.as_str() {
-                                "limit" => {
-                                    read::<_, _, MultipleOf<1, 10>>(&mut map, &mut limit, "limit")?
-                                }
-                                "values" => read::<_, _, (Items<1, 3>, Each<Min<0>>)>(
+                                "limit" => read_checked(
+                                    &mut map,
+                                    &mut limit,
+                                    "limit",
+                                    MultipleOf::<1, 10>,
+                                )?,
+                                "values" => read_checked(
                                     &mut map,
                                     &mut values,
                                     "values",
+                                    (Items::<1, 3>, Each(Min::<0>)),
                                 )?,
                                 other => return Err(unknown_field(other, &["limit", "values"])),
                             }
@@ -759,20 +801,25 @@ mod tests {
         }
         let at = |json: &str| {
             let err = crate::from_str::<Limits>(json).unwrap_err();
-            (err.kind(), String::from(err.pointer()))
+            (err.kind(), String::from(err.pointer()), err.limit())
         };
         use crate::ErrorKind::{Items as TooMany, Range as OutOfRange};
+        use crate::Limit;
         assert_eq!(
             at(r#"{"limit":8.15,"values":[1]}"#),
-            (OutOfRange, "/limit".into())
+            (OutOfRange, "/limit".into(), None)
         );
         assert_eq!(
             at(r#"{"limit":8.1,"values":[1,-2]}"#),
-            (OutOfRange, "/values/1".into())
+            (OutOfRange, "/values/1".into(), Some(Limit::Minimum(0)))
         );
         assert_eq!(
             at(r#"{"limit":8.1,"values":[1,2,3,4]}"#),
-            (TooMany, "/values".into())
+            (TooMany, "/values".into(), Some(Limit::MaxItems(3)))
+        );
+        assert_eq!(
+            at(r#"{"limit":8.1,"values":[]}"#),
+            (TooMany, "/values".into(), Some(Limit::MinItems(1)))
         );
         assert!(crate::from_str::<Limits>(r#"{"limit":8.1,"values":[0,1,2]}"#).is_ok());
     }

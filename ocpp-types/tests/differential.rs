@@ -155,7 +155,7 @@ macro_rules! version {
             },
             sample: |action, side, seed| {
                 $(
-                    if action == <m::$call as ocpp_types::Request>::ACTION {
+                    if action == <m::$call as ocpp_types::Message>::ACTION {
                         return Some(match side {
                             Side::Request => sample_of::<m::$call, m::Request>(seed, |p| {
                                 m::Request::decode(action, p)
@@ -168,7 +168,7 @@ macro_rules! version {
                     }
                 )*
                 $(
-                    if action == <m::$send as ocpp_types::SendMessage>::ACTION
+                    if action == <m::$send as ocpp_types::Message>::ACTION
                         && side == Side::Request
                     {
                         return Some(sample_of::<m::$send, m::Request>(seed, |p| {
@@ -180,7 +180,7 @@ macro_rules! version {
             },
             readers: |action, side, payload| {
                 $(
-                    if action == <m::$call as ocpp_types::Request>::ACTION {
+                    if action == <m::$call as ocpp_types::Message>::ACTION {
                         return Some(match side {
                             Side::Request => readers_of::<m::$call>(payload),
                             Side::Response => readers_of::<
@@ -190,7 +190,7 @@ macro_rules! version {
                     }
                 )*
                 $(
-                    if action == <m::$send as ocpp_types::SendMessage>::ACTION
+                    if action == <m::$send as ocpp_types::Message>::ACTION
                         && side == Side::Request
                     {
                         return Some(readers_of::<m::$send>(payload));
