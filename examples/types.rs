@@ -17,10 +17,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // 26 characters where the schema allows 25: refused, with the rule and the place.
     let bad = json.replace("SN-0001", "SN-0001-0002-0003-0004-056");
     let err = ocpp_types::from_str::<BootNotificationRequest>(&bad).unwrap_err();
+    let code = ocpp_rpc::ErrorCode::from_decode_error(&err);
     println!(
-        "rejected: {err} ({:?}, answer {})",
+        "rejected: {err} ({:?}, limit {:?}, answered {code})",
         err.kind(),
-        err.kind().error_code()
+        err.max_length()
     );
     Ok(())
 }

@@ -65,7 +65,9 @@ pub async fn start(
     if let Some(files) = open_files() {
         // Keep some files for the listener, the transcript and handshakes in progress, so a
         // full server still answers 503 instead of failing to accept.
-        let most = usize::try_from(files.saturating_sub(64)).unwrap_or(usize::MAX).max(1);
+        let most = usize::try_from(files.saturating_sub(64))
+            .unwrap_or(usize::MAX)
+            .max(1);
         config.limits.max_connections = config.limits.max_connections.min(most);
     }
     config.observer = Some(transcript.observer(Side::Csms));

@@ -143,7 +143,9 @@ fn main() -> ExitCode {
             let address = server.local_addr();
             transcript.line(&format!("listening on ws://{address}{}", path.pattern()));
             let most = server.acceptor().config().limits.max_connections;
-            transcript.line(&format!("at most {most} stations at once (open-file limit)"));
+            transcript.line(&format!(
+                "at most {most} stations at once (open-file limit)"
+            ));
             let _ = tokio::signal::ctrl_c().await;
             transcript.line("shutting down");
             server.shutdown(Duration::from_secs(5)).await;

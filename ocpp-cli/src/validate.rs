@@ -26,7 +26,7 @@ use std::io::{self, BufRead, Write};
 
 use ocpp_rpc::frame::Frame;
 use ocpp_rpc::{AnyAction, AnyRequest, AnyResponse, ErrorCode};
-use ocpp_types::{DecodeError, OcppVersion};
+use ocpp_types::{MessageError, OcppVersion};
 
 /// How many CALLs may await their CALLRESULT before the oldest is forgotten.
 pub const MAX_PENDING: usize = 65_536;
@@ -52,11 +52,15 @@ impl Fault {
         }
     }
 
-    fn payload(error: DecodeError) -> Fault {
-        Fault {
-            code: ErrorCode::from_decode_error(&error),
-            pointer: error.pointer().to_owned(),
-            reason: Cow::Owned(error.message().to_owned()),
+    fn payload(error: MessageError) -> Fault {
+        match error {
+            MessageError::Invalid(error) => Fault {
+                code: ErrorCode::from_decode_error(&error),
+                pointer: error.pointer().to_owned(),
+                reason: Cow::Owned(error.message().to_owned()),
+            },
+            // An action without such a message (a result for a SEND action).
+            other => Fault::whole(ErrorCode::NotImplemented, other.to_string()),
         }
     }
 }

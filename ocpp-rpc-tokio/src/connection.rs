@@ -18,7 +18,7 @@ use std::time::Duration;
 use futures_util::{SinkExt, StreamExt};
 use ocpp_rpc::{
     AnyRequest, AnyResponse, CallFailure, CallId, Event, IncomingId, LeniencyEvent, Millis,
-    RpcError, Session, SubmitError, Violation,
+    RpcError, Session, Violation,
 };
 use ocpp_types::{OcppVersion, Request, SendMessage};
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -143,9 +143,7 @@ impl Connection {
     /// Calls the peer and waits for the typed response. Calls queue behind each other so at
     /// most the configured number are in flight (one, as OCPP 2.x requires, by default).
     pub async fn call<R: Request + 'static>(&self, request: R) -> Result<R::Response, CallFailure> {
-        let request = AnyRequest::from_message(request)
-            .map_err(|_| CallFailure::Refused(SubmitError::UnknownAction(R::ACTION)))?;
-        let response = self.call_any(request).await?;
+        let response = self.call_any(AnyRequest::from_message(request)).await?;
         response
             .into_message::<R::Response>()
             .map_err(|other| CallFailure::WrongType(other.action().as_str()))
@@ -160,9 +158,7 @@ impl Connection {
 
     /// Sends a 2.1 SEND message (no answer; not queued behind calls).
     pub async fn send<S: SendMessage + 'static>(&self, message: S) -> Result<(), CallFailure> {
-        let message = AnyRequest::from_message(message)
-            .map_err(|_| CallFailure::Refused(SubmitError::UnknownAction(S::ACTION)))?;
-        self.send_any(message).await
+        self.send_any(AnyRequest::from_message(message)).await
     }
 
     /// Sends a 2.1 SEND message held as an [`AnyRequest`].

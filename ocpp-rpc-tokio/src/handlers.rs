@@ -80,8 +80,7 @@ impl Handlers {
                     internal(format!("{} routed to {}", other.action(), R::ACTION))
                 })?;
                 let response = handler(connection, request).await?;
-                AnyResponse::from_message(response)
-                    .map_err(|_| internal(format!("no response type for {}", R::ACTION)))
+                Ok(AnyResponse::from_message(response))
             })
         });
         Arc::make_mut(&mut self.table)

@@ -157,6 +157,12 @@ pub struct LeniencyEvent {
 
 /// Decodes `payload` with `decode`, applying the payload fixes `fixes` allows. The fixes taken
 /// are appended to `taken` (only on success).
+///
+/// Strict decoding costs nothing extra: only a payload that fails is parsed into a `Value`, once;
+/// each fix edits that value where the structured [`DecodeError`] points (its kind, pointer and
+/// [`max_length`](DecodeError::max_length)), and the value is written back to text for the next
+/// typed decode. Decoding from text each time, rather than from the `Value` itself, keeps one
+/// decoder per message type in the binary (firmware links every decoder it can reach).
 pub(crate) fn decode_lenient<T>(
     payload: &str,
     fixes: Fixes,
@@ -231,7 +237,7 @@ fn fix(value: &mut Value, error: &DecodeError) -> Option<(String, LeniencyKind)>
             Some((String::from(pointer), LeniencyKind::DroppedNull))
         }
         ErrorKind::Length => {
-            let max = length_limit(error.message())?;
+            let max = error.max_length()?;
             let Value::String(text) = value.pointer_mut(error.pointer())? else {
                 return None;
             };
@@ -246,28 +252,6 @@ fn fix(value: &mut Value, error: &DecodeError) -> Option<(String, LeniencyKind)>
     }
 }
 
-/// The limit in ocpp_types' "string too long: N characters, more than the maximum of M".
-fn length_limit(message: &str) -> Option<usize> {
-    let (_, max) = message.rsplit_once("maximum of ")?;
-    let digits = max
-        .find(|c: char| !c.is_ascii_digit())
-        .map_or(max, |end| &max[..end]);
-    digits.parse().ok()
-}
-
 fn unescape(token: &str) -> String {
     token.replace("~1", "/").replace("~0", "~")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reads_error_messages() {
-        assert_eq!(
-            length_limit("string too long: 30 characters, more than the maximum of 25"),
-            Some(25)
-        );
-    }
 }

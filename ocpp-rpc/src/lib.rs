@@ -119,7 +119,6 @@ extern crate std;
 #[cfg(not(any(feature = "v16", feature = "v201", feature = "v21")))]
 compile_error!("enable at least one OCPP version feature: v16, v201 or v21");
 
-mod any;
 mod error_code;
 pub mod frame;
 pub mod handshake;
@@ -129,15 +128,17 @@ mod route;
 mod session;
 mod time;
 
-pub use any::{AnyAction, AnyRequest, AnyResponse};
 pub use error_code::ErrorCode;
 pub use frame::{Frame, FrameError, FrameErrorKind, MessageType};
 pub use id::{CounterIds, IdGenerator, MAX_MESSAGE_ID_CHARS, MessageId};
 pub use leniency::{Fixes, Leniency, LeniencyEvent, LeniencyKind, MAX_FIXES};
+/// The messages of every version in one type, from `ocpp-types` (so typed sessions need no
+/// second dependency).
+pub use ocpp_types::{AnyAction, AnyRequest, AnyResponse, Role};
 pub use route::Router;
 pub use session::{
     CallFailure, CallId, Config, Event, IncomingCall, IncomingId, IncomingSend, Outcome,
-    RespondError, Role, RpcError, Session, SubmitError, Violation, ViolationKind,
+    RespondError, RpcError, Session, SubmitError, Violation, ViolationKind,
 };
 pub use time::Millis;
 

@@ -7,9 +7,9 @@ use alloc::vec::Vec;
 use ocpp_types::{OcppVersion, Request};
 
 use crate::ErrorCode;
-use crate::any::{AnyRequest, AnyResponse};
 use crate::id::IdGenerator;
 use crate::session::{IncomingCall, RespondError, RpcError, Session};
+use ocpp_types::{AnyRequest, AnyResponse};
 
 type Handler = Box<dyn FnMut(AnyRequest) -> Result<AnyResponse, RpcError> + Send>;
 
@@ -77,13 +77,7 @@ impl Router {
                     format!("{action} routed to the handler of {}", R::ACTION),
                 )
             })?;
-            let response = handler(request)?;
-            AnyResponse::from_message(response).map_err(|_| {
-                RpcError::new(
-                    ErrorCode::InternalError,
-                    format!("the response type of {} is not a known response", R::ACTION),
-                )
-            })
+            Ok(AnyResponse::from_message(handler(request)?))
         });
         self.handlers
             .retain(|(v, a, _)| (*v, *a) != (R::VERSION, R::ACTION));

@@ -1,32 +1,8 @@
-//! [`Config`]: how a session behaves, and [`Role`]: which side it is.
+//! [`Config`]: how a session behaves, and which side ([`Role`]) it is.
 
-use ocpp_types::{OcppVersion, Sender};
+use ocpp_types::{OcppVersion, Role};
 
 use crate::leniency::Leniency;
-
-/// Which side of the connection the session is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Role {
-    /// The charging station (1.6: charge point): the WebSocket client.
-    ChargingStation,
-    /// The CSMS (1.6: central system): the WebSocket server.
-    Csms,
-}
-
-impl Role {
-    /// Whether this side may send a message that `sender` sends.
-    pub const fn may_send(self, sender: Sender) -> bool {
-        sender.allows(matches!(self, Role::ChargingStation))
-    }
-
-    /// The other side.
-    pub const fn peer(self) -> Role {
-        match self {
-            Role::ChargingStation => Role::Csms,
-            Role::Csms => Role::ChargingStation,
-        }
-    }
-}
 
 /// How a session behaves. Build it with [`Config::new`] and change the fields you need.
 #[derive(Debug, Clone, PartialEq, Eq)]

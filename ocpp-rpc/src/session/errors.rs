@@ -5,9 +5,8 @@
 use alloc::string::String;
 use core::fmt;
 
-use ocpp_types::{DecodeError, OcppVersion};
+use ocpp_types::{DecodeError, OcppVersion, Role};
 
-use super::config::Role;
 use super::events::IncomingId;
 use crate::ErrorCode;
 

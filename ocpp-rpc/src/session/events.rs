@@ -3,11 +3,10 @@
 
 use alloc::string::String;
 
-use ocpp_types::{DecodeError, Request};
+use ocpp_types::{AnyRequest, AnyResponse, DecodeError, Request};
 
 use super::errors::{CallFailure, RpcError};
 use crate::ErrorCode;
-use crate::any::{AnyRequest, AnyResponse};
 use crate::frame::FrameErrorKind;
 use crate::id::MessageId;
 use crate::leniency::LeniencyEvent;

@@ -10,7 +10,7 @@ mod config;
 mod errors;
 mod events;
 
-pub use config::{Config, Role};
+pub use config::Config;
 pub use errors::{CallFailure, RespondError, RpcError, SubmitError};
 pub use events::{
     CallId, Event, IncomingCall, IncomingId, IncomingSend, Outcome, Violation, ViolationKind,
@@ -22,12 +22,14 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::fmt;
 
-use ocpp_types::{DecodeError, ErrorKind, OcppVersion, Request, Response, SendMessage};
+use ocpp_types::{
+    AnyAction, AnyRequest, AnyResponse, DecodeError, ErrorKind, Message, MessageError, OcppVersion,
+    Request, Response, Role, SendMessage,
+};
 use serde::Serialize;
 use serde_json::value::RawValue;
 
 use crate::ErrorCode;
-use crate::any::{AnyAction, AnyRequest, AnyResponse};
 use crate::frame::{self, ErrorFrame, Frame, FrameErrorKind, MessageType};
 use crate::id::{CounterIds, IdGenerator, MessageId};
 use crate::leniency::{self, Fixes, Leniency, LeniencyEvent, LeniencyKind};
@@ -54,6 +56,15 @@ struct Pending {
     id: IncomingId,
     message_id: MessageId,
     action: AnyAction,
+}
+
+/// The payload's fault in a typed decode of a known action (an action the version lacks cannot
+/// reach it: the session resolves actions first).
+fn payload_error(error: MessageError) -> DecodeError {
+    match error {
+        MessageError::Invalid(error) => error,
+        other => DecodeError::new(ErrorKind::Syntax, "", other.to_string()),
+    }
 }
 
 /// An action name from the peer, cut for a report (the answer's description is cut anyway).
@@ -212,7 +223,7 @@ impl<G: IdGenerator> Session<G> {
                 message: R::VERSION,
             });
         }
-        let action = AnyAction::of_request::<R>().ok_or(SubmitError::UnknownAction(R::ACTION))?;
+        let action = R::ANY_ACTION;
         self.submit(action, request, now)
     }
 
@@ -278,7 +289,7 @@ impl<G: IdGenerator> Session<G> {
                 message: S::VERSION,
             });
         }
-        let action = AnyAction::of_request::<S>().ok_or(SubmitError::UnknownAction(S::ACTION))?;
+        let action = S::ANY_ACTION;
         self.submit_send(action, message)
     }
 
@@ -315,7 +326,7 @@ impl<G: IdGenerator> Session<G> {
     }
 
     fn check_sender(&self, action: AnyAction) -> Result<(), SubmitError> {
-        if self.config.role.may_send(action.sender()) {
+        if action.sent_by(self.config.role) {
             Ok(())
         } else {
             Err(SubmitError::NotAllowed {
@@ -349,8 +360,8 @@ impl<G: IdGenerator> Session<G> {
         response: &T,
     ) -> Result<(), RespondError> {
         let pending = self.take_pending(incoming)?;
-        if AnyAction::of_response::<T>() != Some(pending.action) {
-            return Err(self.wrong_response(&pending, <T::Request as Request>::ACTION));
+        if <T::Request as Message>::ANY_ACTION != pending.action {
+            return Err(self.wrong_response(&pending, <T::Request as Message>::ACTION));
         }
         self.write_response(&pending, response)
     }
@@ -590,9 +601,7 @@ impl<G: IdGenerator> Session<G> {
                 ErrorCode::NotImplemented,
                 alloc::format!("unknown action {:?}", shorten(action)),
             )),
-            Some(known)
-                if !known.has_response() || !self.config.role.peer().may_send(known.sender()) =>
-            {
+            Some(known) if !known.has_response() || !known.sent_by(self.config.role.peer()) => {
                 Some(refuse(
                     ViolationKind::UnsupportedAction,
                     ErrorCode::NotSupported,
@@ -659,14 +668,10 @@ impl<G: IdGenerator> Session<G> {
                 ViolationKind::UnknownAction,
                 alloc::format!("unknown action {:?}", shorten(action)),
             ),
-            Some(known)
-                if known.has_response() || !self.config.role.peer().may_send(known.sender()) =>
-            {
-                (
-                    ViolationKind::UnsupportedAction,
-                    alloc::format!("{known} is not accepted as a SEND by this side"),
-                )
-            }
+            Some(known) if known.has_response() || !known.sent_by(self.config.role.peer()) => (
+                ViolationKind::UnsupportedAction,
+                alloc::format!("{known} is not accepted as a SEND by this side"),
+            ),
             Some(known) => match self.decode_request(&message_id, known, payload) {
                 Ok(message) => {
                     self.events.push_back(Event::IncomingSend(IncomingSend {
@@ -706,11 +711,15 @@ impl<G: IdGenerator> Session<G> {
         let fixes = self.fixes(action);
         let text = payload.get();
         if !fixes.fixes_payloads() {
-            return AnyRequest::decode(action, text);
+            return AnyRequest::decode(action, text).map_err(payload_error);
         }
         let mut taken = core::mem::take(&mut self.leniency_taken);
-        let result =
-            leniency::decode_lenient(text, fixes, |p| AnyRequest::decode(action, p), &mut taken);
+        let result = leniency::decode_lenient(
+            text,
+            fixes,
+            |p| AnyRequest::decode(action, p).map_err(payload_error),
+            &mut taken,
+        );
         self.report_fixes(message_id, action, &mut taken);
         self.leniency_taken = taken;
         result
@@ -725,11 +734,15 @@ impl<G: IdGenerator> Session<G> {
         let fixes = self.fixes(action);
         let text = payload.get();
         if !fixes.fixes_payloads() {
-            return AnyResponse::decode(action, text);
+            return AnyResponse::decode(action, text).map_err(payload_error);
         }
         let mut taken = core::mem::take(&mut self.leniency_taken);
-        let result =
-            leniency::decode_lenient(text, fixes, |p| AnyResponse::decode(action, p), &mut taken);
+        let result = leniency::decode_lenient(
+            text,
+            fixes,
+            |p| AnyResponse::decode(action, p).map_err(payload_error),
+            &mut taken,
+        );
         self.report_fixes(message_id, action, &mut taken);
         self.leniency_taken = taken;
         result
