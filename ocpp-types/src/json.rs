@@ -277,10 +277,11 @@ impl<'de> Reader<'de> {
 
     /// Enters an array or object (`pos` at its bracket).
     fn enter(&mut self) -> Result<(), Refused> {
-        self.remaining_depth -= 1;
-        if self.remaining_depth == 0 {
-            return Err(Refused);
-        }
+        // Checked: a counter that could wrap would lift the recursion limit.
+        self.remaining_depth = match self.remaining_depth.checked_sub(1) {
+            Some(0) | None => return Err(Refused),
+            Some(left) => left,
+        };
         self.pos += 1;
         Ok(())
     }
@@ -292,7 +293,7 @@ impl<'de> Reader<'de> {
     /// bracket fails soon enough, and nothing read after this point can be accepted.
     #[inline(always)]
     fn leave<T>(&mut self, value: Result<T, Refused>) -> Result<T, Refused> {
-        self.remaining_depth += 1;
+        self.remaining_depth = self.remaining_depth.saturating_add(1);
         self.abandoned |= !core::mem::take(&mut self.closed);
         value
     }
