@@ -15,50 +15,33 @@ use ocpp_types::{DateTime, OcppVersion, v16, v21, v201};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc;
 
+mod common;
+
 const LIMIT: Duration = Duration::from_secs(10);
 
-/// A WebSocket upgrade request for `path` over a plain socket: the status and the body.
+/// A raw upgrade request to `addr`: the response head.
+async fn raw_upgrade(
+    addr: std::net::SocketAddr,
+    path: &str,
+    protocol: &str,
+    extra: &str,
+) -> String {
+    let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    common::upgrade(&mut tcp, path, protocol, extra).await
+}
+
+/// A raw upgrade request to `addr` for `path`: the status and the body.
 async fn raw_get(addr: std::net::SocketAddr, path: &str) -> (u16, String) {
-    let mut socket = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let request = format!(
-        "GET {path} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\
-         Sec-WebSocket-Protocol: ocpp2.0.1\r\n\
-         Authorization: Basic Q1MwMDU6MDEyMzQ1Njc4OWFiY2RlZg==\r\n\r\n"
-    );
-    socket.write_all(request.as_bytes()).await.unwrap();
-    let mut response = Vec::new();
-    let mut chunk = [0u8; 4096];
-    // Read until the head and as much body as it announces have come.
-    let complete = |r: &[u8]| {
-        let text = String::from_utf8_lossy(r);
-        let Some((head, body)) = text.split_once("\r\n\r\n") else {
-            return false;
-        };
-        let length = head
-            .lines()
-            .find_map(|l| {
-                l.to_ascii_lowercase()
-                    .strip_prefix("content-length:")
-                    .map(|v| v.trim().parse::<usize>().unwrap_or(0))
-            })
-            .unwrap_or(0);
-        body.len() >= length
-    };
-    while !complete(&response) {
-        match tokio::time::timeout(LIMIT, socket.read(&mut chunk)).await {
-            Ok(Ok(n)) if n > 0 => response.extend_from_slice(&chunk[..n]),
-            _ => break,
-        }
-    }
-    let response = String::from_utf8_lossy(&response).into_owned();
-    let status = response
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let body = response.split("\r\n\r\n").nth(1).unwrap_or("").to_owned();
-    (status, body)
+    let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let head = common::upgrade(
+        &mut tcp,
+        path,
+        "ocpp2.0.1",
+        "Authorization: Basic Q1MwMDU6MDEyMzQ1Njc4OWFiY2RlZg==\r\n",
+    )
+    .await;
+    let body = common::body(&mut tcp, &head).await;
+    (common::status(&head), body)
 }
 
 fn csms_handlers() -> Handlers {
@@ -275,31 +258,6 @@ async fn permessage_deflate_is_negotiated_and_used() {
         "{answer:?}"
     );
     server.shutdown(Duration::from_secs(1)).await;
-}
-
-/// Sends a WebSocket upgrade request by hand and returns the response head.
-async fn raw_upgrade(
-    addr: std::net::SocketAddr,
-    path: &str,
-    protocol: &str,
-    extra: &str,
-) -> String {
-    let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let request = format!(
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\
-         Sec-WebSocket-Protocol: {protocol}\r\n{extra}\r\n"
-    );
-    tcp.write_all(request.as_bytes()).await.unwrap();
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        match tokio::time::timeout(LIMIT, tcp.read(&mut byte)).await {
-            Ok(Ok(1)) => head.push(byte[0]),
-            _ => break,
-        }
-    }
-    String::from_utf8_lossy(&head).into_owned()
 }
 
 #[tokio::test]
@@ -787,62 +745,13 @@ async fn a_station_closes_when_its_ping_gets_no_pong() {
     assert!(pinged, "the first thing the station sent was a ping");
 }
 
-/// A client WebSocket text frame (masked, as RFC 6455 requires of clients).
-fn masked_text(payload: &[u8]) -> Vec<u8> {
-    let mask = [0x37, 0xfa, 0x21, 0x3d];
-    let mut frame = vec![0x81];
-    match payload.len() {
-        n if n < 126 => frame.push(0x80 | n as u8),
-        n if n <= 0xffff => {
-            frame.push(0x80 | 126);
-            frame.extend_from_slice(&(n as u16).to_be_bytes());
-        }
-        n => {
-            frame.push(0x80 | 127);
-            frame.extend_from_slice(&(n as u64).to_be_bytes());
-        }
-    }
-    frame.extend_from_slice(&mask);
-    frame.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
-    frame
-}
-
-/// A plain socket upgraded to a WebSocket at `path` with `protocol`, its 101 head read.
-async fn raw_websocket(
-    addr: std::net::SocketAddr,
-    path: &str,
-    protocol: &str,
-) -> tokio::net::TcpStream {
-    let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let request = format!(
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\
-         Sec-WebSocket-Protocol: {protocol}\r\n\r\n"
-    );
-    tcp.write_all(request.as_bytes()).await.unwrap();
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        match tokio::time::timeout(LIMIT, tcp.read(&mut byte)).await {
-            Ok(Ok(1)) => head.push(byte[0]),
-            _ => panic!("no upgrade response: {}", String::from_utf8_lossy(&head)),
-        }
-    }
-    assert!(
-        head.starts_with(b"HTTP/1.1 101"),
-        "{}",
-        String::from_utf8_lossy(&head)
-    );
-    tcp
-}
-
 #[tokio::test]
 async fn a_peer_that_stops_reading_cannot_hold_up_shutdown() {
     let mut config = ServerConfig::default();
     config.versions = vec![OcppVersion::V16];
     config.write_timeout = Duration::from_millis(500);
     let (server, _stations) = server(config, csms_handlers()).await;
-    let mut socket = raw_websocket(server.local_addr(), "/ocpp/CS020", "ocpp1.6").await;
+    let mut socket = common::websocket(server.local_addr(), "/ocpp/CS020", "ocpp1.6").await;
     // Calls of an unknown 60 KB action: each is answered at once with the name in the
     // description. The peer never reads, so the server's writes soon block.
     let name = "x".repeat(60_000);
@@ -850,7 +759,7 @@ async fn a_peer_that_stops_reading_cannot_hold_up_shutdown() {
         for i in 0..400 {
             let call = format!(r#"[2,"{i}","{name}",{{}}]"#);
             if socket
-                .write_all(&masked_text(call.as_bytes()))
+                .write_all(&common::text(call.as_bytes()))
                 .await
                 .is_err()
             {
@@ -905,9 +814,9 @@ async fn violations_reach_the_application() {
         },
     ));
     let (server, mut stations) = server(config, csms_handlers()).await;
-    let mut socket = raw_websocket(server.local_addr(), "/CS024", "ocpp2.0.1").await;
+    let mut socket = common::websocket(server.local_addr(), "/CS024", "ocpp2.0.1").await;
     socket
-        .write_all(&masked_text(br#"[2,"1","Heartbeat",{"surplus":1}]"#))
+        .write_all(&common::text(br#"[2,"1","Heartbeat",{"surplus":1}]"#))
         .await
         .unwrap();
     let (identity, event) = tokio::time::timeout(LIMIT, events.recv())

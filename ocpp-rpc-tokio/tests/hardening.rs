@@ -3,7 +3,6 @@
 //! handshake, the first-message deadline, the read budget, the duplicate-identity policies,
 //! and the close codes RFC 6455 asks for.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -13,8 +12,11 @@ use ocpp_rpc_tokio::{
 };
 use ocpp_types::{DateTime, OcppVersion, v201};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpSocket, TcpStream};
+use tokio::net::TcpStream;
 use tokio::sync::mpsc;
+
+mod common;
+use common::{close_code, masked, read_frame, status, tcp_from, upgrade};
 
 const LIMIT: Duration = Duration::from_secs(10);
 
@@ -39,94 +41,6 @@ async fn start(config: ServerConfig) -> (RunningServer, mpsc::UnboundedReceiver<
     (server, rx)
 }
 
-/// A TCP connection to `server` from the loopback address `source` (127.0.0.x).
-async fn tcp_from(source: [u8; 4], server: SocketAddr) -> TcpStream {
-    let socket = TcpSocket::new_v4().unwrap();
-    socket.bind(SocketAddr::from((source, 0))).unwrap();
-    socket.connect(server).await.unwrap()
-}
-
-/// Sends an upgrade request for `path` and reads the response head (and a short body).
-async fn upgrade(tcp: &mut TcpStream, path: &str, extra: &str) -> String {
-    let request = format!(
-        "GET {path} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\
-         Sec-WebSocket-Protocol: ocpp2.0.1\r\n{extra}\r\n"
-    );
-    tcp.write_all(request.as_bytes()).await.unwrap();
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        match tokio::time::timeout(LIMIT, tcp.read(&mut byte)).await {
-            Ok(Ok(1)) => head.push(byte[0]),
-            _ => break,
-        }
-    }
-    String::from_utf8_lossy(&head).into_owned()
-}
-
-fn status(head: &str) -> u16 {
-    head.split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0)
-}
-
-/// A client text frame, masked.
-fn masked(opcode: u8, payload: &[u8]) -> Vec<u8> {
-    let mask = [1u8, 2, 3, 4];
-    let mut frame = vec![0x80 | opcode];
-    match payload.len() {
-        n if n < 126 => frame.push(0x80 | n as u8),
-        n if n <= 0xffff => {
-            frame.push(0x80 | 126);
-            frame.extend_from_slice(&(n as u16).to_be_bytes());
-        }
-        n => {
-            frame.push(0x80 | 127);
-            frame.extend_from_slice(&(n as u64).to_be_bytes());
-        }
-    }
-    frame.extend_from_slice(&mask);
-    frame.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
-    frame
-}
-
-/// Reads one (unmasked) server frame: opcode and payload; `None` at EOF or after `LIMIT`.
-async fn read_frame(tcp: &mut TcpStream) -> Option<(u8, Vec<u8>)> {
-    let read = async {
-        let mut head = [0u8; 2];
-        tcp.read_exact(&mut head).await.ok()?;
-        let len = match head[1] & 0x7f {
-            126 => {
-                let mut ext = [0u8; 2];
-                tcp.read_exact(&mut ext).await.ok()?;
-                u64::from(u16::from_be_bytes(ext))
-            }
-            127 => {
-                let mut ext = [0u8; 8];
-                tcp.read_exact(&mut ext).await.ok()?;
-                u64::from_be_bytes(ext)
-            }
-            n => u64::from(n),
-        };
-        let mut payload = vec![0u8; usize::try_from(len).ok()?];
-        tcp.read_exact(&mut payload).await.ok()?;
-        Some((head[0] & 0x0f, payload))
-    };
-    tokio::time::timeout(LIMIT, read).await.ok().flatten()
-}
-
-/// The close code of the next close frame, skipping other frames.
-async fn close_code(tcp: &mut TcpStream) -> Option<u16> {
-    while let Some((opcode, payload)) = read_frame(tcp).await {
-        if opcode == 8 {
-            return payload.get(..2).map(|c| u16::from_be_bytes([c[0], c[1]]));
-        }
-    }
-    None
-}
-
 #[tokio::test]
 async fn connection_limits_answer_before_the_upgrade_and_keep_a_good_station_admitted() {
     let mut config = ServerConfig::default();
@@ -139,27 +53,39 @@ async fn connection_limits_answer_before_the_upgrade_and_keep_a_good_station_adm
     for i in 0..3 {
         let mut tcp = tcp_from([127, 0, 0, 1], addr).await;
         assert_eq!(
-            status(&upgrade(&mut tcp, &format!("/HOG{i}"), "").await),
+            status(&upgrade(&mut tcp, &format!("/HOG{i}"), "ocpp2.0.1", "").await),
             101
         );
         hogs.push(tcp);
     }
     let mut fourth = tcp_from([127, 0, 0, 1], addr).await;
-    assert_eq!(status(&upgrade(&mut fourth, "/HOG3", "").await), 429);
+    assert_eq!(
+        status(&upgrade(&mut fourth, "/HOG3", "ocpp2.0.1", "").await),
+        429
+    );
     // A station from another address still gets in.
     let mut station = tcp_from([127, 0, 0, 2], addr).await;
-    assert_eq!(status(&upgrade(&mut station, "/GOOD1", "").await), 101);
+    assert_eq!(
+        status(&upgrade(&mut station, "/GOOD1", "ocpp2.0.1", "").await),
+        101
+    );
     let mut other = tcp_from([127, 0, 0, 3], addr).await;
-    assert_eq!(status(&upgrade(&mut other, "/GOOD2", "").await), 101);
+    assert_eq!(
+        status(&upgrade(&mut other, "/GOOD2", "ocpp2.0.1", "").await),
+        101
+    );
     // Full: 503.
     let mut full = tcp_from([127, 0, 0, 4], addr).await;
-    assert_eq!(status(&upgrade(&mut full, "/LATE", "").await), 503);
+    assert_eq!(
+        status(&upgrade(&mut full, "/LATE", "ocpp2.0.1", "").await),
+        503
+    );
     // A place freed is a place again.
     drop(hogs.pop());
     let mut again = tcp_from([127, 0, 0, 4], addr).await;
     let mut admitted = false;
     for _ in 0..50 {
-        if status(&upgrade(&mut again, "/LATE", "").await) == 101 {
+        if status(&upgrade(&mut again, "/LATE", "ocpp2.0.1", "").await) == 101 {
             admitted = true;
             break;
         }
@@ -227,7 +153,10 @@ async fn the_credential_check_runs_even_when_no_version_is_in_common() {
     // The station offers only 2.0.1 and a wrong password: refused 401, not upgraded.
     let mut tcp = TcpStream::connect(server.local_addr()).await.unwrap();
     let wrong = "Authorization: Basic Q1MwMDE6d3Jvbmd3cm9uZ3dyb25nd3Jvbmc=\r\n";
-    assert_eq!(status(&upgrade(&mut tcp, "/CS001", wrong).await), 401);
+    assert_eq!(
+        status(&upgrade(&mut tcp, "/CS001", "ocpp2.0.1", wrong).await),
+        401
+    );
     assert_eq!(
         checked.recv().await,
         Some(None),
@@ -272,7 +201,10 @@ async fn a_connection_that_never_speaks_is_closed() {
     config.limits.first_message_timeout = Some(Duration::from_millis(300));
     let (server, _stations) = start(config).await;
     let mut tcp = TcpStream::connect(server.local_addr()).await.unwrap();
-    assert_eq!(status(&upgrade(&mut tcp, "/SILENT", "").await), 101);
+    assert_eq!(
+        status(&upgrade(&mut tcp, "/SILENT", "ocpp2.0.1", "").await),
+        101
+    );
     assert_eq!(close_code(&mut tcp).await, Some(1008));
     drop(tcp);
     let freed = async {
@@ -292,13 +224,19 @@ async fn oversized_and_non_utf8_messages_get_their_close_codes() {
     config.max_message_size = 4096;
     let (server, _stations) = start(config).await;
     let mut big = TcpStream::connect(server.local_addr()).await.unwrap();
-    assert_eq!(status(&upgrade(&mut big, "/BIG", "").await), 101);
+    assert_eq!(
+        status(&upgrade(&mut big, "/BIG", "ocpp2.0.1", "").await),
+        101
+    );
     big.write_all(&masked(1, &vec![b'x'; 10_000]))
         .await
         .unwrap();
     assert_eq!(close_code(&mut big).await, Some(1009));
     let mut bad = TcpStream::connect(server.local_addr()).await.unwrap();
-    assert_eq!(status(&upgrade(&mut bad, "/BAD", "").await), 101);
+    assert_eq!(
+        status(&upgrade(&mut bad, "/BAD", "ocpp2.0.1", "").await),
+        101
+    );
     bad.write_all(&masked(1, b"[2,\"1\",\"Heartbeat\",{\"x\":\"\xff\"}]"))
         .await
         .unwrap();
@@ -313,7 +251,10 @@ async fn the_read_budget_slows_a_flood_without_dropping_it() {
     config.limits.messages_per_second = 10;
     let (server, _stations) = start(config).await;
     let mut tcp = TcpStream::connect(server.local_addr()).await.unwrap();
-    assert_eq!(status(&upgrade(&mut tcp, "/FLOOD", "").await), 101);
+    assert_eq!(
+        status(&upgrade(&mut tcp, "/FLOOD", "ocpp2.0.1", "").await),
+        101
+    );
     let started = Instant::now();
     for i in 0..12 {
         let call = format!(r#"[2,"{i}","Heartbeat",{{}}]"#);

@@ -708,21 +708,7 @@ impl<G: IdGenerator> Session<G> {
         action: AnyAction,
         payload: &RawValue,
     ) -> Result<AnyRequest, DecodeError> {
-        let fixes = self.fixes(action);
-        let text = payload.get();
-        if !fixes.fixes_payloads() {
-            return AnyRequest::decode(action, text).map_err(payload_error);
-        }
-        let mut taken = core::mem::take(&mut self.leniency_taken);
-        let result = leniency::decode_lenient(
-            text,
-            fixes,
-            |p| AnyRequest::decode(action, p).map_err(payload_error),
-            &mut taken,
-        );
-        self.report_fixes(message_id, action, &mut taken);
-        self.leniency_taken = taken;
-        result
+        self.decode(message_id, action, payload, AnyRequest::decode)
     }
 
     fn decode_response(
@@ -731,18 +717,25 @@ impl<G: IdGenerator> Session<G> {
         action: AnyAction,
         payload: &RawValue,
     ) -> Result<AnyResponse, DecodeError> {
+        self.decode(message_id, action, payload, AnyResponse::decode)
+    }
+
+    /// Decodes a payload of `action` strictly, or with the leniency configured for it.
+    fn decode<T>(
+        &mut self,
+        message_id: &MessageId,
+        action: AnyAction,
+        payload: &RawValue,
+        decode: fn(AnyAction, &str) -> Result<T, MessageError>,
+    ) -> Result<T, DecodeError> {
         let fixes = self.fixes(action);
         let text = payload.get();
+        let decode = |text: &str| decode(action, text).map_err(payload_error);
         if !fixes.fixes_payloads() {
-            return AnyResponse::decode(action, text).map_err(payload_error);
+            return decode(text);
         }
         let mut taken = core::mem::take(&mut self.leniency_taken);
-        let result = leniency::decode_lenient(
-            text,
-            fixes,
-            |p| AnyResponse::decode(action, p).map_err(payload_error),
-            &mut taken,
-        );
+        let result = leniency::decode_lenient(text, fixes, decode, &mut taken);
         self.report_fixes(message_id, action, &mut taken);
         self.leniency_taken = taken;
         result
