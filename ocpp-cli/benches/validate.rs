@@ -2,6 +2,10 @@
 //!
 //! The input is `ocpp gen --responses` output (every action of the version, CALL and CALLRESULT)
 //! plus a block of 2.0.1 TransactionEvent/1.6 MeterValues traffic, about 8 MB per version.
+#![allow(
+    missing_docs,
+    reason = "criterion_group! writes an undocumented pub fn"
+)]
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use ocpp_cli::{generate, validate};

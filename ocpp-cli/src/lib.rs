@@ -1,5 +1,9 @@
-//! The library behind the `ocpp` command, one module per subcommand. The binary only parses
-//! arguments; benchmarks and tests call these modules directly.
+#![doc = include_str!("../README.md")]
+//!
+//! # Modules
+//! One per subcommand ([`demo`], [`csms`], [`station`], [`validate`], [`generate`]), and what
+//! they share: the valid [`answer`]s of the demo CSMS, the charging [`scenario`] of the scripted
+//! station, the frame [`transcript`] they print.
 
 pub mod answer;
 pub mod csms;

@@ -225,7 +225,7 @@ fn must_escape(c: char) -> bool {
             | '\u{FEFF}')
 }
 
-/// Appends `text` with every [`must_escape`] character written as `\u{XX}`, stopping after
+/// Appends `text` with every character that `must_escape` names written as `\u{XX}`, stopping after
 /// `max_chars` characters of `text`; returns whether it stopped early.
 pub fn escape_into(out: &mut String, text: &str, max_chars: usize) -> bool {
     for (count, c) in text.chars().enumerate() {

@@ -1,9 +1,7 @@
-//! Turns a folder of official OCPP JSON schemas into schema-exact Rust types.
+#![doc = include_str!("../README.md")]
 //!
-//! `ocpp-rs-types` runs this from its `build.rs` (the way `prost-build` is used) and `include!`s
-//! the result; the binary `ocpp-codegen` does the same for people with their own schema folders.
-//!
-//! The pipeline reads top-down:
+//! # The pipeline
+//! It reads top-down:
 //! 1. [`schema`] loads a folder: one JSON schema per message.
 //! 2. [`model`] turns the schemas into a model of named types, merging the definitions that
 //!    2.0.1 and 2.1 repeat in every file (and failing where two same-named ones differ), and

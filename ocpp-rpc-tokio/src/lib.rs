@@ -1,38 +1,12 @@
-//! OCPP-J over WebSocket on tokio: a CSMS server ([`Server`], or [`Acceptor`] inside an HTTP
-//! server of your own) and a charging-station client ([`connect`], [`Client`]), with a typed
-//! async API on both sides.
+#![doc = include_str!("../README.md")]
 //!
+//! # How it is built
 //! A thin layer over the sans-I/O [`Session`](ocpp_rpc::Session) of `ocpp-rs-rpc`: each
 //! connection is one task that owns the socket and the session; a [`Connection`] handle calls
 //! the peer, and [`Handlers`] answer it, each call in a task of its own. The OCPP rules of the
 //! handshake (identity, subprotocol, Basic auth, back-off) are the core's
-//! [`handshake`](ocpp_rpc::handshake) module, shared with the embedded adapter. WebSockets are
-//! `yawc`'s, over hyper's HTTP/1.1, with permessage-deflate (RFC 7692), which OCPP 2.0.1 and 2.1
-//! require of a CSMS; TLS (feature `tls`) is rustls. No hyper or yawc type is part of this
-//! crate's API; the HTTP types of [`Acceptor::upgrade`] are the `http` crate's, which hyper,
-//! axum and tower share.
-//!
-//! ```no_run
-//! use ocpp_rpc_tokio::{Handlers, Server, ServerConfig};
-//! use ocpp_types::{DateTime, v201};
-//!
-//! # async fn run() -> std::io::Result<()> {
-//! let mut handlers = Handlers::new();
-//! handlers.on(|_, _: v201::HeartbeatRequest| async move {
-//!     Ok(v201::HeartbeatResponse::new(DateTime::now()))
-//! });
-//! let server = Server::bind("0.0.0.0:9000", ServerConfig::default(), handlers)
-//!     .await?
-//!     .on_connection(|station| {
-//!         tokio::spawn(async move {
-//!             let reset = v201::ResetRequest::new(v201::ResetEnumType::OnIdle);
-//!             let _ = station.call(reset).await;
-//!         });
-//!     })
-//!     .start()?;
-//! # let _ = server; Ok(()) }
-//! ```
-
+//! [`handshake`](ocpp_rpc::handshake) module, shared with the embedded adapter. The HTTP types of
+//! [`Acceptor::upgrade`] are the `http` crate's, which hyper, axum and tower share.
 //!
 //! # What the server checks, and where
 //! In this order, each before the WebSocket upgrade completes, so a refused station never

@@ -3,6 +3,10 @@
 //!
 //! `cargo bench -p ocpp-rs-rpc --bench roundtrip`; criterion prints the time per round trip and,
 //! as throughput, round trips (elements) per second.
+#![allow(
+    missing_docs,
+    reason = "criterion_group! writes an undocumented pub fn"
+)]
 
 use std::hint::black_box;
 

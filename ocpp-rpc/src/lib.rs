@@ -1,37 +1,4 @@
-//! The OCPP-J RPC core for OCPP 1.6, 2.0.1 and 2.1, sans I/O: bytes and a clock value in,
-//! bytes, events and the next deadline out.
-//!
-//! No sockets, no async runtime, no clock, no threads: a [`Session`] is one connection's state
-//! machine, and runtime adapters (tokio, embedded) are thin layers over it. The crate is
-//! `no_std` with `alloc` and builds for `thumbv7em-none-eabihf`.
-//!
-//! ```
-//! use ocpp_rpc::{Config, Event, Millis, Role, Router, Session};
-//! use ocpp_types::{OcppVersion, v16};
-//!
-//! let mut station = Session::new(Config::new(OcppVersion::V16, Role::ChargingStation));
-//! let mut central = Session::new(Config::new(OcppVersion::V16, Role::Csms));
-//! let mut router = Router::new();
-//! router.on(|_: v16::HeartbeatRequest| {
-//!     Ok(v16::HeartbeatResponse::new("2024-01-01T00:00:00Z".parse().unwrap()))
-//! });
-//!
-//! let call = station.call(&v16::HeartbeatRequest::default(), Millis(0))?;
-//! // The adapter's loop: move frames, dispatch events.
-//! for _ in 0..2 {
-//!     while let Some(frame) = station.poll_transmit() { central.receive(&frame, Millis(1)); }
-//!     while let Some(Event::IncomingCall(c)) = central.poll_event() { router.handle(&mut central, c)?; }
-//!     while let Some(frame) = central.poll_transmit() { station.receive(&frame, Millis(2)); }
-//! }
-//! match station.poll_event() {
-//!     Some(Event::CallCompleted { call: id, outcome }) if id == call => {
-//!         let response = outcome.into_response::<v16::HeartbeatRequest>()?;
-//!         assert_eq!(response.current_time.to_string(), "2024-01-01T00:00:00Z");
-//!     }
-//!     other => panic!("{other:?}"),
-//! }
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! ```
+#![doc = include_str!("../README.md")]
 //!
 //! # Modules
 //! - [`frame`]: parse one WebSocket text message into a [`Frame`] borrowing from it (payloads

@@ -1,21 +1,4 @@
-//! Every OCPP 1.6, 2.0.1 and 2.1 message as a Rust type that is exactly as strict as the
-//! official JSON schema, generated at build time from the schemas themselves.
-//!
-//! ```
-//! use ocpp_types::v201::{BootNotificationRequest, BootReasonEnumType, ChargingStationType};
-//!
-//! let station = ChargingStationType::new("SingleSocketCharger".parse()?, "VendorX".parse()?);
-//! let request = BootNotificationRequest::new(station, BootReasonEnumType::PowerUp);
-//! let json = serde_json::to_string(&request)?;
-//! assert_eq!(json, r#"{"chargingStation":{"model":"SingleSocketCharger","vendorName":"VendorX"},"reason":"PowerUp"}"#);
-//!
-//! let decoded: BootNotificationRequest = ocpp_types::from_str(&json)?;
-//! assert_eq!(decoded, request);
-//! // A payload the schema rejects is rejected, with the place and the rule it broke.
-//! let err = ocpp_types::from_str::<BootNotificationRequest>(r#"{"reason":"PowerUp"}"#).unwrap_err();
-//! assert_eq!((err.kind(), err.pointer()), (ocpp_types::ErrorKind::Missing, "/chargingStation"));
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! ```
+#![doc = include_str!("../README.md")]
 //!
 //! # Exactly the schema
 //! Decoding a payload into a generated type succeeds if and only if the official schema accepts
@@ -27,7 +10,7 @@
 //! Serializing never produces a payload the schema rejects: a value that breaks a rule the
 //! Rust type cannot express (a number out of range, too many items) fails to serialize.
 //!
-//! # Modules and features
+//! # Modules
 //! [`v16`] (with the security extension), [`v201`] and [`v21`], behind the features of the same
 //! names. Each has one type per message and per schema definition, an [`v201::Action`] enum,
 //! and [`v201::Request`]/[`v201::Response`] enums that decode `(action, payload)`.
