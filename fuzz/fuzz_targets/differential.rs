@@ -51,7 +51,9 @@ where
                 "the fast reader and serde_json read {text:?} differently"
             ),
             Err(reference) => {
-                panic!("the fast reader accepts {text:?} as {fast:?}; serde_json refuses: {reference}")
+                panic!(
+                    "the fast reader accepts {text:?} as {fast:?}; serde_json refuses: {reference}"
+                )
             }
         }
     }

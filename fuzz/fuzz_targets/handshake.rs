@@ -106,8 +106,15 @@ fn check_path(path: &str, prefix: Option<&str>) {
 fn check_subprotocols(input: &Input<'_>) {
     let preference = versions(&input.preference);
     let chosen = choose_subprotocol(input.offered, &preference);
-    let first_named = preference.iter().copied().find(|v| names(input.offered, *v));
-    assert_eq!(chosen, first_named, "offer {:?}, preference {preference:?}", input.offered);
+    let first_named = preference
+        .iter()
+        .copied()
+        .find(|v| names(input.offered, *v));
+    assert_eq!(
+        chosen, first_named,
+        "offer {:?}, preference {preference:?}",
+        input.offered
+    );
     if let Some(version) = chosen {
         // The client's check of the server's choice, written as the server writes it.
         assert_eq!(
@@ -173,7 +180,10 @@ fn check_back_off(input: &Input<'_>) {
     assert!(delay >= wait_minimum, "{backoff:?} {attempt}: {delay:?}");
     if let Some(next) = attempt.checked_add(1) {
         let later = backoff.delay(next, input.random);
-        assert!(later >= delay, "{backoff:?}: attempt {next} waits {later:?} < {delay:?}");
+        assert!(
+            later >= delay,
+            "{backoff:?}: attempt {next} waits {later:?} < {delay:?}"
+        );
     }
     // Doubling stops: every attempt past the last doubling waits as long as the last one.
     assert!(backoff.delay(u32::MAX, input.random) >= delay);

@@ -108,20 +108,68 @@ enum Mutation {
 
 #[derive(Debug, Arbitrary)]
 enum Step {
-    Call { side: Side, action: u8, seed: u64 },
-    Send { side: Side, action: u8, seed: u64 },
-    Deliver { from: Side, count: u8 },
-    Tamper { from: Side, mutation: Mutation },
-    Drop { from: Side },
-    Inject { to: Side, kind: u8, action: u8, seed: u64, id: u8, mutation: Mutation },
-    Respond { side: Side, pick: u8, seed: u64 },
-    RespondWrong { side: Side, pick: u8, action: u8, seed: u64 },
-    RespondError { side: Side, pick: u8, code: u8, description: String },
-    RespondStale { side: Side, id: u64 },
-    Tick { ms: u32 },
-    Close { side: Side },
+    Call {
+        side: Side,
+        action: u8,
+        seed: u64,
+    },
+    Send {
+        side: Side,
+        action: u8,
+        seed: u64,
+    },
+    Deliver {
+        from: Side,
+        count: u8,
+    },
+    Tamper {
+        from: Side,
+        mutation: Mutation,
+    },
+    Drop {
+        from: Side,
+    },
+    Inject {
+        to: Side,
+        kind: u8,
+        action: u8,
+        seed: u64,
+        id: u8,
+        mutation: Mutation,
+    },
+    Respond {
+        side: Side,
+        pick: u8,
+        seed: u64,
+    },
+    RespondWrong {
+        side: Side,
+        pick: u8,
+        action: u8,
+        seed: u64,
+    },
+    RespondError {
+        side: Side,
+        pick: u8,
+        code: u8,
+        description: String,
+    },
+    RespondStale {
+        side: Side,
+        id: u64,
+    },
+    Tick {
+        ms: u32,
+    },
+    Close {
+        side: Side,
+    },
     Reconnect,
-    Leniency { side: Side, fixes: u8, action: Option<u8> },
+    Leniency {
+        side: Side,
+        fixes: u8,
+        action: Option<u8>,
+    },
 }
 
 #[derive(Debug, Arbitrary)]
@@ -150,9 +198,18 @@ const ERROR_CODES: &[&str] = &[
 
 fn actions(version: OcppVersion) -> Vec<AnyAction> {
     match version {
-        OcppVersion::V16 => v16::Action::ALL.iter().map(|&a| AnyAction::V16(a)).collect(),
-        OcppVersion::V201 => v201::Action::ALL.iter().map(|&a| AnyAction::V201(a)).collect(),
-        OcppVersion::V21 => v21::Action::ALL.iter().map(|&a| AnyAction::V21(a)).collect(),
+        OcppVersion::V16 => v16::Action::ALL
+            .iter()
+            .map(|&a| AnyAction::V16(a))
+            .collect(),
+        OcppVersion::V201 => v201::Action::ALL
+            .iter()
+            .map(|&a| AnyAction::V201(a))
+            .collect(),
+        OcppVersion::V21 => v21::Action::ALL
+            .iter()
+            .map(|&a| AnyAction::V21(a))
+            .collect(),
     }
 }
 
@@ -255,7 +312,10 @@ impl Peer {
                     let (expected, _) = self.accepted[&call];
                     assert_eq!(action.as_ref(), expected.as_str(), "CALL {id} of {call:?}");
                     let previous = self.on_wire.insert(id.to_string(), call);
-                    assert!(previous.is_none(), "message id {id} reused while on the wire");
+                    assert!(
+                        previous.is_none(),
+                        "message id {id} reused while on the wire"
+                    );
                     2
                 }
                 Frame::CallResult { .. } => 3,
@@ -352,12 +412,20 @@ impl Peer {
             self.pending.remove(pick as usize % self.pending.len());
         let result = answer(&mut self.session, id, action);
         assert!(
-            !matches!(result, Err(RespondError::UnknownCall(_) | RespondError::Closed)),
+            !matches!(
+                result,
+                Err(RespondError::UnknownCall(_) | RespondError::Closed)
+            ),
             "{result:?}"
         );
         let (written, _) = self.drain(honest);
         let answers: Vec<_> = written.iter().filter(|w| w.id == message_id).collect();
-        assert_eq!(answers.len(), 1, "answers to {message_id}: {}", answers.len());
+        assert_eq!(
+            answers.len(),
+            1,
+            "answers to {message_id}: {}",
+            answers.len()
+        );
         assert!(matches!(answers[0].message_type, 3 | 4));
     }
 }
@@ -421,7 +489,9 @@ impl World {
         let parsed = frame::parse(bytes, version).expect("an honest frame parses");
         match parsed {
             Frame::Call { id, .. } => {
-                let taken = events.iter().any(|e| matches!(e, Event::IncomingCall(c) if c.message_id.as_str() == id));
+                let taken = events
+                    .iter()
+                    .any(|e| matches!(e, Event::IncomingCall(c) if c.message_id.as_str() == id));
                 let refused = events.iter().any(|e| {
                     matches!(e, Event::ProtocolViolation(v) if matches!(v.kind,
                         ViolationKind::TooManyIncomingCalls | ViolationKind::DuplicateMessageId))
@@ -435,14 +505,20 @@ impl World {
                 if let Some(call) = before.get(id.as_ref()) {
                     let ok = events.iter().any(|e| matches!(e,
                         Event::CallCompleted { call: c, outcome: Outcome::Response(_) } if c == call));
-                    assert!(ok, "an intact CALLRESULT did not complete {call:?}: {events:?}");
+                    assert!(
+                        ok,
+                        "an intact CALLRESULT did not complete {call:?}: {events:?}"
+                    );
                 }
             }
             Frame::CallError(error) => {
                 if let Some(call) = before.get(error.id.as_ref()) {
                     let ok = events.iter().any(|e| matches!(e,
                         Event::CallCompleted { call: c, outcome: Outcome::CallError(_) } if c == call));
-                    assert!(ok, "an intact CALLERROR did not complete {call:?}: {events:?}");
+                    assert!(
+                        ok,
+                        "an intact CALLERROR did not complete {call:?}: {events:?}"
+                    );
                 }
             }
             _ => {}
@@ -521,12 +597,22 @@ impl World {
             Step::Drop { from } => {
                 self.peers(from).0.outbox.pop_front();
             }
-            Step::Inject { to, kind, action, seed, id, ref mutation } => {
+            Step::Inject {
+                to,
+                kind,
+                action,
+                seed,
+                id,
+                ref mutation,
+            } => {
                 let peer_role = self.peers(to).0.role.peer();
                 let action = self.action(action, peer_role, kind % 5 == 4);
                 let receiver = self.peers(to).0;
-                let wire: Vec<(String, CallId)> =
-                    receiver.on_wire.iter().map(|(k, v)| (k.clone(), *v)).collect();
+                let wire: Vec<(String, CallId)> = receiver
+                    .on_wire
+                    .iter()
+                    .map(|(k, v)| (k.clone(), *v))
+                    .collect();
                 let (message_id, answered) = if id & 1 == 0 && !wire.is_empty() {
                     let (message_id, call) = &wire[id as usize / 2 % wire.len()];
                     (message_id.clone(), Some(receiver.accepted[call].0))
@@ -563,15 +649,23 @@ impl World {
                             RespondError::Invalid(_) => Ok(()),
                             other => Err(other),
                         }),
-                        None => session.respond_error(id, &RpcError::new(ErrorCode::NotSupported, "")),
+                        None => {
+                            session.respond_error(id, &RpcError::new(ErrorCode::NotSupported, ""))
+                        }
                     }
                 });
             }
-            Step::RespondWrong { side, pick, action, seed } => {
+            Step::RespondWrong {
+                side,
+                pick,
+                action,
+                seed,
+            } => {
                 let wrong = self.actions[action as usize % self.actions.len()];
                 self.peers(side).0.answer(pick, |session, id, action| {
                     let Some(r) = response(wrong, seed) else {
-                        return session.respond_error(id, &RpcError::new(ErrorCode::InternalError, ""));
+                        return session
+                            .respond_error(id, &RpcError::new(ErrorCode::InternalError, ""));
                     };
                     match session.respond_any(id, &r) {
                         Err(RespondError::WrongResponse { .. }) if wrong != action => Ok(()),
@@ -580,7 +674,12 @@ impl World {
                     }
                 });
             }
-            Step::RespondError { side, pick, code, ref description } => {
+            Step::RespondError {
+                side,
+                pick,
+                code,
+                ref description,
+            } => {
                 let code = ErrorCode::ALL[code as usize % ErrorCode::ALL.len()];
                 self.peers(side).0.answer(pick, |session, id, _| {
                     session.respond_error(id, &RpcError::new(code, description.as_str()))
@@ -595,11 +694,17 @@ impl World {
                     .session
                     .respond_error(IncomingId(id), &RpcError::new(ErrorCode::GenericError, ""));
                 assert!(
-                    matches!(result, Err(RespondError::UnknownCall(_) | RespondError::Closed)),
+                    matches!(
+                        result,
+                        Err(RespondError::UnknownCall(_) | RespondError::Closed)
+                    ),
                     "{result:?}"
                 );
                 let (written, _) = peer.drain(false);
-                assert!(written.is_empty(), "an answer to no pending call was written");
+                assert!(
+                    written.is_empty(),
+                    "an answer to no pending call was written"
+                );
             }
             Step::Tick { ms } => {
                 self.now = self.now.saturating_add(u64::from(ms));
@@ -608,17 +713,26 @@ impl World {
                     peer.session.handle_timeout(now);
                     peer.drain(true);
                     if let Some(next) = peer.session.poll_timeout() {
-                        assert!(next > now, "the next deadline {next:?} is not after {now:?}");
+                        assert!(
+                            next > now,
+                            "the next deadline {next:?} is not after {now:?}"
+                        );
                     }
                 }
             }
             Step::Close { side } => self.peers(side).0.close(),
             Step::Reconnect => self.reconnect(),
-            Step::Leniency { side, fixes: bits, action } => {
+            Step::Leniency {
+                side,
+                fixes: bits,
+                action,
+            } => {
                 let leniency = match action {
                     None => Leniency::all_actions(fixes(bits)),
-                    Some(a) => Leniency::strict()
-                        .action(self.actions[a as usize % self.actions.len()].as_str(), fixes(bits)),
+                    Some(a) => Leniency::strict().action(
+                        self.actions[a as usize % self.actions.len()].as_str(),
+                        fixes(bits),
+                    ),
                 };
                 let peer = self.peers(side).0;
                 peer.session.set_leniency(leniency.clone());
