@@ -810,19 +810,19 @@ fn mutate(mut bytes: Vec<u8>, mutation: &Mutation) -> Vec<u8> {
             }
         }
         Mutation::Element { at, value } => {
-            if let Some(array) = frame.as_array_mut() {
-                if !array.is_empty() {
-                    let at = *at as usize % array.len();
-                    array[at] = value.value();
-                }
+            if let Some(array) = frame.as_array_mut()
+                && !array.is_empty()
+            {
+                let at = *at as usize % array.len();
+                array[at] = value.value();
             }
         }
         Mutation::RemoveElement(at) => {
-            if let Some(array) = frame.as_array_mut() {
-                if !array.is_empty() {
-                    let at = *at as usize % array.len();
-                    array.remove(at);
-                }
+            if let Some(array) = frame.as_array_mut()
+                && !array.is_empty()
+            {
+                let at = *at as usize % array.len();
+                array.remove(at);
             }
         }
         Mutation::AddElement(atom) => {
@@ -836,24 +836,24 @@ fn mutate(mut bytes: Vec<u8>, mutation: &Mutation) -> Vec<u8> {
             }
         }
         Mutation::RemoveKey(at) => {
-            if let Some(map) = payload_of(&mut frame) {
-                if let Some(key) = key_at(map, *at) {
-                    map.remove(&key);
-                }
+            if let Some(map) = payload_of(&mut frame)
+                && let Some(key) = key_at(map, *at)
+            {
+                map.remove(&key);
             }
         }
         Mutation::NullKey(at) => {
-            if let Some(map) = payload_of(&mut frame) {
-                if let Some(key) = key_at(map, *at) {
-                    map.insert(key, Value::Null);
-                }
+            if let Some(map) = payload_of(&mut frame)
+                && let Some(key) = key_at(map, *at)
+            {
+                map.insert(key, Value::Null);
             }
         }
         Mutation::SetKey(at, atom) => {
-            if let Some(map) = payload_of(&mut frame) {
-                if let Some(key) = key_at(map, *at) {
-                    map.insert(key, atom.value());
-                }
+            if let Some(map) = payload_of(&mut frame)
+                && let Some(key) = key_at(map, *at)
+            {
+                map.insert(key, atom.value());
             }
         }
         Mutation::UnknownKey(key, atom) => {
@@ -862,10 +862,10 @@ fn mutate(mut bytes: Vec<u8>, mutation: &Mutation) -> Vec<u8> {
             }
         }
         Mutation::LongString(at, len) => {
-            if let Some(map) = payload_of(&mut frame) {
-                if let Some(key) = key_at(map, *at) {
-                    map.insert(key, Value::String("x".repeat(*len as usize % 1200)));
-                }
+            if let Some(map) = payload_of(&mut frame)
+                && let Some(key) = key_at(map, *at)
+            {
+                map.insert(key, Value::String("x".repeat(*len as usize % 1200)));
             }
         }
         _ => {}
