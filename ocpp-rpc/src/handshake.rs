@@ -154,11 +154,16 @@ pub fn choose_subprotocol(offered: &str, preference: &[OcppVersion]) -> Option<O
 }
 
 /// The client's check of the server's answer: the version named in the response's
-/// `Sec-WebSocket-Protocol`, if it is one that was offered. `None` (no header, or a version not
-/// offered) means the connection must not be used for OCPP.
+/// `Sec-WebSocket-Protocol`, if it is one that was offered, named exactly as it was offered
+/// (`ocpp1.6`; a bare `1.6` was not offered, and RFC 6455, section 4.1, has the client fail
+/// the connection). `None` (no header, or a version not offered) means the connection must
+/// not be used for OCPP.
 pub fn accepted_subprotocol(answer: Option<&str>, offered: &[OcppVersion]) -> Option<OcppVersion> {
-    let version = OcppVersion::from_subprotocol(answer?.trim())?;
-    offered.contains(&version).then_some(version)
+    let answer = answer?.trim();
+    offered
+        .iter()
+        .copied()
+        .find(|version| version.subprotocol() == answer)
 }
 
 /// Basic-auth credentials from an `Authorization` header.
@@ -367,6 +372,27 @@ mod tests {
         );
         assert_eq!(accepted_subprotocol(Some("ocpp2.1"), &prefs), None);
         assert_eq!(accepted_subprotocol(None, &prefs), None);
+    }
+
+    /// Found by the `handshake` fuzz target: a server answering `2.1` (not a subprotocol
+    /// the client offered) was taken as `ocpp2.1`.
+    #[test]
+    fn accepted_subprotocol_is_named_exactly_as_offered() {
+        let offered = [OcppVersion::V21, OcppVersion::V201, OcppVersion::V16];
+        for version in offered {
+            let bare = &version.subprotocol()[4..];
+            assert_eq!(accepted_subprotocol(Some(bare), &offered), None, "{bare}");
+            assert_eq!(
+                accepted_subprotocol(Some(version.subprotocol()), &offered),
+                Some(version)
+            );
+        }
+        assert_eq!(
+            accepted_subprotocol(Some(" ocpp2.1 "), &offered),
+            Some(OcppVersion::V21),
+            "optional whitespace around a header value is not part of it"
+        );
+        assert_eq!(accepted_subprotocol(Some("OCPP2.1"), &offered), None);
     }
 
     #[test]
