@@ -9,6 +9,7 @@ format its target reads (see fuzz/README.md); the session seeds add malformed fr
 """
 
 import json
+import random
 import shutil
 import subprocess
 import sys
@@ -131,7 +132,10 @@ def main():
             payloads[folder, action] = (request, response)
             for kind, payload in (("request", request), ("response", response)):
                 if payload is not None:
-                    write(f"decode_{folder}", f"{action}-{kind}", bytes([pick]) + payload.encode())
+                    seed = bytes([pick]) + payload.encode()
+                    # The differential targets read the same input as the decode targets.
+                    write(f"decode_{folder}", f"{action}-{kind}", seed)
+                    write(f"differential_{folder}", f"{action}-{kind}", seed)
 
     # json_reader: the four message types it compares, several draws each, plus numbers.
     for folder, action, seed_count in (("v201", "TransactionEvent", 8), ("v201", "DataTransfer", 4),
@@ -174,6 +178,13 @@ def main():
         setup = bytes([index | 4])
         steps = b"".join(step(RECEIVE, frame) for frame in MALFORMED)
         write("session", f"{folder}-malformed", setup + step(CALL) + steps + step(RESPOND_ERROR))
+
+    # handshake and session_script decode their input with `arbitrary`, which takes any bytes:
+    # fixed pseudo-random inputs of several lengths start them off.
+    draw = random.Random(0x5EED)
+    for target in ("handshake", "session_script"):
+        for n, length in enumerate((0, 8, 32, 64, 128, 256, 512, 1024)):
+            write(target, f"random-{n}", bytes(draw.randrange(256) for _ in range(length)))
 
     total = sum(p.stat().st_size for p in SEEDS.rglob("*") if p.is_file())
     count = sum(1 for p in SEEDS.rglob("*") if p.is_file())
