@@ -32,6 +32,7 @@ extern crate alloc;
 #[cfg(any(feature = "std", test))]
 extern crate std;
 
+#[cfg(any(feature = "v16", feature = "v201", feature = "v21"))]
 mod any;
 mod bounded;
 pub mod conditions;
@@ -55,11 +56,16 @@ pub mod __rt {
 }
 mod rt;
 
+#[cfg(any(feature = "v16", feature = "v201", feature = "v21"))]
 pub use any::{AnyAction, AnyRequest, AnyResponse};
 pub use bounded::{BoundedString, LengthError};
 pub use datetime::{DateTime, DateTimeError};
 pub use error::{DecodeError, ErrorKind, Limit, from_slice, from_str};
-pub use message::{Message, MessageError, OcppVersion, Request, Response, Role, SendMessage};
+pub use message::{MessageError, OcppVersion, Role};
+// The message traits need the union of some version's messages; without a version the crate
+// is the runtime alone (BoundedString, DateTime, decode errors).
+#[cfg(any(feature = "v16", feature = "v201", feature = "v21"))]
+pub use message::{Message, Request, Response, SendMessage};
 
 macro_rules! version_module {
     ($feature:literal, $module:ident, $file:literal, $doc:literal) => {

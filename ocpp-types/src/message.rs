@@ -3,10 +3,14 @@
 use alloc::string::String;
 use core::fmt;
 
+#[cfg(any(feature = "v16", feature = "v201", feature = "v21"))]
 use serde::Serialize;
+#[cfg(any(feature = "v16", feature = "v201", feature = "v21"))]
 use serde::de::DeserializeOwned;
 
-use crate::{AnyAction, AnyRequest, AnyResponse, DecodeError};
+use crate::DecodeError;
+#[cfg(any(feature = "v16", feature = "v201", feature = "v21"))]
+use crate::{AnyAction, AnyRequest, AnyResponse};
 
 /// An OCPP version, as negotiated by the WebSocket subprotocol.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -80,6 +84,7 @@ impl Role {
         }
     }
 
+    #[cfg(any(feature = "v16", feature = "v201", feature = "v21"))]
     /// Whether `roles` holds this role (a `const` `contains`).
     pub(crate) const fn is_in(self, roles: &[Role]) -> bool {
         let mut i = 0;
@@ -102,6 +107,7 @@ impl fmt::Display for Role {
     }
 }
 
+#[cfg(any(feature = "v16", feature = "v201", feature = "v21"))]
 /// A message that starts an exchange: the payload of a CALL (every `<Action>Request`, see
 /// [`Request`]) or of an OCPP 2.1 SEND ([`SendMessage`]).
 ///
@@ -153,6 +159,7 @@ pub trait Message:
     fn from_any_ref(any: &AnyRequest) -> Option<&Self>;
 }
 
+#[cfg(any(feature = "v16", feature = "v201", feature = "v21"))]
 /// The payload of a CALL: a request, typed, with its action and the type of its answer.
 ///
 /// Every `<Action>Request` of every version implements it, so code can be generic over
@@ -168,6 +175,7 @@ pub trait Request: Message {
     type Response: Response<Request = Self>;
 }
 
+#[cfg(any(feature = "v16", feature = "v201", feature = "v21"))]
 /// The payload of a CALLRESULT, tied to its request.
 ///
 /// ```
@@ -203,6 +211,7 @@ pub trait Response:
     fn from_any_ref(any: &AnyResponse) -> Option<&Self>;
 }
 
+#[cfg(any(feature = "v16", feature = "v201", feature = "v21"))]
 /// The payload of an OCPP 2.1 SEND: a message that gets no answer
 /// (`NotifyPeriodicEventStream`).
 pub trait SendMessage: Message {}
@@ -221,6 +230,7 @@ pub enum MessageError {
     Invalid(DecodeError),
 }
 
+#[cfg(any(feature = "v16", feature = "v201", feature = "v21"))]
 impl MessageError {
     pub(crate) fn unknown_action(action: &str) -> MessageError {
         MessageError::UnknownAction {
