@@ -1,5 +1,5 @@
 // Shared body of the differential targets: `include!`d by `differential_v16.rs`,
-// `differential_v201.rs` and `differential_v21.rs`, which list their version's message types.
+// `differential_v201.rs` and `differential_v21.rs`, each calling `run` with its version.
 //
 // The first byte picks an action of the version (`Action::ALL`), the rest is the payload
 // text. For the action's request type and its response type `T` (a 2.1 SEND message has no
@@ -71,41 +71,68 @@ where
     );
 }
 
-macro_rules! differential_target {
-    ($v:ident, $variant:ident, calls: [$($call:ident),* $(,)?], sends: [$($send:ident),* $(,)?] $(,)?) => {
-        libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-            use ocpp_types::$v as m;
-            let Some((&pick, payload)) = data.split_first() else { return };
-            let Ok(text) = core::str::from_utf8(payload) else { return };
-            let action = m::Action::ALL[pick as usize % m::Action::ALL.len()];
-            let any = AnyAction::$variant(action);
-            let name = action.as_str();
-            $(
-                if name == <m::$call as ocpp_types::Message>::ACTION {
-                    agree::<m::$call, AnyRequest>(
-                        text,
-                        AnyRequest::decode(any, text),
-                        AnyRequest::from_message,
-                    );
-                    agree::<<m::$call as ocpp_types::Request>::Response, AnyResponse>(
-                        text,
-                        AnyResponse::decode(any, text),
-                        AnyResponse::from_message,
-                    );
-                    return;
-                }
-            )*
-            $(
-                if name == <m::$send as ocpp_types::Message>::ACTION {
-                    agree::<m::$send, AnyRequest>(
-                        text,
-                        AnyRequest::decode(any, text),
-                        AnyRequest::from_message,
-                    );
-                    return;
-                }
-            )*
-            panic!("the target's table of {} messages lacks {name}", stringify!($v));
-        });
+/// Runs [`agree`] for the request and response type of the action `action`, found by the
+/// version's generated `__visit_messages` (so no hand-kept list of types can fall behind).
+struct Check<'a> {
+    action: AnyAction,
+    text: &'a str,
+    found: bool,
+}
+
+impl ocpp_types::__rt::VisitMessages for Check<'_> {
+    fn request<R>(&mut self)
+    where
+        R: ocpp_types::Request + ocpp_types::random::Generate,
+        R::Response: ocpp_types::random::Generate,
+    {
+        if R::ANY_ACTION != self.action {
+            return;
+        }
+        self.found = true;
+        agree::<R, AnyRequest>(
+            self.text,
+            AnyRequest::decode(self.action, self.text),
+            AnyRequest::from_message::<R>,
+        );
+        agree::<R::Response, AnyResponse>(
+            self.text,
+            AnyResponse::decode(self.action, self.text),
+            AnyResponse::from_message::<R::Response>,
+        );
+    }
+
+    fn send<S: ocpp_types::SendMessage + ocpp_types::random::Generate>(&mut self) {
+        if S::ANY_ACTION != self.action {
+            return;
+        }
+        self.found = true;
+        agree::<S, AnyRequest>(
+            self.text,
+            AnyRequest::decode(self.action, self.text),
+            AnyRequest::from_message::<S>,
+        );
+    }
+}
+
+/// The whole target for `version`: the first byte picks the action, the rest is the text.
+fn run(version: ocpp_types::OcppVersion, data: &[u8]) {
+    let Some((&pick, payload)) = data.split_first() else {
+        return;
     };
+    let Ok(text) = core::str::from_utf8(payload) else {
+        return;
+    };
+    let actions = AnyAction::all(version);
+    let action = actions[pick as usize % actions.len()];
+    let mut check = Check {
+        action,
+        text,
+        found: false,
+    };
+    match version {
+        ocpp_types::OcppVersion::V16 => ocpp_types::v16::__visit_messages(&mut check),
+        ocpp_types::OcppVersion::V201 => ocpp_types::v201::__visit_messages(&mut check),
+        ocpp_types::OcppVersion::V21 => ocpp_types::v21::__visit_messages(&mut check),
+    }
+    assert!(check.found, "__visit_messages of {version} lacks {action}");
 }

@@ -5,24 +5,5 @@
 //! same verdict and equal values, and the fast reader never accepts what serde_json refuses
 //! (the checks are in `differential.rs`).
 include!("differential.rs");
-differential_target!(
-    v16,
-    V16,
-    calls: [
-        AuthorizeRequest, BootNotificationRequest, CancelReservationRequest,
-        CertificateSignedRequest, ChangeAvailabilityRequest, ChangeConfigurationRequest,
-        ClearCacheRequest, ClearChargingProfileRequest, DataTransferRequest,
-        DeleteCertificateRequest, DiagnosticsStatusNotificationRequest,
-        ExtendedTriggerMessageRequest, FirmwareStatusNotificationRequest,
-        GetCompositeScheduleRequest, GetConfigurationRequest, GetDiagnosticsRequest,
-        GetInstalledCertificateIdsRequest, GetLocalListVersionRequest, GetLogRequest,
-        HeartbeatRequest, InstallCertificateRequest, LogStatusNotificationRequest,
-        MeterValuesRequest, RemoteStartTransactionRequest, RemoteStopTransactionRequest,
-        ReserveNowRequest, ResetRequest, SecurityEventNotificationRequest, SendLocalListRequest,
-        SetChargingProfileRequest, SignCertificateRequest,
-        SignedFirmwareStatusNotificationRequest, SignedUpdateFirmwareRequest,
-        StartTransactionRequest, StatusNotificationRequest, StopTransactionRequest,
-        TriggerMessageRequest, UnlockConnectorRequest, UpdateFirmwareRequest,
-    ],
-    sends: [],
-);
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| run(ocpp_types::OcppVersion::V16, data));

@@ -5,33 +5,5 @@
 //! same verdict and equal values, and the fast reader never accepts what serde_json refuses
 //! (the checks are in `differential.rs`).
 include!("differential.rs");
-differential_target!(
-    v201,
-    V201,
-    calls: [
-        AuthorizeRequest, BootNotificationRequest, CancelReservationRequest,
-        CertificateSignedRequest, ChangeAvailabilityRequest, ClearCacheRequest,
-        ClearChargingProfileRequest, ClearDisplayMessageRequest, ClearVariableMonitoringRequest,
-        ClearedChargingLimitRequest, CostUpdatedRequest, CustomerInformationRequest,
-        DataTransferRequest, DeleteCertificateRequest, FirmwareStatusNotificationRequest,
-        Get15118EVCertificateRequest, GetBaseReportRequest, GetCertificateStatusRequest,
-        GetChargingProfilesRequest, GetCompositeScheduleRequest, GetDisplayMessagesRequest,
-        GetInstalledCertificateIdsRequest, GetLocalListVersionRequest, GetLogRequest,
-        GetMonitoringReportRequest, GetReportRequest, GetTransactionStatusRequest,
-        GetVariablesRequest, HeartbeatRequest, InstallCertificateRequest,
-        LogStatusNotificationRequest, MeterValuesRequest, NotifyChargingLimitRequest,
-        NotifyCustomerInformationRequest, NotifyDisplayMessagesRequest,
-        NotifyEVChargingNeedsRequest, NotifyEVChargingScheduleRequest, NotifyEventRequest,
-        NotifyMonitoringReportRequest, NotifyReportRequest, PublishFirmwareRequest,
-        PublishFirmwareStatusNotificationRequest, ReportChargingProfilesRequest,
-        RequestStartTransactionRequest, RequestStopTransactionRequest,
-        ReservationStatusUpdateRequest, ReserveNowRequest, ResetRequest,
-        SecurityEventNotificationRequest, SendLocalListRequest, SetChargingProfileRequest,
-        SetDisplayMessageRequest, SetMonitoringBaseRequest, SetMonitoringLevelRequest,
-        SetNetworkProfileRequest, SetVariableMonitoringRequest, SetVariablesRequest,
-        SignCertificateRequest, StatusNotificationRequest, TransactionEventRequest,
-        TriggerMessageRequest, UnlockConnectorRequest, UnpublishFirmwareRequest,
-        UpdateFirmwareRequest,
-    ],
-    sends: [],
-);
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| run(ocpp_types::OcppVersion::V201, data));

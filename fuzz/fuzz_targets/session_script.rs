@@ -197,20 +197,7 @@ const ERROR_CODES: &[&str] = &[
 ];
 
 fn actions(version: OcppVersion) -> Vec<AnyAction> {
-    match version {
-        OcppVersion::V16 => v16::Action::ALL
-            .iter()
-            .map(|&a| AnyAction::V16(a))
-            .collect(),
-        OcppVersion::V201 => v201::Action::ALL
-            .iter()
-            .map(|&a| AnyAction::V201(a))
-            .collect(),
-        OcppVersion::V21 => v21::Action::ALL
-            .iter()
-            .map(|&a| AnyAction::V21(a))
-            .collect(),
-    }
+    AnyAction::all(version)
 }
 
 fn request(action: AnyAction, seed: u64) -> Option<AnyRequest> {

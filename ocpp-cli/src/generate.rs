@@ -28,24 +28,6 @@ pub struct Options {
     pub responses: bool,
 }
 
-/// Every action of `version`.
-pub fn actions(version: OcppVersion) -> Vec<AnyAction> {
-    match version {
-        OcppVersion::V16 => v16::Action::ALL
-            .iter()
-            .map(|&a| AnyAction::V16(a))
-            .collect(),
-        OcppVersion::V201 => v201::Action::ALL
-            .iter()
-            .map(|&a| AnyAction::V201(a))
-            .collect(),
-        OcppVersion::V21 => v21::Action::ALL
-            .iter()
-            .map(|&a| AnyAction::V21(a))
-            .collect(),
-    }
-}
-
 /// A random request (or SEND message) of `action`.
 fn request(action: AnyAction, g: &mut Gen<'_>) -> Option<AnyRequest> {
     match action {
@@ -71,7 +53,7 @@ pub fn run(options: &Options, output: impl Write) -> io::Result<()> {
     let mut output = io::BufWriter::new(output);
     let actions = match options.action {
         Some(action) => vec![action],
-        None => actions(options.version),
+        None => AnyAction::all(options.version),
     };
     let mut source = SplitMix64(options.seed);
     let mut g = Gen::new(&mut source);

@@ -203,7 +203,7 @@ fn main() -> ExitCode {
                 Some(name) => match AnyAction::from_name(version, &name) {
                     Some(action) => Some(action),
                     None => {
-                        let names: Vec<_> = generate::actions(version)
+                        let names: Vec<_> = ocpp_types::AnyAction::all(version)
                             .iter()
                             .map(|a| a.as_str())
                             .collect();

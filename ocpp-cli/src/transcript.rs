@@ -120,10 +120,14 @@ impl Transcript {
         Transcript { writer: None }
     }
 
-    /// Queues `text` (escaped, as one line) without waiting; drops it if the queue is full.
+    /// Queues `text` (escaped, as one line, cut after [`MAX_FRAME_CHARS`] characters like a
+    /// frame, so the queue holds a bounded amount whatever a peer sent) without waiting; drops
+    /// it if the queue is full.
     pub fn line(&self, text: &str) {
         let mut line = String::with_capacity(text.len().min(MAX_FRAME_CHARS) + 1);
-        escape_into(&mut line, text, usize::MAX);
+        if escape_into(&mut line, text, MAX_FRAME_CHARS) {
+            line.push('…');
+        }
         self.queue(line);
     }
 
@@ -448,5 +452,18 @@ mod tests {
             lines[QUEUE_LINES + 1..],
             [format!("… {dropped} lines dropped (output too slow)")]
         );
+    }
+
+    #[test]
+    fn a_long_line_is_cut_like_a_frame() {
+        let gate = Arc::new(Gate::default());
+        *gate.open.lock().unwrap() = true;
+        let transcript = Transcript::to(Box::new(Blocked(gate.clone())));
+        transcript.line(&"x".repeat(MAX_FRAME_CHARS * 10));
+        assert!(transcript.flush(Duration::from_secs(10)));
+        let text = String::from_utf8(gate.written.lock().unwrap().clone()).unwrap();
+        let line = text.lines().next().unwrap();
+        assert_eq!(line.chars().count(), MAX_FRAME_CHARS + 1);
+        assert!(line.ends_with('…'));
     }
 }

@@ -76,27 +76,31 @@ fn a_whole_charge_in_every_version() {
     }
 }
 
+/// The request `ocpp gen` writes for `action` with `seed`, decoded.
+fn generated_request(version: OcppVersion, action: ocpp_types::AnyAction, seed: u64) -> AnyRequest {
+    let options = ocpp_cli::generate::Options {
+        version,
+        action: Some(action),
+        count: 1,
+        seed,
+        responses: false,
+    };
+    let mut frame = Vec::new();
+    ocpp_cli::generate::run(&options, &mut frame).expect("gen");
+    let frame: serde_json::Value = serde_json::from_slice(&frame).expect("JSON");
+    AnyRequest::decode(action, &frame[3].to_string()).expect("a valid request")
+}
+
 #[test]
 fn answers_every_action_a_station_sends_with_a_valid_response() {
     for version in OcppVersion::ALL {
         let mut answers = Answers::new(1);
-        for action in ocpp_cli::generate::actions(version) {
+        for action in ocpp_types::AnyAction::all(version) {
             if !action.has_response() {
                 continue;
             }
             for seed in 0..20 {
-                let options = ocpp_cli::generate::Options {
-                    version,
-                    action: Some(action),
-                    count: 1,
-                    seed,
-                    responses: false,
-                };
-                let mut frame = Vec::new();
-                ocpp_cli::generate::run(&options, &mut frame).expect("gen");
-                let frame: serde_json::Value = serde_json::from_slice(&frame).expect("JSON");
-                let payload = frame[3].to_string();
-                let request = AnyRequest::decode(action, &payload).expect("valid request");
+                let request = generated_request(version, action, seed);
                 let response = answers.answer(&request).expect("an answer");
                 assert_eq!(response.action(), action);
                 // What goes on the wire decodes again: the answer is schema-valid.
@@ -126,7 +130,7 @@ fn answers_keep_the_rules_the_schemas_cannot_express() {
     let mut with_token = 0;
     for version in OcppVersion::ALL {
         let mut answers = Answers::new(3);
-        for action in ocpp_cli::generate::actions(version) {
+        for action in ocpp_types::AnyAction::all(version) {
             let ruled = CONDITIONS
                 .iter()
                 .any(|c| c.subject == Subject::Response && c.applies_to(version, action.as_str()));
@@ -134,25 +138,16 @@ fn answers_keep_the_rules_the_schemas_cannot_express() {
                 continue;
             }
             for seed in 0..100 {
-                let options = ocpp_cli::generate::Options {
-                    version,
-                    action: Some(action),
-                    count: 1,
-                    seed,
-                    responses: false,
-                };
-                let mut frame = Vec::new();
-                ocpp_cli::generate::run(&options, &mut frame).expect("gen");
-                let frame: serde_json::Value = serde_json::from_slice(&frame).expect("JSON");
-                let request = AnyRequest::decode(action, &frame[3].to_string()).expect("valid");
+                let request = generated_request(version, action, seed);
                 let response = answers.answer(&request).expect("an answer");
                 let response = serde_json::to_value(&response).expect("JSON");
+                let asked = serde_json::to_value(&request).expect("JSON");
                 let transaction = matches!(action.as_str(), "TransactionEvent" | "StopTransaction");
-                if transaction && frame[3].get("idToken").or(frame[3].get("idTag")).is_some() {
+                if transaction && asked.get("idToken").or(asked.get("idTag")).is_some() {
                     with_token += 1;
                 }
-                let broken = check_response(version, action.as_str(), &frame[3], &response);
-                assert!(broken.is_empty(), "{version} {}: {broken:?}", frame[3]);
+                let broken = check_response(version, action.as_str(), &asked, &response);
+                assert!(broken.is_empty(), "{version} {asked}: {broken:?}");
                 checked += 1;
             }
         }

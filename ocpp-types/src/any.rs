@@ -7,6 +7,7 @@
 //! names no action.
 
 use alloc::boxed::Box;
+use alloc::vec::Vec;
 use core::fmt;
 
 use serde::{Serialize, Serializer};
@@ -72,6 +73,29 @@ impl AnyAction {
                 let _ = name;
                 None
             }
+        }
+    }
+
+    /// Every action of `version`, sorted by name (empty when the version's feature is off).
+    pub fn all(version: OcppVersion) -> Vec<AnyAction> {
+        match version {
+            #[cfg(feature = "v16")]
+            OcppVersion::V16 => v16::Action::ALL
+                .iter()
+                .map(|&a| AnyAction::V16(a))
+                .collect(),
+            #[cfg(feature = "v201")]
+            OcppVersion::V201 => v201::Action::ALL
+                .iter()
+                .map(|&a| AnyAction::V201(a))
+                .collect(),
+            #[cfg(feature = "v21")]
+            OcppVersion::V21 => v21::Action::ALL
+                .iter()
+                .map(|&a| AnyAction::V21(a))
+                .collect(),
+            #[allow(unreachable_patterns)]
+            _ => Vec::new(),
         }
     }
 
