@@ -882,3 +882,40 @@ fn counter_ids_are_decimal() {
     assert_eq!(long, MessageId::new(&"é".repeat(36)).unwrap());
     assert!(MessageId::new(&"é".repeat(37)).is_none());
 }
+
+#[test]
+fn actions_outside_the_handled_list_are_refused_without_decoding() {
+    use ocpp_rpc::AnyAction;
+    static HANDLED: [AnyAction; 1] = [AnyAction::V201(ocpp_types::v201::Action::Reset)];
+    let mut config = Config::new(V201, Role::ChargingStation);
+    config.handled = Some(&HANDLED);
+    let mut station = Session::new(config);
+    // A payload that would not even decode: refused as unsupported, not as invalid.
+    station.receive(br#"[2,"1","GetLog",{"broken":true}]"#, Millis(0));
+    station.receive(br#"[2,"2","Reset",{"type":"Immediate"}]"#, Millis(0));
+    let out = frames(&mut station);
+    assert_eq!(out[0][2], "NotSupported");
+    let events = events(&mut station);
+    assert!(events.iter().any(|e| matches!(e,
+        Event::ProtocolViolation(v) if v.kind == ViolationKind::UnsupportedAction)));
+    assert_eq!(incoming(events).len(), 1, "Reset is handled and decoded");
+}
+
+#[test]
+fn call_json_writes_the_payload_as_it_is() {
+    use ocpp_rpc::AnyAction;
+    let mut station = station(V201);
+    let payload =
+        serde_json::value::RawValue::from_string(r#"{"reason":"PowerUp"}"#.into()).unwrap();
+    let action = AnyAction::from_name(V201, "Heartbeat").unwrap();
+    station.call_json(action, &payload, Millis(0)).unwrap();
+    assert_eq!(
+        frames(&mut station)[0],
+        json!([2, "1", "Heartbeat", {"reason": "PowerUp"}])
+    );
+    let v16 = AnyAction::from_name(V16, "Heartbeat").unwrap();
+    assert!(matches!(
+        station.call_json(v16, &payload, Millis(0)),
+        Err(SubmitError::WrongVersion { .. })
+    ));
+}

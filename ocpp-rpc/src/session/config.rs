@@ -1,6 +1,6 @@
 //! [`Config`]: how a session behaves, and which side ([`Role`]) it is.
 
-use ocpp_types::{OcppVersion, Role};
+use ocpp_types::{AnyAction, OcppVersion, Role};
 
 use crate::leniency::Leniency;
 
@@ -29,6 +29,11 @@ pub struct Config {
     pub max_bad_messages: u32,
     /// Leniency for peers that bend the specification (default: strict).
     pub leniency: Leniency,
+    /// The actions this side handles as incoming CALLs, when the application handles only some
+    /// (a charging station): a CALL for any other action the version has is answered
+    /// `NotSupported` without decoding its payload. `None` (the default) decodes every action
+    /// the peer may send.
+    pub handled: Option<&'static [AnyAction]>,
 }
 
 impl Config {
@@ -43,6 +48,7 @@ impl Config {
             max_incoming: 16,
             max_bad_messages: 10,
             leniency: Leniency::strict(),
+            handled: None,
         }
     }
 }

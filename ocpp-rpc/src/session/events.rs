@@ -97,7 +97,8 @@ pub enum ViolationKind {
     /// A CALL (or SEND) for an action the version does not have.
     UnknownAction,
     /// A CALL for an action the version has but that this side does not take as a CALL (sent
-    /// by the wrong side, or a SEND-only action; for a SEND, a CALL-only action).
+    /// by the wrong side, a SEND-only action, or one outside [`Config::handled`](super::Config::handled);
+    /// for a SEND, a CALL-only action).
     UnsupportedAction,
     /// A payload that breaks its schema.
     InvalidPayload,

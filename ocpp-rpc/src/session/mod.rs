@@ -239,6 +239,24 @@ impl<G: IdGenerator> Session<G> {
         self.submit(action, request, now)
     }
 
+    /// Calls the peer with a payload already serialized as JSON (a station's durable queue
+    /// keeps its messages so). The payload is written as it is: the caller vouches that it
+    /// is `action`'s request of the session's version.
+    pub fn call_json(
+        &mut self,
+        action: AnyAction,
+        payload: &RawValue,
+        now: Millis,
+    ) -> Result<CallId, SubmitError> {
+        if action.version() != self.config.version {
+            return Err(SubmitError::WrongVersion {
+                session: self.config.version,
+                message: action.version(),
+            });
+        }
+        self.submit(action, payload, now)
+    }
+
     fn submit<P: Serialize + ?Sized>(
         &mut self,
         action: AnyAction,
@@ -606,6 +624,13 @@ impl<G: IdGenerator> Session<G> {
                     ViolationKind::UnsupportedAction,
                     ErrorCode::NotSupported,
                     alloc::format!("{known} is not accepted as a CALL by this side"),
+                ))
+            }
+            Some(known) if self.config.handled.is_some_and(|h| !h.contains(&known)) => {
+                Some(refuse(
+                    ViolationKind::UnsupportedAction,
+                    ErrorCode::NotSupported,
+                    alloc::format!("{known} is not supported"),
                 ))
             }
             Some(_) if self.incoming.iter().any(|p| p.message_id == message_id) => Some(refuse(
