@@ -11,13 +11,16 @@
 //! atomically, by [`Write::Replace`] (compaction). Byte-oriented stores keep the records framed
 //! as [`log`] describes, so a write torn by a crash is detected and dropped at the next load:
 //!
-//! (The stores come in the next commits.)
+//! - [`MemoryStore`]: the framed bytes in a `Vec<u8>`, with deterministic crash injection for
+//!   tests.
 
 pub mod log;
+mod memory;
 
 use alloc::vec::Vec;
 
 pub use log::RecordTooLarge;
+pub use memory::{MemoryStore, MemoryStoreError};
 
 /// One durable write that the station core asks its driver to perform on a [`Store`].
 ///
