@@ -12,13 +12,19 @@
 //! as [`log`] describes, so a write torn by a crash is detected and dropped at the next load:
 //!
 //! - [`MemoryStore`]: the framed bytes in a `Vec<u8>`, with deterministic crash injection for
-//!   tests.
+//!   tests;
+//! - `FileStore` (feature `std`): one file in a directory, `fdatasync`ed after every write.
 
 pub mod log;
 mod memory;
 
+#[cfg(feature = "std")]
+mod file;
+
 use alloc::vec::Vec;
 
+#[cfg(feature = "std")]
+pub use file::{FileStore, SyncMode};
 pub use log::RecordTooLarge;
 pub use memory::{MemoryStore, MemoryStoreError};
 
