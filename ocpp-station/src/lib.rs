@@ -1,5 +1,6 @@
-//! The charging-station core (work in progress).
+#![doc = include_str!("../README.md")]
 #![no_std]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
@@ -7,4 +8,16 @@ extern crate alloc;
 #[cfg(any(feature = "std", test))]
 extern crate std;
 
+mod config;
+mod hardware;
+mod messages;
+mod record;
+mod station;
 pub mod store;
+mod variables;
+
+pub use config::{BootInfo, StationConfig};
+pub use hardware::{ConnectorId, Hardware, IdToken, Reading, ResetKind, StopReason, UnlockResult};
+pub use messages::ConnectorStatus;
+pub use station::{InputError, RegistrationStatus, RestoreError, Station, StationEvent};
+pub use variables::{Measurands, Variables};
