@@ -124,7 +124,47 @@ pub async fn connect(
     config: &ClientConfig,
     handlers: Handlers,
 ) -> Result<Connection, ConnectError> {
-    match tokio::time::timeout(config.connect_timeout, try_connect(config, handlers)).await {
+    let upgraded = handshake(config).await?;
+    let mut session = config.session.clone();
+    session.version = upgraded.version;
+    session.role = Role::ChargingStation;
+    let driver = DriverConfig {
+        ping_interval: config.ping_interval,
+        idle_timeout: Some(config.pong_timeout),
+        observer: config.observer.clone(),
+        events: config.events.clone(),
+        write_timeout: config.write_timeout,
+        first_message_timeout: None,
+        budget: None,
+        shutdown: None,
+    };
+    Ok(connection::start(
+        upgraded.socket,
+        Session::new(session),
+        upgraded.identity,
+        upgraded.remote_addr,
+        handlers,
+        driver,
+    ))
+}
+
+/// The WebSocket of a finished handshake, before any OCPP session runs on it.
+pub(crate) struct Upgraded {
+    /// The WebSocket, over TCP or TLS.
+    pub(crate) socket: WebSocket<TokioIo<hyper::upgrade::Upgraded>>,
+    /// The version the CSMS chose (one of [`ClientConfig::versions`]).
+    pub(crate) version: OcppVersion,
+    /// The station's identity, from the URL.
+    pub(crate) identity: String,
+    /// The CSMS's address.
+    pub(crate) remote_addr: Option<std::net::SocketAddr>,
+}
+
+/// TCP (and TLS), the HTTP upgrade with Basic auth, and the subprotocol check, within
+/// [`ClientConfig::connect_timeout`]: the WebSocket and the version chosen, with no driver
+/// started (for [`connect`], and for runners that own the socket themselves).
+pub(crate) async fn handshake(config: &ClientConfig) -> Result<Upgraded, ConnectError> {
+    match tokio::time::timeout(config.connect_timeout, try_connect(config)).await {
         Ok(result) => result,
         Err(_) => Err(ConnectError::Timeout(config.connect_timeout)),
     }
@@ -183,10 +223,7 @@ fn identity_reason(error: &handshake::IdentityError) -> &'static str {
     }
 }
 
-async fn try_connect(
-    config: &ClientConfig,
-    handlers: Handlers,
-) -> Result<Connection, ConnectError> {
+async fn try_connect(config: &ClientConfig) -> Result<Upgraded, ConnectError> {
     let target = target(&config.url)?;
     let address = format!("{}:{}", target.host, target.port);
     let io_error = |source| ConnectError::Io {
@@ -214,7 +251,7 @@ async fn try_connect(
                 .connect(name, tcp)
                 .await
                 .map_err(io_error)?;
-            return upgrade(stream, &target, config, handlers, remote_addr).await;
+            return upgrade(stream, &target, config, remote_addr).await;
         }
         #[cfg(not(feature = "tls"))]
         return Err(ConnectError::Url {
@@ -222,7 +259,7 @@ async fn try_connect(
             reason: "wss:// needs the `tls` feature of ocpp-rs-rpc",
         });
     }
-    upgrade(tcp, &target, config, handlers, remote_addr).await
+    upgrade(tcp, &target, config, remote_addr).await
 }
 
 /// A `Sec-WebSocket-Key`: 16 bytes that differ per request (RFC 6455 asks for a nonce, not a
@@ -251,9 +288,8 @@ async fn upgrade<S>(
     stream: S,
     target: &Target,
     config: &ClientConfig,
-    handlers: Handlers,
     remote_addr: Option<std::net::SocketAddr>,
-) -> Result<Connection, ConnectError>
+) -> Result<Upgraded, ConnectError>
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
@@ -323,28 +359,13 @@ where
         options,
     )
     .map_err(|e| handshake(e.to_string()))?;
-    let mut session = config.session.clone();
-    session.version = chosen;
-    session.role = Role::ChargingStation;
-    let driver = DriverConfig {
-        ping_interval: config.ping_interval,
-        idle_timeout: Some(config.pong_timeout),
-        observer: config.observer.clone(),
-        events: config.events.clone(),
-        write_timeout: config.write_timeout,
-        first_message_timeout: None,
-        budget: None,
-        shutdown: None,
-    };
     tracing::info!(url = %config.url, version = %chosen, "connected");
-    Ok(connection::start(
+    Ok(Upgraded {
         socket,
-        Session::new(session),
-        target.identity.clone(),
+        version: chosen,
+        identity: target.identity.clone(),
         remote_addr,
-        handlers,
-        driver,
-    ))
+    })
 }
 
 /// A station that stays connected: it connects, and after every loss reconnects by the
@@ -406,7 +427,7 @@ impl Client {
 }
 
 /// A random number for the random part of the back-off (jitter, not cryptography).
-fn random_u32() -> u32 {
+pub(crate) fn random_u32() -> u32 {
     let key = websocket_key();
     let digest = Sha1::digest(key.as_bytes());
     u32::from_le_bytes([digest[0], digest[1], digest[2], digest[3]])
