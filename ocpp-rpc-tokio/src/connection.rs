@@ -318,6 +318,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Driver<S> {
                 .map(|at| self.origin + Duration::from_millis(at.0));
             let keep_alive = self.keep_alive_deadline();
             let reading = self.resume_reading.is_none();
+            // The signal may have come while another branch won the last round, after
+            // `shutdown_signal` had started waiting: its next call then waits forever (it
+            // takes a signal already there as handled), so take it here.
+            if self.draining.is_none() {
+                self.draining = shutdown.as_ref().and_then(|signal| *signal.borrow());
+            }
             tokio::select! {
                 frame = self.socket.next(), if reading => match frame {
                     Some(frame) => {
@@ -602,7 +608,7 @@ impl<S> Driver<S> {
 }
 
 /// Resolves when the server's shutdown signal changes (never without a server, or once it has
-/// fired: the deadline is then in `draining`).
+/// fired: the loop then takes the deadline into `draining` before each round).
 async fn shutdown_signal(signal: &mut Option<watch::Receiver<Option<Clock>>>) {
     match signal {
         Some(receiver) if receiver.borrow().is_none() => {
