@@ -42,6 +42,8 @@ mod handlers;
 mod limits;
 mod registry;
 mod server;
+#[cfg(feature = "station")]
+mod station;
 
 pub use client::{Client, ClientConfig, ConnectError, connect};
 pub use connection::{Connection, ConnectionEvent, Direction, EventObserver, FrameObserver};
@@ -51,6 +53,9 @@ pub use registry::DuplicateIdentity;
 pub use server::{
     Acceptor, Handshake, Refusal, RunningServer, SecurityProfile, Server, ServerConfig,
 };
+#[cfg(feature = "station")]
+#[cfg_attr(docsrs, doc(cfg(feature = "station")))]
+pub use station::{RunnerError, RunnerEvent, StationHandle, StationInput, StationRunner, Stopped};
 
 /// The core's types that this crate's API uses, so one dependency suffices.
 pub use ocpp_rpc::{
