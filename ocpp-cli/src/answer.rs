@@ -1,10 +1,9 @@
-//! Valid answers to any call, for the demo CSMS (`ocpp csms`, `ocpp demo`) and the scripted
-//! station (`ocpp station`).
+//! Valid answers to any call, for the demo CSMS (`ocpp csms`, `ocpp demo`).
 //!
 //! The actions of a charging session get the answers a permissive CSMS gives: registration
 //! `Accepted` with the current time and a 300 s heartbeat interval, every id token `Accepted`,
-//! StartTransaction a fresh transaction id, a charger `Accepted` for the commands a CSMS sends
-//! it most. Every other action gets a random response that its schema accepts (reproducible
+//! StartTransaction a fresh transaction id (the same one again for a retransmission: see
+//! [`Answers::answer_for`]), a charger `Accepted` for the commands a CSMS sends it most. Every other action gets a random response that its schema accepts (reproducible
 //! from the seed), so a peer can exercise all of a version's actions against it.
 //!
 //! Every answer keeps the rules of [`ocpp_types::conditions`] (checked by a debug assertion
@@ -12,6 +11,9 @@
 //! `idTokenInfo`, a 1.6 StopTransaction that carried an `idTag` with `idTagInfo`. Incoming
 //! requests are checked against the same table by [`handlers`], which reports what they break.
 
+use std::collections::{HashMap, VecDeque};
+use std::io::Write as _;
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use ocpp_rpc::{AnyRequest, AnyResponse, ErrorCode, RpcError};
@@ -22,11 +24,19 @@ use serde_json::json;
 
 use crate::transcript::Transcript;
 
+/// How many 1.6 StartTransaction payloads [`Answers`] remembers, to give a retransmission the
+/// transaction id it gave the first time.
+pub const REMEMBERED_STARTS: usize = 10_000;
+
 /// Answers calls: a counter for transaction ids and a random source for the rest.
 #[derive(Debug, Clone)]
 pub struct Answers {
     random: SplitMix64,
     next_transaction: i64,
+    /// (station identity, StartTransaction payload) -> the transaction id given.
+    starts: HashMap<(String, String), i64>,
+    /// The keys of `starts`, oldest first.
+    order: VecDeque<(String, String)>,
 }
 
 impl Answers {
@@ -35,11 +45,30 @@ impl Answers {
         Answers {
             random: SplitMix64(seed),
             next_transaction: 1,
+            starts: HashMap::new(),
+            order: VecDeque::new(),
         }
     }
 
-    /// The answer to `request`.
+    /// The answer to `request` (from a station whose identity does not matter).
     pub fn answer(&mut self, request: &AnyRequest) -> Result<AnyResponse, RpcError> {
+        self.answer_for("", request)
+    }
+
+    /// The answer to `request` from the station `identity`.
+    ///
+    /// A 1.6 StartTransaction that repeats one this station sent before, payload for payload,
+    /// gets the transaction id the first got: it is the same transaction, sent again because
+    /// our answer was lost (the station queues its transaction messages and sends them until
+    /// answered, 1.6 section 4.10). A new id would leave the first one open forever, with
+    /// the station's StopTransaction naming the second. A new transaction always differs from
+    /// an earlier one (its timestamp and meterStart at least). The last
+    /// [`REMEMBERED_STARTS`] payloads are remembered.
+    pub fn answer_for(
+        &mut self,
+        identity: &str,
+        request: &AnyRequest,
+    ) -> Result<AnyResponse, RpcError> {
         let action = request.action();
         let version = action.version();
         let time = DateTime::now().to_string();
@@ -52,8 +81,25 @@ impl Answers {
             ("Authorize", OcppVersion::V16) => json!({"idTagInfo": accepted}),
             ("Authorize", _) => json!({"idTokenInfo": accepted}),
             ("StartTransaction", _) => {
-                let id = self.next_transaction;
-                self.next_transaction += 1;
+                let key = (
+                    identity.to_owned(),
+                    serde_json::to_string(request).map_err(internal)?,
+                );
+                let id = match self.starts.get(&key) {
+                    Some(id) => *id,
+                    None => {
+                        let id = self.next_transaction;
+                        self.next_transaction += 1;
+                        if self.order.len() == REMEMBERED_STARTS {
+                            if let Some(oldest) = self.order.pop_front() {
+                                self.starts.remove(&oldest);
+                            }
+                        }
+                        self.order.push_back(key.clone());
+                        self.starts.insert(key, id);
+                        id
+                    }
+                };
                 json!({"transactionId": id, "idTagInfo": accepted})
             }
             // 1.6 makes idTagInfo optional "because a transaction may have been stopped without
@@ -182,8 +228,50 @@ fn variables(request: &AnyRequest) -> serde_json::Value {
 /// (`identity: action: finding`).
 pub type Broken = Arc<Mutex<Vec<String>>>;
 
-/// Handlers that answer every call validly with [`Answers`] (for `ocpp csms` and
-/// `ocpp station` alike: the core refuses the actions the side does not take).
+/// A record of every call answered (`ocpp csms --record FILE`): one JSON object per line,
+/// `{"station": identity, "action": action, "request": payload, "response": payload}` (or
+/// `"error": code` for a CALLERROR), written when the answer is decided, before it is sent, each
+/// line with one `write` to the file (so a killed process leaves whole lines). A call whose
+/// answer never reached the station, which sends it again, is recorded twice.
+#[derive(Debug, Clone)]
+pub struct Record(Arc<Mutex<std::fs::File>>);
+
+impl Record {
+    /// Creates (or truncates) the file.
+    pub fn create(path: &Path) -> std::io::Result<Record> {
+        Ok(Record(Arc::new(Mutex::new(std::fs::File::create(path)?))))
+    }
+
+    fn write(&self, identity: &str, request: &AnyRequest, answer: &Result<AnyResponse, RpcError>) {
+        let mut line = json!({
+            "station": identity,
+            "action": request.action().as_str(),
+            "request": request,
+        });
+        match answer {
+            Ok(response) => line["response"] = json!(response),
+            Err(error) => line["error"] = json!(error.code.to_string()),
+        }
+        let mut text = line.to_string();
+        text.push('\n');
+        let mut file = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Err(error) = file.write_all(text.as_bytes()) {
+            report_record_error(&error);
+        }
+    }
+}
+
+/// A record that cannot be written is reported once on stderr; the CSMS goes on answering.
+fn report_record_error(error: &std::io::Error) {
+    static REPORTED: std::sync::Once = std::sync::Once::new();
+    REPORTED.call_once(|| eprintln!("ocpp csms: cannot write the record: {error}"));
+}
+
+/// Handlers that answer every call validly with [`Answers`] (the core refuses the actions the
+/// side does not take), writing each to `record` if given.
 ///
 /// Each incoming request is also checked against the request rules of
 /// [`ocpp_types::conditions`]: what it breaks goes to the transcript (`! ID1: ...`) and, when
@@ -192,6 +280,7 @@ pub fn handlers(
     seed: u64,
     transcript: Transcript,
     broken: Option<Broken>,
+    record: Option<Record>,
 ) -> ocpp_rpc_tokio::Handlers {
     let answers = Arc::new(Mutex::new(Answers::new(seed)));
     let mut handlers = ocpp_rpc_tokio::Handlers::new();
@@ -208,10 +297,14 @@ pub fn handlers(
                 }
             }
         }
+        let identity = connection.identity();
         let answer = match answers.lock() {
-            Ok(mut answers) => answers.answer(&request),
-            Err(poisoned) => poisoned.into_inner().answer(&request),
+            Ok(mut answers) => answers.answer_for(identity, &request),
+            Err(poisoned) => poisoned.into_inner().answer_for(identity, &request),
         };
+        if let Some(record) = &record {
+            record.write(identity, &request, &answer);
+        }
         async move { answer }
     });
     handlers

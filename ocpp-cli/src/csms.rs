@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use ocpp_rpc_tokio::{RunningServer, Server, ServerConfig};
 use ocpp_types::OcppVersion;
 
+use crate::answer::Record;
 use crate::transcript::{Side, Transcript};
 
 /// Where stations may connect: the identity is always the URL's last path segment.
@@ -55,6 +56,17 @@ pub async fn start(
     path: &StationPath,
     transcript: Transcript,
 ) -> std::io::Result<RunningServer> {
+    start_recording(listen, versions, path, transcript, None).await
+}
+
+/// [`start`], writing every call answered to `record` (`ocpp csms --record FILE`).
+pub async fn start_recording(
+    listen: SocketAddr,
+    versions: Vec<OcppVersion>,
+    path: &StationPath,
+    transcript: Transcript,
+    record: Option<Record>,
+) -> std::io::Result<RunningServer> {
     let mut config = ServerConfig::default();
     config.versions = versions;
     path.apply(&mut config);
@@ -74,7 +86,7 @@ pub async fn start(
     Server::bind(
         listen,
         config,
-        crate::answer::handlers(0xc5, transcript, None),
+        crate::answer::handlers(0xc5, transcript, None, record),
     )
     .await?
     .start()

@@ -2,14 +2,12 @@
 //!
 //! # Modules
 //! One per subcommand ([`demo`], [`csms`], [`station`], [`validate`], [`generate`]), and what
-//! they share: the valid [`answer`]s of the demo CSMS, the charging [`scenario`] of the scripted
-//! station, the frame [`transcript`] they print.
+//! they share: the valid [`answer`]s of the demo CSMS, the frame [`transcript`] they print.
 
 pub mod answer;
 pub mod csms;
 pub mod demo;
 pub mod generate;
-pub mod scenario;
 pub mod station;
 pub mod transcript;
 pub mod validate;

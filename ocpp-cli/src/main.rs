@@ -28,9 +28,11 @@ enum Command {
     /// Run a CSMS and a charging station on loopback through one charging session, printing
     /// every frame between them.
     ///
-    /// BootNotification, StatusNotification, Heartbeat, Authorize, then on 1.6 StartTransaction,
-    /// MeterValues and StopTransaction, on 2.x TransactionEvent Started, Updated and Ended.
-    /// Exits 0 when every call was answered validly.
+    /// The station is `ocpp station` (the station core of ocpp-rs-station) with one session
+    /// and one meter sample: BootNotification, StatusNotification, Authorize, then on 1.6
+    /// StartTransaction, MeterValues and StopTransaction, on 2.x TransactionEvent Started,
+    /// Updated and Ended, with the connector's status changes. Exits 0 when every call was
+    /// answered validly.
     Demo {
         /// OCPP version: 1.6, 2.0.1 or 2.1.
         #[arg(long = "ocpp", value_parser = parse_version, default_value = "2.0.1")]
@@ -50,10 +52,25 @@ enum Command {
         #[arg(long = "ocpp", value_parser = parse_version, value_delimiter = ',',
               default_value = "2.0.1,2.1,1.6")]
         versions: Vec<OcppVersion>,
+        /// Write every call answered to FILE, one JSON object a line: {"station", "action",
+        /// "request", "response"} ("error" for a CALLERROR). A call sent again because its
+        /// answer was lost is there twice.
+        #[arg(long)]
+        record: Option<PathBuf>,
     },
-    /// Run a scripted charging station against a CSMS: one charging session, every answer
-    /// checked, every frame printed. Exits 0 only if every call was answered validly, 1 if one
-    /// was not, 3 if no connection could be made.
+    /// Run a simulated charging station against a CSMS: charging sessions one after another
+    /// on one connector (plug in, present TOKEN-1, TOKEN-2, ..., meter readings, present the
+    /// token again, unplug), on the station core of ocpp-rs-station, every frame printed and
+    /// every answer checked.
+    ///
+    /// The station keeps its queue of transaction messages, its transactions and how many
+    /// sessions have started in --store DIR: killed at any moment and started again with the
+    /// same DIR, it ends a transaction that was running (PowerLoss), delivers what is queued
+    /// and runs the sessions left. Exits 0 once every session has ended and the CSMS has
+    /// acknowledged every message; 1 if the CSMS answered a call invalidly (or with a
+    /// CALLERROR), refused the station or its token, or broke the protocol; 2 if the store
+    /// cannot be used; 3 if no connection could be made (a refused handshake or no common
+    /// version at once, else after --give-up seconds of retrying).
     Station {
         /// The CSMS's URL, ending in the station's identity: ws://HOST:PORT/PATH/ID.
         #[arg(long)]
@@ -61,8 +78,33 @@ enum Command {
         /// OCPP version: 1.6, 2.0.1 or 2.1.
         #[arg(long = "ocpp", value_parser = parse_version, default_value = "2.0.1")]
         version: OcppVersion,
-        /// What to do once connected (only `charge`: one charging session).
-        #[arg(long, value_enum, default_value = "charge")]
+        /// Directory of the station's store and progress (created if missing); without it, a
+        /// temporary directory removed at the end.
+        #[arg(long)]
+        store: Option<PathBuf>,
+        /// How many charging sessions in all (counting those of earlier runs on the same
+        /// store).
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+        sessions: u32,
+        /// Milliseconds between meter readings during a transaction. The station's sample
+        /// interval (MeterValueSampleInterval, SampledDataCtrlr.TxUpdatedInterval) is this in
+        /// whole seconds, rounded up.
+        #[arg(long = "meter-interval", default_value_t = 1000,
+              value_parser = clap::value_parser!(u64).range(1..))]
+        meter_interval: u64,
+        /// How many sample intervals a session lasts.
+        #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..))]
+        samples: u32,
+        /// Milliseconds to wait before reconnecting (RetryBackOffWaitMinimum, and the random
+        /// range; doubled after each failure, three times at most).
+        #[arg(long = "retry-wait", default_value_t = 1000)]
+        retry_wait: u64,
+        /// Seconds without a connection after which the station gives up (exit 3).
+        #[arg(long = "give-up", default_value_t = 60)]
+        give_up: u64,
+        /// What to do once connected (only `charge`, the charging sessions; kept for scripts
+        /// that name it).
+        #[arg(long, value_enum, default_value = "charge", hide = true)]
         scenario: Scenario,
     },
     /// Check OCPP-J frames, one per line, against the official schemas.
@@ -100,10 +142,10 @@ enum Command {
     },
 }
 
-/// The scripted station's scenarios.
+/// What the station does.
 #[derive(Clone, Copy, clap::ValueEnum)]
 enum Scenario {
-    /// One charging session.
+    /// Charging sessions.
     Charge,
 }
 
@@ -114,9 +156,10 @@ fn main() -> ExitCode {
             let result = runtime().block_on(demo::run(version, transcript.clone()));
             transcript.flush(FLUSH);
             match result {
-                Ok(calls) => {
+                Ok(summary) => {
                     say(&format!(
-                        "\ndemo: {calls} calls, every one answered validly (OCPP {version})"
+                        "\ndemo: {} calls, every one answered validly (OCPP {version})",
+                        summary.calls
                     ));
                     ExitCode::SUCCESS
                 }
@@ -130,10 +173,21 @@ fn main() -> ExitCode {
             listen,
             path_prefix,
             versions,
+            record,
         } => runtime().block_on(async move {
             let transcript = Transcript::stdout();
             let path = path_prefix.unwrap_or_default();
-            let server = match csms::start(listen, versions, &path, transcript.clone()).await {
+            let record = match record.map(|file| {
+                ocpp_cli::answer::Record::create(&file)
+                    .map_err(|e| format!("cannot write {}: {e}", file.display()))
+            }) {
+                None => None,
+                Some(Ok(record)) => Some(record),
+                Some(Err(message)) => return fail(&message),
+            };
+            let started =
+                csms::start_recording(listen, versions, &path, transcript.clone(), record).await;
+            let server = match started {
                 Ok(server) => server,
                 Err(error) => {
                     eprintln!("ocpp csms: cannot listen on {listen}: {error}");
@@ -155,25 +209,35 @@ fn main() -> ExitCode {
         Command::Station {
             url,
             version,
+            store,
+            sessions,
+            meter_interval,
+            samples,
+            retry_wait,
+            give_up,
             scenario: Scenario::Charge,
         } => {
+            let mut options = station::Options::new(url, version);
+            options.store = store;
+            options.sessions = sessions;
+            options.meter_interval = Duration::from_millis(meter_interval);
+            options.samples = samples;
+            options.retry_wait = Duration::from_millis(retry_wait);
+            options.give_up = Duration::from_secs(give_up);
             let transcript = Transcript::stdout();
-            let result = runtime().block_on(station::run(&url, version, transcript.clone()));
+            let result = runtime().block_on(station::run(&options, transcript.clone()));
             transcript.flush(FLUSH);
             match result {
-                Ok(calls) => {
+                Ok(summary) => {
                     say(&format!(
-                        "station: {calls} calls, every one answered validly"
+                        "station: {} calls, every one answered validly; {} of {} sessions done",
+                        summary.calls, summary.sessions, sessions
                     ));
                     ExitCode::SUCCESS
                 }
-                Err(error @ station::StationError::Connect(_)) => {
-                    eprintln!("ocpp station: {error}");
-                    ExitCode::from(3)
-                }
                 Err(error) => {
                     eprintln!("ocpp station: {error}");
-                    ExitCode::from(1)
+                    ExitCode::from(error.exit_code())
                 }
             }
         }

@@ -181,6 +181,15 @@ impl Transcript {
         })
     }
 
+    /// Writes one frame as `sender → receiver  frame`: `local` sent an `Outgoing` frame to
+    /// `remote`, or received an `Incoming` one from it (for frames that come without a
+    /// [`Connection`](ocpp_rpc_tokio::Connection), such as a station runner's).
+    pub fn frame(&self, local: &str, remote: &str, direction: Direction, frame: &str) {
+        if self.writer.is_some() {
+            self.queue(frame_line(local, remote, direction, frame));
+        }
+    }
+
     fn queue(&self, line: String) {
         let Some(writer) = &self.writer else {
             return;

@@ -1,6 +1,7 @@
-//! `ocpp station` end to end: it completes a session against `ocpp csms` in every version, and
-//! fails (exit status 1) against a CSMS whose answers or requests break a rule of
-//! `ocpp_types::conditions` that the schemas cannot express.
+//! `ocpp station` end to end: it completes its sessions against `ocpp csms` in every version,
+//! resumes from its store without running more sessions than asked, fails (exit status 1)
+//! against a CSMS whose answers or requests break a rule of `ocpp_types::conditions` that the
+//! schemas cannot express, and exits 3 when it cannot connect.
 
 mod common;
 
@@ -12,24 +13,161 @@ use ocpp_rpc::{AnyAction, AnyRequest, AnyResponse};
 use ocpp_rpc_tokio::{Handlers, RunningServer, Server, ServerConfig};
 use ocpp_types::OcppVersion;
 
-fn station(url: &str, version: &str) -> Output {
+fn station_with(url: &str, version: &str, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_ocpp"))
-        .args(["station", "--url", url, "--ocpp", version])
+        .args(["station", "--url", url, "--ocpp", version, "--samples", "1"])
+        .args(args)
         .output()
         .expect("ocpp station runs")
+}
+
+fn station(url: &str, version: &str) -> Output {
+    station_with(url, version, &[])
+}
+
+/// A fresh directory under the system's temporary directory, removed when dropped.
+struct TempDir(std::path::PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> TempDir {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        TempDir(
+            std::env::temp_dir().join(format!("ocpp-cli-{name}-{}-{nanos}", std::process::id())),
+        )
+    }
+
+    fn path(&self) -> &str {
+        self.0.to_str().expect("a UTF-8 path")
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 #[test]
 fn a_session_against_ocpp_csms_in_every_version() {
     let csms = common::Csms::start(&[]);
-    for version in ["1.6", "2.0.1", "2.1"] {
-        let out = station(&format!("ws://{}/ocpp/ST-{version}", csms.addr), version);
+    let versions: [&'static str; 3] = ["1.6", "2.0.1", "2.1"];
+    let runs: Vec<_> = versions
+        .iter()
+        .map(|version| {
+            let url = format!("ws://{}/ocpp/ST-{version}", csms.addr);
+            let version = *version;
+            std::thread::spawn(move || station(&url, version))
+        })
+        .collect();
+    for (version, run) in versions.iter().zip(runs) {
+        let out = run.join().expect("joins");
         let text = String::from_utf8_lossy(&out.stdout);
         assert_eq!(out.status.code(), Some(0), "{version}: {text}");
-        assert!(text.contains("station: 9 calls, every one answered validly"));
+        let (start, meter, stop) = match *version {
+            "1.6" => ("StartTransaction", "MeterValues", "StopTransaction"),
+            _ => (
+                "\"eventType\":\"Started\"",
+                "\"eventType\":\"Updated\"",
+                "\"eventType\":\"Ended\"",
+            ),
+        };
+        let position = |what: &str| {
+            text.find(what)
+                .unwrap_or_else(|| panic!("{version}: no {what} in {text}"))
+        };
+        assert!(position("\"BootNotification\"") < position("\"Authorize\""));
+        assert!(
+            position("\"Authorize\"") < position(start),
+            "{version}: {text}"
+        );
+        assert!(position(start) < position(meter), "{version}: {text}");
+        assert!(position(meter) < position(stop), "{version}: {text}");
         assert!(text.contains("station → CSMS  [2,\"1\",\"BootNotification\""));
         assert!(text.contains("CSMS → station  [3,\"1\","));
+        assert!(
+            text.contains("calls, every one answered validly; 1 of 1 sessions done"),
+            "{version}: {text}"
+        );
     }
+}
+
+#[test]
+fn a_restarted_station_resumes_without_running_more_sessions() {
+    let csms = common::Csms::start(&[]);
+    let dir = TempDir::new("resume");
+    let url = format!("ws://{}/ocpp/RESUME-1", csms.addr);
+    let args = [
+        "--store",
+        dir.path(),
+        "--sessions",
+        "2",
+        "--meter-interval",
+        "200",
+    ];
+    let out = station_with(&url, "2.0.1", &args);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert_eq!(
+        text.matches("\"eventType\":\"Started\"").count(),
+        2,
+        "{text}"
+    );
+    assert!(text.contains("2 of 2 sessions done"), "{text}");
+    // The same store, the same count: nothing to do, no connection needed.
+    let out = station_with("ws://127.0.0.1:9/ocpp/RESUME-1", "2.0.1", &args);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("2 of 2 sessions started already"), "{text}");
+    // One more asked for: one more run, TOKEN-3.
+    let args = ["--store", dir.path(), "--sessions", "3"];
+    let out = station_with(&url, "2.0.1", &args);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert_eq!(
+        text.matches("\"eventType\":\"Started\"").count(),
+        1,
+        "{text}"
+    );
+    assert!(text.contains("\"idToken\":\"TOKEN-3\""), "{text}");
+    assert!(text.contains("3 of 3 sessions done"), "{text}");
+}
+
+#[test]
+fn no_connection_exits_3() {
+    // Nothing listens: retried, then given up.
+    let started = std::time::Instant::now();
+    let out = station_with(
+        "ws://127.0.0.1:9/ocpp/ST1",
+        "2.0.1",
+        &["--give-up", "1", "--retry-wait", "100"],
+    );
+    let error = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{error}");
+    assert!(
+        error.contains("no connection to ws://127.0.0.1:9/ocpp/ST1"),
+        "{error}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(10));
+    // A refused handshake (404 outside the CSMS's path): at once.
+    let csms = common::Csms::start(&["--path-prefix", "/ocpp"]);
+    let url = format!("ws://{}/elsewhere/ST1", csms.addr);
+    let out = station_with(&url, "2.0.1", &[]);
+    let error = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{error}");
+    assert!(error.contains("HTTP 404"), "{error}");
+    // No version in common.
+    let csms = common::Csms::start(&["--ocpp", "1.6"]);
+    let url = format!("ws://{}/ST1", csms.addr);
+    let out = station_with(&url, "2.1", &[]);
+    let error = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{error}");
+    assert!(
+        error.contains("none of the offered OCPP versions"),
+        "{error}"
+    );
 }
 
 /// A CSMS that answers like `ocpp csms`, but without `bad_call` leaves out `idTokenInfo` /
