@@ -474,6 +474,7 @@ pub async fn run(options: &Options, transcript: Transcript) -> Result<Summary, S
     let frame_checker = checker.clone();
     let frame_transcript = transcript.clone();
     let event_progress = progress.clone();
+    let event_checker = checker.clone();
     let runner = runner
         .on_frame(move |direction, frame| {
             frame_transcript.frame("station", "CSMS", direction, frame);
@@ -486,6 +487,15 @@ pub async fn run(options: &Options, transcript: Transcript) -> Result<Summary, S
             }
         })
         .on_event(move |station, event| {
+            // Message ids start again on each connection, and calls left unanswered by one
+            // that ended are not waited for: forget them (before the new connection's first
+            // frame, which comes after this event).
+            if matches!(
+                event,
+                RunnerEvent::Connected { .. } | RunnerEvent::Disconnected { .. }
+            ) {
+                lock(&event_checker).calls.clear();
+            }
             let note = match event {
                 RunnerEvent::Connected { .. } => Note::Connected,
                 RunnerEvent::ConnectFailed { error, .. } => Note::ConnectFailed {
