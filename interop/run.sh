@@ -92,7 +92,7 @@ if ((!peers_only)); then
 fi
 
 # ---- the programs under test --------------------------------------------------
-# csms_cmd KIND PORT VERSION and station_cmd KIND URL VERSION set the array
+# csms_cmd KIND PORT VERSION and station_cmd KIND URL VERSION DIR set the array
 # `cmd`. The peers' CSMS runs with --once: it exits after the station leaves,
 # 0 only if the station ran the whole scenario validly and answered its calls.
 # `ocpp csms` keeps running; it must still be alive when the station is done.
@@ -110,7 +110,9 @@ station_cmd() {
     case "$1" in
         py) cmd=(python3 "$here/py/station.py" --url "$2" --ocpp "$3") ;;
         node) cmd=(node "$here/node/station.js" --url "$2" --ocpp "$3") ;;
-        ocpp) cmd=("$ocpp_bin" station --url "$2" --ocpp "$3" --scenario charge) ;;
+        # The station core, one session, its store in the case's log directory (fresh
+        # for every run: the logs are removed first).
+        ocpp) cmd=("$ocpp_bin" station --url "$2" --ocpp "$3" --store "$4/store" --sessions 1) ;;
     esac
 }
 
@@ -182,7 +184,7 @@ run_case() {
         src=-1
         csrc=$rc
     else
-        station_cmd "$st" "$url" "$v"
+        station_cmd "$st" "$url" "$v" "$dir"
         printf '%q ' "${cmd[@]}" >"$dir/station.cmd"
         # In the background so that a signal to this script is acted on
         # at once (bash runs traps only between foreground commands).
