@@ -31,9 +31,9 @@ pub enum RegistrationStatus {
     /// Accepted: the station may send anything.
     Accepted,
     /// Pending: the station retries its BootNotification after the interval, and sends
-    /// nothing else except what the CSMS triggers (B02.FR.02).
+    /// nothing else except what the CSMS triggers (B01.FR.08, B02.FR.02).
     Pending,
-    /// Rejected: the station sends nothing until it retries after the interval (B03.FR.03).
+    /// Rejected: the station sends nothing until it retries after the interval (B03.FR.02).
     Rejected,
 }
 
@@ -309,7 +309,7 @@ impl<H: Hardware> Station<H> {
     // ----- the connection -----
 
     /// A WebSocket connection to the CSMS is up: the station sends its BootNotification
-    /// (B01.FR.01; 1.6 4.2) unless this power cycle's was already accepted, in which case
+    /// (B01.FR.01; 1.6 4.2) unless this power cycle's was already accepted (OCPP-J 1.6 5.4, 2.0.1 part 4 5.3: no new BootNotification on reconnection), in which case
     /// it reports every connector's status and resumes its queue.
     pub fn connected(&mut self, now: Millis) {
         let mut session_config = self.config.session.clone();
@@ -519,7 +519,7 @@ impl<H: Hardware> Station<H> {
     }
 
     /// After a BootNotification is accepted, or on a new connection once it was: the status
-    /// of every connector (B01.FR.05 / G01; 1.6 4.2), the heartbeat clock, the queue.
+    /// of every connector (B01.FR.05; 1.6 errata 3.22: connector 0 too), the heartbeat clock, the queue.
     fn after_acceptance(&mut self, now: Millis) {
         for connector in &mut self.connectors {
             connector.reported = None;
@@ -601,7 +601,7 @@ impl<H: Hardware> Station<H> {
     }
 
     /// The BootNotification's answer: Accepted, Pending or Rejected with the interval
-    /// (B01.FR.04 heartbeat interval, B02/B03 retry; 1.6 4.2), the clock from `currentTime`.
+    /// (B01.FR.04 heartbeat interval, B02.FR.07/08 and B03.FR.05/06 retry; 1.6 4.2), the clock from `currentTime` (B01.FR.06).
     fn on_boot(&mut self, response: Result<Value, CallFailure>, now: Millis) {
         self.boot_in_flight = false;
         let answer = match response {
@@ -642,7 +642,7 @@ impl<H: Hardware> Station<H> {
     }
 
     /// Sends StatusNotification for every connector whose status changed since last
-    /// reported (G01.FR.01; 1.6 4.9), when the CSMS accepted the station.
+    /// reported (G01.FR.03-07; 1.6 4.9 and its errata 3.19), when the CSMS accepted the station.
     fn report_statuses(&mut self, now: Millis) {
         if !self.accepted_online() {
             return;

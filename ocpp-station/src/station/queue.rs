@@ -1,6 +1,5 @@
 //! The durable queue: transaction-related messages delivered in order, at least once, across
-//! reconnects and power loss (2.x part 2 E13 / section "transaction-related messages"; 1.6
-//! 4.10 and 3.13 "offline behaviour"), and the store records behind it.
+//! reconnects and power loss (2.x part 2 E13.FR.01-04, E04, E11, E12; 1.6 3.7 and 3.7.1), and the store records behind it.
 //!
 //! - A message and the transaction state it reports are one record, written before the
 //!   message is sent and before the firmware hears of it ([`Station::poll_event`] waits).
