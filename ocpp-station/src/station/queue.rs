@@ -24,13 +24,13 @@ use serde_json::value::RawValue;
 use super::{Pending, Station, StationEvent, secs};
 use crate::hardware::{Hardware, StopReason};
 use crate::messages::Message;
-use crate::record::{Done, Record, StoredMessage, TxState};
+use crate::record::{Done, Progress, Record, StoredMessage, TxState};
 use crate::store::Write;
 use crate::store::log::RECORD_OVERHEAD;
 
 /// Storage held back for each running transaction, so that its end always fits (an end
 /// record of the longest tokens and both measurands stays below it; a test checks).
-pub(crate) const END_RESERVE: usize = 1024;
+pub(crate) const END_RESERVE: usize = 2048;
 
 /// A transaction the store knows: running, or ended with messages still queued.
 #[derive(Debug, Clone)]
@@ -83,9 +83,17 @@ impl<H: Hardware> Station<H> {
         // A JSON value always serializes.
         let payload = serde_json::value::to_raw_value(&message.payload)
             .unwrap_or_else(|_| RawValue::from_string(String::from("{}")).unwrap_or_default());
+        let known = self.txs.iter().find(|t| t.state.local == state.local);
+        let (tx, progress) = match known {
+            Some(entry) if Progress::covers(&entry.state, state) => {
+                (None, Some(Progress::of(state)))
+            }
+            _ => (Some(state.clone()), None),
+        };
         Record {
             counters: Some((self.next_seq, self.next_tx)),
-            tx: Some(state.clone()),
+            tx,
+            progress,
             message: Some(StoredMessage {
                 seq,
                 action: String::from(message.action),
@@ -196,6 +204,15 @@ impl<H: Hardware> Station<H> {
                 Some(entry) => *entry = TxEntry { state, bytes },
                 None => self.txs.push(TxEntry { state, bytes }),
             }
+        }
+        if let Some(progress) = record.progress
+            && let Some(entry) = self
+                .txs
+                .iter_mut()
+                .find(|t| t.state.local == progress.local)
+        {
+            progress.apply(&mut entry.state);
+            entry.bytes = tx_bytes(&entry.state);
         }
         if let Some(msg) = record.message {
             self.next_seq = self.next_seq.max(msg.seq + 1);
@@ -426,4 +443,60 @@ fn token_refused(answer: &Value) -> bool {
             .and_then(Value::as_str)
             .is_some_and(|status| status != "Accepted")
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hardware::Reading;
+    use crate::messages::Messages;
+    use crate::variables::Measurands;
+    use ocpp_types::{DateTime, OcppVersion};
+
+    #[test]
+    fn the_end_of_a_transaction_fits_its_reserve() {
+        for version in OcppVersion::ALL {
+            let state = TxState {
+                local: u32::MAX,
+                connector: u32::MAX,
+                transaction_id: "T".repeat(36),
+                csms_id: Some(i64::MIN),
+                token: "K".repeat(255),
+                token_type: "Y".repeat(20),
+                remote_start_id: Some(i64::MIN),
+                meter_start_wh: -1.234_567_890_123e300,
+                meter_wh: -1.234_567_890_123e300,
+                meter_at: "9999-12-31T23:59:59.999999999+14:00"
+                    .parse::<DateTime>()
+                    .unwrap(),
+                seq_no: u32::MAX,
+                ended: true,
+            };
+            let reading = Reading {
+                energy_wh: -1.234_567_890_123e300,
+                power_w: -1.234_567_890_123e300,
+            };
+            let message = Messages(version).tx_ended(
+                &state,
+                reading,
+                Measurands::ALL,
+                StopReason::EvDisconnected,
+                true,
+            );
+            let record = Record {
+                counters: Some((u64::MAX, u32::MAX)),
+                tx: Some(state),
+                message: Some(StoredMessage {
+                    seq: u64::MAX,
+                    action: String::from(message.action),
+                    tx: u32::MAX,
+                    needs_csms_id: true,
+                    payload: serde_json::value::to_raw_value(&message.payload).unwrap(),
+                }),
+                ..Record::default()
+            };
+            let size = framed(&record).1;
+            assert!(size <= END_RESERVE, "{version:?}: {size} bytes");
+        }
+    }
 }
