@@ -399,10 +399,10 @@ impl<H: Hardware> Station<H> {
                 let time = self.time(now);
                 let measurands = self.config.variables.tx_updated_measurands;
                 for id in all {
-                    if let Some(reading) = self.connector(id).map(|c| c.reading)
-                        && let Some(message) =
-                            self.messages.meter_values(id, reading, measurands, time)
-                    {
+                    let reading = self.connector(id).map(|c| c.reading);
+                    let message =
+                        reading.and_then(|r| self.messages.meter_values(id, r, measurands, time));
+                    if let Some(message) = message {
                         self.call(message, Pending::Other, now);
                     }
                 }

@@ -205,21 +205,21 @@ impl<H: Hardware> Station<H> {
                 None => self.txs.push(TxEntry { state, bytes }),
             }
         }
-        if let Some(progress) = record.progress
-            && let Some(entry) = self
+        if let Some(progress) = record.progress {
+            let entry = self
                 .txs
                 .iter_mut()
-                .find(|t| t.state.local == progress.local)
-        {
-            progress.apply(&mut entry.state);
-            entry.bytes = tx_bytes(&entry.state);
+                .find(|t| t.state.local == progress.local);
+            if let Some(entry) = entry {
+                progress.apply(&mut entry.state);
+                entry.bytes = tx_bytes(&entry.state);
+            }
         }
         if let Some(msg) = record.message {
             self.next_seq = self.next_seq.max(msg.seq + 1);
-            let known = AnyAction::from_name(self.config.version, &msg.action);
-            if let Some(action) = known
-                && !self.queue.iter().any(|q| q.msg.seq == msg.seq)
-            {
+            let known = AnyAction::from_name(self.config.version, &msg.action)
+                .filter(|_| !self.queue.iter().any(|q| q.msg.seq == msg.seq));
+            if let Some(action) = known {
                 let bytes = framed(&Record {
                     message: Some(msg.clone()),
                     ..Record::default()
