@@ -15,6 +15,7 @@ mod record;
 mod station;
 pub mod store;
 mod variables;
+mod wire;
 
 pub use config::{BootInfo, StationConfig};
 pub use hardware::{ConnectorId, Hardware, IdToken, Reading, ResetKind, StopReason, UnlockResult};

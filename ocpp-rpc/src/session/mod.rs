@@ -398,6 +398,18 @@ impl<G: IdGenerator> Session<G> {
         self.write_response(&pending, response)
     }
 
+    /// Answers an incoming call with a payload already serialized as JSON, written as it is:
+    /// the caller vouches that it is the response of the call's action (a station that builds
+    /// its answers as text, without linking every response type).
+    pub fn respond_json(
+        &mut self,
+        incoming: IncomingId,
+        payload: &RawValue,
+    ) -> Result<(), RespondError> {
+        let pending = self.take_pending(incoming)?;
+        self.write_response(&pending, payload)
+    }
+
     /// Answers an incoming call with a CALLERROR.
     pub fn respond_error(
         &mut self,
