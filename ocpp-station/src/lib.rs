@@ -9,6 +9,7 @@ extern crate alloc;
 extern crate std;
 
 mod config;
+mod decoders;
 mod hardware;
 mod messages;
 mod record;

@@ -98,7 +98,7 @@ impl<H: Hardware> Station<H> {
     pub(super) fn on_incoming_call(&mut self, call: IncomingCall, now: Millis) {
         let action = call.request.action();
         // The session checked the payload against its schema; read the fields we use.
-        let text = serde_json::to_string(&call.request).unwrap_or_default();
+        let text = crate::decoders::request_text(&call.request);
         let request: wire::Request = serde_json::from_str(&text).unwrap_or_default();
         drop(text);
         let (answer, after) = self.answer(action.as_str(), request, now);

@@ -13,7 +13,11 @@ use alloc::collections::VecDeque;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use ocpp_rpc::{AnyAction, CallFailure, CallId, Event, Millis, Outcome, Session, Violation};
+use ocpp_rpc::{
+    AnyAction, CallFailure, CallId, CounterIds, Event, Millis, Outcome, Session, Violation,
+};
+
+use crate::decoders::StationMessages;
 use ocpp_types::{AnyResponse, DateTime, OcppVersion};
 
 use crate::config::StationConfig;
@@ -153,7 +157,7 @@ pub struct Station<H: Hardware> {
     config: StationConfig,
     messages: Messages,
     hardware: H,
-    session: Option<Session>,
+    session: Option<Session<CounterIds, StationMessages>>,
     registration: Option<RegistrationStatus>,
     boot_in_flight: bool,
     boot_retry_at: Option<Millis>,
@@ -316,7 +320,7 @@ impl<H: Hardware> Station<H> {
         session_config.version = self.config.version;
         session_config.role = ocpp_types::Role::ChargingStation;
         session_config.handled = Some(commands::handled(self.config.version));
-        self.session = Some(Session::new(session_config));
+        self.session = Some(Session::with_decoders(session_config, CounterIds::new()));
         if self.registration == Some(RegistrationStatus::Accepted) {
             self.after_acceptance(now);
         } else if self.boot_retry_at.is_none_or(|at| at <= now) {
@@ -706,7 +710,7 @@ impl<H: Hardware> Station<H> {
 /// The fields the station reads from a response of whichever version (already checked
 /// against its schema by the session).
 fn read_answer(response: &AnyResponse) -> Answer {
-    let text = serde_json::to_string(response).unwrap_or_default();
+    let text = crate::decoders::response_text(response);
     serde_json::from_str(&text).unwrap_or_default()
 }
 
