@@ -25,8 +25,7 @@
 //!
 //! # Replace: why it is atomic
 //!
-//! A replace writes a new generation `G` (one more than any generation seen on the flash),
-//! beside the old one:
+//! A replace writes a new generation `G = C + 1` beside the old one:
 //!
 //! 1. every new record as an item of `G`, indexes 0, 1, ...;
 //! 2. the commit item of `G`: **the single write that switches the log**;
@@ -37,8 +36,10 @@
 //! of `G` are ignored and removed by the next load. A cut after it gives `G`, with all its
 //! records written before the commit; the old items left over are ignored (older than `G`) and
 //! removed by the next load. A torn commit item reads as corrupt, that is as absent. Hence a
-//! load gives the old log or the new one, never a mix. Generation numbers only grow, so the
-//! items of an abandoned replace can never be taken for those of a later one.
+//! load gives the old log or the new one, never a mix. The items of an abandoned replace are
+//! never taken for those of a later one: the store writes nothing after a failed or
+//! interrupted replace before a full scan has removed every item of a generation other than
+//! `C`, so `C + 1` is free whenever a replace starts.
 //!
 //! # Load and repair
 //!
@@ -269,8 +270,6 @@ struct Head {
     generation: u32,
     /// The index of the next record appended.
     next: u32,
-    /// The newest generation seen on the flash, committed or not.
-    newest: u32,
 }
 
 /// The station core's durable log on NOR flash: an [`AsyncStore`] over a range of a
@@ -479,16 +478,11 @@ impl<F: MultiwriteNorFlash> FlashStore<F> {
         self.head = None;
         let buffer = Self::read_window(&mut self.buffer)?;
 
-        // Pass 1: the committed generation, and the newest one seen.
+        // Pass 1: the committed generation.
         let mut committed = None;
-        let mut newest = 0;
         let mut items = self.queue.iter().await?;
         while let Some(entry) = items.next(buffer).await? {
-            let item = Item::parse(&entry);
-            if let Some(generation) = item.generation() {
-                newest = newest.max(generation);
-            }
-            if let Item::Commit { generation } = item {
+            if let Item::Commit { generation } = Item::parse(&entry) {
                 committed = Some(committed.map_or(generation, |c: u32| c.max(generation)));
             }
         }
@@ -524,11 +518,9 @@ impl<F: MultiwriteNorFlash> FlashStore<F> {
                 entry.pop().await?;
             }
         }
-        self.head = Some(Head {
-            generation,
-            next,
-            newest,
-        });
+        // Every item of another generation is gone now (or torn, which reads as absent), so
+        // the next replace may take `generation + 1`.
+        self.head = Some(Head { generation, next });
         Ok(records)
     }
 
@@ -561,8 +553,10 @@ impl<F: MultiwriteNorFlash> FlashStore<F> {
             Self::check(record)?;
         }
         let head = self.ready().await?;
+        // Free: a scan left no item of a later generation, and a replace that failed before
+        // its commit forgot the head, so a scan comes first.
         let generation = head
-            .newest
+            .generation
             .checked_add(1)
             .ok_or(FlashStoreError::Exhausted)?;
         if records.len() >= COMMIT as usize {
@@ -592,7 +586,6 @@ impl<F: MultiwriteNorFlash> FlashStore<F> {
         self.head = Some(Head {
             generation,
             next: index,
-            newest: generation,
         });
 
         // Committed: the replace has happened. Retiring the old items is housekeeping; if it
