@@ -825,3 +825,91 @@ mod file {
     /// Writing clears bits only, so a word may be written again to clear more.
     impl<const PAGE: usize, const WORD: usize> MultiwriteNorFlash for FileFlash<PAGE, WORD> {}
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sequential_storage::mock_flash::{MockFlashBase, WriteCountCheck};
+
+    type Mock = MockFlashBase<4, 4, 64>;
+
+    fn block_on<T>(future: impl Future<Output = T>) -> T {
+        let mut future = core::pin::pin!(future);
+        let mut cx = core::task::Context::from_waker(core::task::Waker::noop());
+        loop {
+            if let core::task::Poll::Ready(value) = future.as_mut().poll(&mut cx) {
+                return value;
+            }
+        }
+    }
+
+    #[test]
+    fn items_parse_as_records_commits_or_foreign() {
+        let mut record = 7u32.to_le_bytes().to_vec();
+        record.extend_from_slice(&3u32.to_le_bytes());
+        record.extend_from_slice(b"abc");
+        assert_eq!(
+            Item::parse(&record),
+            Item::Record {
+                generation: 7,
+                index: 3,
+                record: b"abc"
+            }
+        );
+        let mut commit = 7u32.to_le_bytes().to_vec();
+        commit.extend_from_slice(&COMMIT.to_le_bytes());
+        assert_eq!(Item::parse(&commit), Item::Commit { generation: 7 });
+        commit.push(0);
+        assert_eq!(Item::parse(&commit), Item::Foreign);
+        for len in 0..HEADER {
+            assert_eq!(Item::parse(&record[..len]), Item::Foreign);
+        }
+        assert_eq!(
+            Item::parse(&record[..HEADER]),
+            Item::Record {
+                generation: 7,
+                index: 3,
+                record: b""
+            }
+        );
+    }
+
+    #[test]
+    fn items_this_store_did_not_write_are_removed_at_load() {
+        let range = Mock::FULL_FLASH_RANGE;
+        let mut queue = QueueStorage::new(
+            Mock::new(WriteCountCheck::TwiceDifferent, None, false),
+            QueueConfig::new(range.clone()),
+            Cache::new_uncached(),
+        );
+        let mut commit_with_data = [0u8; 12];
+        commit_with_data[4..8].copy_from_slice(&COMMIT.to_le_bytes());
+        for item in [&b"abc"[..], &commit_with_data, &[0; 8]] {
+            block_on(queue.push(item, false)).unwrap();
+        }
+        let mut store = FlashStore::new(queue.destroy().0, range.clone()).unwrap();
+        // The record of generation 0, index 0 (eight zero bytes) is the log.
+        assert_eq!(block_on(store.load()), Ok(vec![vec![]]));
+        let mut queue = QueueStorage::new(
+            store.into_inner(),
+            QueueConfig::new(range),
+            Cache::new_uncached(),
+        );
+        let mut buffer = [0; 256];
+        assert_eq!(block_on(queue.pop(&mut buffer)).unwrap().unwrap(), &[0; 8]);
+        assert_eq!(block_on(queue.pop(&mut buffer)).unwrap(), None);
+    }
+
+    #[test]
+    fn errors_read_well() {
+        let error: FlashStoreError<()> = FlashStoreError::TooLarge { len: 300, max: 232 };
+        assert_eq!(
+            alloc::format!("{error}"),
+            "a record of 300 bytes exceeds this flash store's maximum of 232 bytes"
+        );
+        assert_eq!(
+            FlashStoreError::<()>::from(sequential_storage::Error::FullStorage),
+            FlashStoreError::Full
+        );
+    }
+}
