@@ -49,7 +49,16 @@
 //! on (a record whose index is not the next one: one that `sequential-storage` skipped as
 //! corrupt was missing, so the log ends before it, as [`AsyncStore::load`] promises; removing
 //! the rest keeps later appends from landing after a hole). Corruption `sequential-storage`
-//! meets while reading is repaired by the crate itself (it re-erases a half-erased page).
+//! meets while reading is repaired by the crate itself (it re-erases a half-erased page). A
+//! power cut never damages an item already written; damage at rest (a flipped bit) costs the
+//! item it hits and, like a gap, what follows it; if it hits the commit item of `C`, the load
+//! falls back to what is left of the generation before (its records up to the first gap), or
+//! to an empty log.
+//!
+//! Costs: a load reads the range twice; an append is one push (the crate's RAM cache, a few
+//! bytes a page, finds the write position); a replace reads the page states and the current
+//! page to check the room, pushes its records and the commit, then reads and removes the old
+//! generation.
 //!
 //! # Cancellation
 //!
@@ -85,7 +94,8 @@
 //! | 128 KiB and more | any ≤ 8 | 65 527 |
 //!
 //! A longer record is refused with [`FlashStoreError::TooLarge`] and nothing is written. The
-//! store reads items into one buffer of that size (plus 3 bytes for alignment), allocated once.
+//! store builds and reads items in one buffer of `MAX_RECORD + 8` bytes (padded to a word,
+//! plus 3 for alignment), allocated when it is made.
 //!
 //! # Choosing `store_capacity`
 //!
