@@ -7,6 +7,11 @@ extern crate alloc;
 #[cfg(test)]
 extern crate std;
 
+pub mod stream;
+pub mod websocket;
+
+pub use stream::{Shared, Split};
+
 use alloc::vec::Vec;
 
 use ocpp_station::store::Write;
