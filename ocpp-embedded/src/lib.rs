@@ -7,9 +7,11 @@ extern crate alloc;
 #[cfg(test)]
 extern crate std;
 
+pub mod run;
 pub mod stream;
 pub mod websocket;
 
+pub use run::{Connect, Event, Input, RunConfig, RunError, Runner};
 pub use stream::{Shared, Split};
 
 use alloc::vec::Vec;
