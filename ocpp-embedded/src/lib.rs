@@ -9,6 +9,9 @@ extern crate std;
 
 pub mod run;
 pub mod stream;
+#[cfg(feature = "tls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+pub mod tls;
 pub mod websocket;
 
 pub use run::{Connect, Event, Input, RunConfig, RunError, Runner};
