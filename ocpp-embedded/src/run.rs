@@ -332,8 +332,9 @@ impl<'b, H: Hardware, S: AsyncStore> Runner<'b, H, S> {
     /// `events` with everything the firmware may want to know; `random` gives the random
     /// numbers the WebSocket keys, frame masks and back-off jitter need (a hardware RNG).
     ///
-    /// Returns only when the store fails. Dropping the future closes the connection (the
-    /// stream is dropped) and loses nothing: what was not acknowledged is in the store.
+    /// Returns only when the store fails (the connection is then dropped, and the station
+    /// told). Dropping the future drops the connection too and loses nothing: what was not
+    /// acknowledged is in the store, and the next `run` starts from there.
     pub async fn run<C, R, E>(
         &mut self,
         connector: &mut C,
@@ -384,6 +385,10 @@ impl<'b, H: Hardware, S: AsyncStore> Runner<'b, H, S> {
         };
         let mut frames = FrameReader::new(read_buf);
         let mut out = FrameWriter::new(write_buf);
+        if core.station.is_connected() {
+            // An earlier run was dropped while connected.
+            core.station.disconnected(now());
+        }
         core.settle_offline().await?;
         loop {
             let deadline = Instant::now().saturating_add(ticks(config.connect_timeout));
@@ -445,10 +450,11 @@ impl<'b, H: Hardware, S: AsyncStore> Runner<'b, H, S> {
                 config,
                 random: &mut *random,
             };
-            let (reason, linger) = core
+            let ended = core
                 .session(inputs, &mut reader, &mut frames, &mut sender)
-                .await?;
+                .await;
             core.station.disconnected(now());
+            let (reason, linger) = ended?;
             core.settle_offline().await?;
             if linger {
                 let drain = async {

@@ -256,3 +256,93 @@ pub fn ended(messages: &[Received]) -> bool {
             || (r.action == "TransactionEvent" && r.payload["eventType"] == "Ended")
     })
 }
+
+/// A CSMS by hand, for what the tokio server would not do: accepts one connection on
+/// `listener`, answers its upgrade request choosing `protocol`, and returns the socket.
+pub async fn raw_accept(listener: &tokio::net::TcpListener, protocol: &str) -> TcpStream {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (mut tcp, _) = tokio::time::timeout(LIMIT, listener.accept())
+        .await
+        .expect("a connection")
+        .expect("accept");
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        tcp.read_exact(&mut byte).await.expect("the request");
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8(head).expect("UTF-8");
+    let key = head
+        .lines()
+        .find_map(|l| l.strip_prefix("Sec-WebSocket-Key: "))
+        .expect("a key");
+    let response = format!(
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Accept: {}\r\nSec-WebSocket-Protocol: {protocol}\r\n\r\n",
+        ocpp_embedded::websocket::accept_key(key)
+    );
+    tcp.write_all(response.as_bytes()).await.expect("respond");
+    tcp
+}
+
+/// An unmasked server frame: 1 text, 2 binary, 8 close, 9 ping, 10 pong.
+pub fn server_frame(opcode: u8, payload: &[u8]) -> Vec<u8> {
+    let mut frame = vec![0x80 | opcode];
+    match payload.len() {
+        n if n < 126 => frame.push(n as u8),
+        n if n < 65536 => {
+            frame.push(126);
+            frame.extend_from_slice(&(n as u16).to_be_bytes());
+        }
+        n => {
+            frame.push(127);
+            frame.extend_from_slice(&(n as u64).to_be_bytes());
+        }
+    }
+    frame.extend_from_slice(payload);
+    frame
+}
+
+/// The next client frame (checked masked): opcode and unmasked payload; `None` at EOF.
+pub async fn client_frame(tcp: &mut TcpStream) -> Option<(u8, Vec<u8>)> {
+    use tokio::io::AsyncReadExt;
+    let read = async {
+        let mut head = [0u8; 2];
+        tcp.read_exact(&mut head).await.ok()?;
+        assert!(head[1] & 0x80 != 0, "client frames are masked");
+        let len = match head[1] & 0x7f {
+            126 => {
+                let mut ext = [0u8; 2];
+                tcp.read_exact(&mut ext).await.ok()?;
+                u64::from(u16::from_be_bytes(ext))
+            }
+            127 => {
+                let mut ext = [0u8; 8];
+                tcp.read_exact(&mut ext).await.ok()?;
+                u64::from_be_bytes(ext)
+            }
+            n => u64::from(n),
+        };
+        let mut mask = [0u8; 4];
+        tcp.read_exact(&mut mask).await.ok()?;
+        let mut payload = vec![0u8; len as usize];
+        tcp.read_exact(&mut payload).await.ok()?;
+        for (i, b) in payload.iter_mut().enumerate() {
+            *b ^= mask[i % 4];
+        }
+        Some((head[0] & 0x0f, payload))
+    };
+    tokio::time::timeout(LIMIT, read)
+        .await
+        .expect("a frame in time")
+}
+
+/// The next client frame that is not a text message (OCPP calls are skipped).
+pub async fn client_control_frame(tcp: &mut TcpStream) -> Option<(u8, Vec<u8>)> {
+    loop {
+        match client_frame(tcp).await? {
+            (1, _) => continue,
+            other => return Some(other),
+        }
+    }
+}
