@@ -1,5 +1,6 @@
-//! The OCPP station core on embedded runtimes (work in progress).
+#![doc = include_str!("../README.md")]
 #![no_std]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
@@ -14,7 +15,7 @@ pub mod stream;
 pub mod tls;
 pub mod websocket;
 
-pub use run::{Connect, Event, Input, RunConfig, RunError, Runner};
+pub use run::{Connect, Event, Input, Inputs, RunConfig, RunError, Runner};
 pub use stream::{Shared, Split};
 
 use alloc::vec::Vec;

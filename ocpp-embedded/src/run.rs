@@ -31,7 +31,8 @@ use core::pin::pin;
 use core::time::Duration;
 
 use embassy_futures::select::{Either3, select3};
-use embassy_sync::channel::DynamicReceiver;
+use embassy_sync::blocking_mutex::raw::RawMutex;
+use embassy_sync::channel::{Channel, DynamicReceiver, Receiver};
 use embassy_time::{Instant, Timer, with_deadline, with_timeout};
 use embedded_io_async::{Read, Write};
 use ocpp_rpc::Millis;
@@ -86,6 +87,47 @@ pub enum Input {
     Fault(ConnectorId, bool),
     /// The wall clock, from an RTC or NTP ([`Station::set_clock`]).
     Clock(DateTime),
+}
+
+/// Where the run loop takes the firmware's [`Input`]s from: implemented for an `embassy-sync`
+/// (0.7) channel of inputs, its `Receiver` and `DynamicReceiver`. With another channel (another
+/// `embassy-sync` version, one of the firmware's own), implement it on a wrapper:
+///
+/// ```ignore
+/// struct Hw<'a>(embassy_sync_08::channel::Receiver<'a, CriticalSectionRawMutex, Input, 8>);
+/// impl ocpp_embedded::run::Inputs for Hw<'_> {
+///     async fn next(&mut self) -> Input { self.0.receive().await }
+/// }
+/// ```
+#[allow(async_fn_in_trait)]
+pub trait Inputs {
+    /// The next input. The future must be cancel-safe: dropped before it completes, it has
+    /// taken nothing (the loop races it against the connection and the clock).
+    async fn next(&mut self) -> Input;
+}
+
+impl<M: RawMutex, const N: usize> Inputs for &Channel<M, Input, N> {
+    async fn next(&mut self) -> Input {
+        self.receive().await
+    }
+}
+
+impl<M: RawMutex, const N: usize> Inputs for Receiver<'_, M, Input, N> {
+    async fn next(&mut self) -> Input {
+        self.receive().await
+    }
+}
+
+impl Inputs for DynamicReceiver<'_, Input> {
+    async fn next(&mut self) -> Input {
+        self.receive().await
+    }
+}
+
+impl<T: Inputs + ?Sized> Inputs for &mut T {
+    async fn next(&mut self) -> Input {
+        (**self).next().await
+    }
 }
 
 /// What the run loop reports to the firmware.
@@ -328,27 +370,29 @@ impl<'b, H: Hardware, S: AsyncStore> Runner<'b, H, S> {
         (self.station, self.store)
     }
 
-    /// Runs the station: connects, keeps connected, reconnects, applies `inputs`, and calls
+    /// Runs the station: connects, keeps connected, reconnects, applies `inputs` (an
+    /// `embassy-sync` channel's `&Channel`, `Receiver` or `DynamicReceiver`), and calls
     /// `events` with everything the firmware may want to know; `random` gives the random
     /// numbers the WebSocket keys, frame masks and back-off jitter need (a hardware RNG).
     ///
     /// Returns only when the store fails (the connection is then dropped, and the station
     /// told). Dropping the future drops the connection too and loses nothing: what was not
     /// acknowledged is in the store, and the next `run` starts from there.
-    pub async fn run<C, R, E>(
+    pub async fn run<C, I, R, E>(
         &mut self,
         connector: &mut C,
-        inputs: DynamicReceiver<'_, Input>,
+        mut inputs: I,
         mut random: R,
         mut events: E,
     ) -> RunError<S::Error>
     where
         C: Connect,
+        I: Inputs,
         R: FnMut() -> u32,
         E: FnMut(Event),
     {
         match self
-            .run_loop(connector, &inputs, &mut random, &mut events)
+            .run_loop(connector, &mut inputs, &mut random, &mut events)
             .await
         {
             Ok(never) => match never {},
@@ -356,15 +400,16 @@ impl<'b, H: Hardware, S: AsyncStore> Runner<'b, H, S> {
         }
     }
 
-    async fn run_loop<C, R, E>(
+    async fn run_loop<C, I, R, E>(
         &mut self,
         connector: &mut C,
-        inputs: &DynamicReceiver<'_, Input>,
+        inputs: &mut I,
         random: &mut R,
         events: &mut E,
     ) -> Result<Infallible, RunError<S::Error>>
     where
         C: Connect,
+        I: Inputs,
         R: FnMut() -> u32,
         E: FnMut(Event),
     {
@@ -578,15 +623,15 @@ impl<H: Hardware, S: AsyncStore, E: FnMut(Event)> Core<'_, H, S, E> {
     }
 
     /// Runs `fut` to its end while applying inputs and timeouts (no connection).
-    async fn serve<F: Future>(
+    async fn serve<I: Inputs, F: Future>(
         &mut self,
-        inputs: &DynamicReceiver<'_, Input>,
+        inputs: &mut I,
         fut: F,
     ) -> Result<F::Output, RunError<S::Error>> {
         let mut fut = pin!(fut);
         loop {
             let deadline = self.station.poll_timeout().map(instant);
-            match select3(fut.as_mut(), inputs.receive(), sleep_until(deadline)).await {
+            match select3(fut.as_mut(), inputs.next(), sleep_until(deadline)).await {
                 Either3::First(output) => return Ok(output),
                 Either3::Second(input) => self.apply(input),
                 Either3::Third(()) => self.station.handle_timeout(now()),
@@ -596,9 +641,9 @@ impl<H: Hardware, S: AsyncStore, E: FnMut(Event)> Core<'_, H, S, E> {
     }
 
     /// Waits before the next connection attempt, as the back-off says.
-    async fn back_off<R: FnMut() -> u32>(
+    async fn back_off<I: Inputs, R: FnMut() -> u32>(
         &mut self,
-        inputs: &DynamicReceiver<'_, Input>,
+        inputs: &mut I,
         backoff: &RetryBackOff,
         attempt: &mut u32,
         random: &mut R,
@@ -610,9 +655,9 @@ impl<H: Hardware, S: AsyncStore, E: FnMut(Event)> Core<'_, H, S, E> {
 
     /// One connection, from the handshake to its end: why it ended, and whether a close
     /// frame was sent whose answer is worth waiting for.
-    async fn session<Rd: Read, Wr: Write, R: FnMut() -> u32>(
+    async fn session<I: Inputs, Rd: Read, Wr: Write, R: FnMut() -> u32>(
         &mut self,
-        inputs: &DynamicReceiver<'_, Input>,
+        inputs: &mut I,
         reader: &mut Rd,
         frames: &mut FrameReader<'_>,
         sender: &mut Sender<'_, '_, Wr, R>,
@@ -638,7 +683,7 @@ impl<H: Hardware, S: AsyncStore, E: FnMut(Event)> Core<'_, H, S, E> {
                     };
                     deadline = Some(deadline.map_or(ping_at, |at| at.min(ping_at)));
                 }
-                match select3(read.as_mut(), inputs.receive(), sleep_until(deadline)).await {
+                match select3(read.as_mut(), inputs.next(), sleep_until(deadline)).await {
                     Either3::First(incoming) => break incoming,
                     Either3::Second(input) => self.apply(input),
                     Either3::Third(()) => {

@@ -4,6 +4,8 @@
 //! input channel and reads its events from a tokio channel.
 #![allow(dead_code)]
 
+mod clock;
+
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
