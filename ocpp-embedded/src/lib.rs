@@ -1,11 +1,22 @@
-//! The OCPP station core on embedded runtimes (work in progress).
+#![doc = include_str!("../README.md")]
 #![no_std]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
 extern crate alloc;
 #[cfg(test)]
 extern crate std;
+
+pub mod run;
+pub mod stream;
+#[cfg(feature = "tls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+pub mod tls;
+pub mod websocket;
+
+pub use run::{Connect, Event, Input, Inputs, RunConfig, RunError, Runner};
+pub use stream::{Shared, Split};
 
 use alloc::vec::Vec;
 
