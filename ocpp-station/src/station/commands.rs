@@ -539,59 +539,32 @@ impl<H: Hardware> Station<H> {
         })
     }
 
-    /// NotifyReport after GetBaseReport (B07.FR.03/08/10): every variable, with its
-    /// characteristics, in one message (seqNo 0, tbc false).
+    /// NotifyReport after GetBaseReport (B07.FR.03/08/10): every variable with its
+    /// characteristics, [`REPORT_ITEMS`] per message (`seqNo` from 0, `tbc` on all but the
+    /// last), so no message (nor its buffers) grows with the number of variables.
     fn send_report(&mut self, request_id: i64, now: Millis) {
-        let variables = &self.config.variables;
-        let data = SPECS
-            .iter()
-            .filter_map(|spec| {
-                let (component, variable, instance) = spec.v2?;
-                let (data_type, unit, values_list) = match spec.data_type {
-                    DataType::Integer(unit) => ("integer", unit, None),
-                    DataType::Boolean => ("boolean", None, None),
-                    DataType::MemberList => (
-                        "MemberList",
-                        None,
-                        Some("Energy.Active.Import.Register,Power.Active.Import"),
-                    ),
-                };
-                Some(wire::ReportDatum {
-                    component: wire::Named { name: component },
-                    variable: wire::ReportVariable {
-                        name: variable,
-                        instance,
-                    },
-                    variable_attribute: [wire::Attribute {
-                        kind: "Actual",
-                        value: spec.get(variables),
-                        mutability: if spec.read_only {
-                            "ReadOnly"
-                        } else {
-                            "ReadWrite"
-                        },
-                    }],
-                    variable_characteristics: wire::Characteristics {
-                        unit,
-                        data_type,
-                        values_list,
-                        supports_monitoring: false,
-                    },
-                })
-            })
-            .collect();
-        let report = wire::NotifyReport {
-            request_id,
-            generated_at: self.time(now),
-            seq_no: 0,
-            tbc: false,
-            report_data: data,
-        };
-        let message = crate::messages::Message {
-            action: "NotifyReport",
-            payload: json(&report),
-        };
-        self.call(message, Pending::Other, now);
+        let reported: Vec<&'static Spec> = SPECS.iter().filter(|s| s.v2.is_some()).collect();
+        let parts = reported.chunks(REPORT_ITEMS).count();
+        let generated_at = self.time(now);
+        for (seq_no, part) in reported.chunks(REPORT_ITEMS).enumerate() {
+            let variables = &self.config.variables;
+            let data = part
+                .iter()
+                .filter_map(|spec| report_datum(spec, variables))
+                .collect();
+            let report = wire::NotifyReport {
+                request_id,
+                generated_at,
+                seq_no: u32::try_from(seq_no).unwrap_or(u32::MAX),
+                tbc: seq_no + 1 < parts,
+                report_data: data,
+            };
+            let message = crate::messages::Message {
+                action: "NotifyReport",
+                payload: json(&report),
+            };
+            self.call(message, Pending::Other, now);
+        }
     }
 
     /// Keeps a changed setting (a variable, or availability) in the store.
@@ -626,6 +599,45 @@ impl<H: Hardware> Station<H> {
             let _ = spec.set(&mut self.config.variables, value);
         }
     }
+}
+
+/// How many variables one NotifyReport carries.
+const REPORT_ITEMS: usize = 4;
+
+/// One variable as NotifyReport describes it.
+fn report_datum<'a>(spec: &'a Spec, variables: &crate::Variables) -> Option<wire::ReportDatum<'a>> {
+    let (component, variable, instance) = spec.v2?;
+    let (data_type, unit, values_list) = match spec.data_type {
+        DataType::Integer(unit) => ("integer", unit, None),
+        DataType::Boolean => ("boolean", None, None),
+        DataType::MemberList => (
+            "MemberList",
+            None,
+            Some("Energy.Active.Import.Register,Power.Active.Import"),
+        ),
+    };
+    Some(wire::ReportDatum {
+        component: wire::Named { name: component },
+        variable: wire::ReportVariable {
+            name: variable,
+            instance,
+        },
+        variable_attribute: [wire::Attribute {
+            kind: "Actual",
+            value: spec.get(variables),
+            mutability: if spec.read_only {
+                "ReadOnly"
+            } else {
+                "ReadWrite"
+            },
+        }],
+        variable_characteristics: wire::Characteristics {
+            unit,
+            data_type,
+            values_list,
+            supports_monitoring: false,
+        },
+    })
 }
 
 fn bool_text(value: bool) -> String {
