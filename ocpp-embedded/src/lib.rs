@@ -22,6 +22,9 @@ use alloc::vec::Vec;
 
 use ocpp_station::store::Write;
 
+pub mod flash;
+pub use flash::{FlashStore, FlashStoreError};
+
 /// A durable store driven asynchronously (NOR flash, an SD card): the async form of
 /// [`ocpp_station::store::Store`], with the same contract.
 #[allow(async_fn_in_trait)]

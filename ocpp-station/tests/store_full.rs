@@ -94,12 +94,12 @@ fn a_full_store_refuses_new_transactions_but_ends_the_running_ones() {
 fn the_authorization_cache_gives_way_before_transaction_data() {
     for v in [V16, V201] {
         let mut config = support::config(v, 1);
-        config.store_capacity = 4 * 1024;
+        config.store_capacity = 6 * 1024;
         let capacity = config.store_capacity;
         let mut rig = Rig::with_config(config);
         rig.connect();
-        // Two hundred tokens, each cached: far more than the store holds.
-        for k in 0..200 {
+        // Three hundred tokens, each cached: more than the store holds.
+        for k in 0..300 {
             rig.station
                 .present_token(1, IdToken::rfid(format!("CARD-{k:04}")), rig.now)
                 .unwrap();
@@ -123,7 +123,7 @@ fn the_authorization_cache_gives_way_before_transaction_data() {
         rig.power_cycle();
         rig.station.plug_in(1, rig.now).unwrap();
         rig.station
-            .present_token(1, IdToken::rfid("CARD-0199"), rig.now)
+            .present_token(1, IdToken::rfid("CARD-0299"), rig.now)
             .unwrap();
         rig.settle();
         assert_eq!(

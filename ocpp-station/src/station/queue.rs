@@ -18,7 +18,6 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use ocpp_rpc::{AnyAction, CallFailure, Millis};
-use serde_json::Value;
 use serde_json::value::RawValue;
 
 use super::{Pending, Station, StationEvent, secs};
@@ -27,6 +26,7 @@ use crate::messages::Message;
 use crate::record::{Done, Progress, Record, StoredMessage, TxState};
 use crate::store::Write;
 use crate::store::log::RECORD_OVERHEAD;
+use crate::wire::{Answer, Id};
 
 /// Storage held back for each running transaction, so that its end always fits (an end
 /// record of the longest tokens and both measurands stays below it; a test checks).
@@ -80,9 +80,7 @@ impl<H: Hardware> Station<H> {
         self.next_seq += 1;
         let v16 = self.config.version == ocpp_types::OcppVersion::V16;
         let needs_csms_id = v16 && matches!(message.action, "StopTransaction" | "MeterValues");
-        // A JSON value always serializes.
-        let payload = serde_json::value::to_raw_value(&message.payload)
-            .unwrap_or_else(|_| RawValue::from_string(String::from("{}")).unwrap_or_default());
+        let payload = message.payload;
         let known = self.txs.iter().find(|t| t.state.local == state.local);
         let (tx, progress) = match known {
             Some(entry) if Progress::covers(&entry.state, state) => {
@@ -349,7 +347,7 @@ impl<H: Hardware> Station<H> {
     pub(super) fn on_queued_outcome(
         &mut self,
         seq: u64,
-        response: Result<Value, CallFailure>,
+        response: Result<Answer, CallFailure>,
         now: Millis,
     ) {
         if self.in_flight == Some(seq) {
@@ -363,9 +361,12 @@ impl<H: Hardware> Station<H> {
         }
         match response {
             Ok(answer) => {
-                let csms_id = answer.get("transactionId").and_then(Value::as_i64);
+                let csms_id = match answer.transaction_id {
+                    Some(Id::Number(id)) => Some(id),
+                    _ => None,
+                };
                 let local = head.msg.tx;
-                let refused = token_refused(&answer);
+                let refused = answer.token_status().is_some_and(|s| s != "Accepted");
                 self.finish_head(csms_id, false, now);
                 if refused {
                     self.deauthorize(local, now);
@@ -433,18 +434,6 @@ fn with_transaction_id(payload: &RawValue, id: i64) -> Option<alloc::boxed::Box<
     RawValue::from_string(alloc::format!("{{\"transactionId\":{id}{separator}{rest}")).ok()
 }
 
-/// Whether an answer to a transaction message refuses its token (1.6 `idTagInfo`, 2.x
-/// `idTokenInfo` with a status other than Accepted).
-fn token_refused(answer: &Value) -> bool {
-    ["idTagInfo", "idTokenInfo"].iter().any(|key| {
-        answer
-            .get(*key)
-            .and_then(|info| info.get("status"))
-            .and_then(Value::as_str)
-            .is_some_and(|status| status != "Accepted")
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -491,7 +480,7 @@ mod tests {
                     action: String::from(message.action),
                     tx: u32::MAX,
                     needs_csms_id: true,
-                    payload: serde_json::value::to_raw_value(&message.payload).unwrap(),
+                    payload: message.payload,
                 }),
                 ..Record::default()
             };

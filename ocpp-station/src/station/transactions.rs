@@ -19,12 +19,12 @@ use alloc::format;
 use alloc::string::String;
 
 use ocpp_rpc::{CallFailure, Millis};
-use serde_json::Value;
 
 use super::{Pending, Station, StationEvent, secs};
 use crate::hardware::{ConnectorId, Hardware, IdToken, Reading, StopReason};
 use crate::messages::StartTrigger;
 use crate::record::{Record, TxState};
+use crate::wire::Answer;
 
 /// A hardware event named a connector the station does not have, or carried a reading that
 /// is not a finite number.
@@ -213,7 +213,7 @@ impl<H: Hardware> Station<H> {
         connector: ConnectorId,
         token: IdToken,
         remote_start_id: Option<i64>,
-        response: Result<Value, CallFailure>,
+        response: Result<Answer, CallFailure>,
         now: Millis,
     ) {
         if let Some(c) = self.connector_mut(connector) {
@@ -228,10 +228,7 @@ impl<H: Hardware> Station<H> {
                 return;
             }
         };
-        let status = ["idTagInfo", "idTokenInfo"]
-            .iter()
-            .find_map(|key| answer.get(*key)?.get("status")?.as_str());
-        let accepted = status == Some("Accepted");
+        let accepted = answer.token_status() == Some("Accepted");
         if self.config.variables.auth_cache_enabled {
             self.cache.retain(|(t, _)| *t != token.id);
             self.cache.push((token.id.clone(), accepted));
