@@ -637,13 +637,13 @@ impl<F: MultiwriteNorFlash> FlashStore<F> {
         result: Result<T, FlashStoreError<F::Error>>,
     ) -> Result<T, FlashStoreError<F::Error>> {
         self.busy = false;
-        if let Err(error) = &result {
-            if !matches!(
+        if let Err(error) = &result
+            && !matches!(
                 error,
                 FlashStoreError::Full | FlashStoreError::TooLarge { .. }
-            ) {
-                self.head = None;
-            }
+            )
+        {
+            self.head = None;
         }
         result
     }
@@ -736,7 +736,7 @@ mod file {
         pub fn open(path: impl AsRef<Path>, pages: usize) -> io::Result<Self> {
             let len = pages
                 .checked_mul(PAGE)
-                .filter(|&len| u32::try_from(len).is_ok() && WORD > 0 && PAGE % WORD == 0)
+                .filter(|&len| u32::try_from(len).is_ok() && WORD > 0 && PAGE.is_multiple_of(WORD))
                 .ok_or_else(|| io::Error::from(io::ErrorKind::InvalidInput))?;
             let mut file = OpenOptions::new()
                 .read(true)
@@ -772,7 +772,7 @@ mod file {
 
         fn bounds(&self, offset: u32, len: usize, align: usize) -> Result<u64, FileFlashError> {
             let offset = offset as usize;
-            if offset % align != 0 || len % align != 0 {
+            if !offset.is_multiple_of(align) || !len.is_multiple_of(align) {
                 return Err(FileFlashError::NotAligned);
             }
             match offset.checked_add(len) {

@@ -93,7 +93,7 @@ pub enum Input {
 /// (0.7) channel of inputs, its `Receiver` and `DynamicReceiver`. With another channel (another
 /// `embassy-sync` version, one of the firmware's own), implement it on a wrapper:
 ///
-/// ```ignore
+/// ```text
 /// struct Hw<'a>(embassy_sync_08::channel::Receiver<'a, CriticalSectionRawMutex, Input, 8>);
 /// impl ocpp_embedded::run::Inputs for Hw<'_> {
 ///     async fn next(&mut self) -> Input { self.0.receive().await }

@@ -6,7 +6,7 @@
 //! [`CryptoProvider`] that checks the server's certificate against a CA and, for profile 3,
 //! presents the station's certificate and signs with its P-256 key.
 //!
-//! ```ignore
+//! ```text
 //! // In a Connect impl, with `socket: Shared<TcpSocket>` a field of the connector:
 //! self.socket = Some(Shared::new(tcp));
 //! let socket = self.socket.as_ref().unwrap();

@@ -240,12 +240,11 @@ proptest! {
         writes in writes_strategy(),
         at in any::<prop::sample::Index>(),
     ) {
-        if let Run::Completed { touched } = run_with_cut(&writes, None)? {
-            if touched > 0 {
+        if let Run::Completed { touched } = run_with_cut(&writes, None)?
+            && touched > 0 {
                 let run = run_with_cut(&writes, Some(at.index(touched)))?;
                 prop_assert!(matches!(run, Run::Cut { .. }), "{:?}", run);
             }
-        }
     }
 }
 

@@ -6,7 +6,7 @@
 mod support;
 
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -26,7 +26,7 @@ fn temp_path(name: &str) -> PathBuf {
     path
 }
 
-fn store(path: &PathBuf) -> FlashStore<Flash> {
+fn store(path: &Path) -> FlashStore<Flash> {
     let flash = Flash::open(path, 16).unwrap();
     FlashStore::new(flash, 0..16 * 1024).unwrap()
 }
@@ -104,19 +104,14 @@ fn a_store_in_a_file_survives_reopening() {
 /// The environment variable that makes `kill_test_writer` run (as a child of the kill test).
 const WRITER_FILE: &str = "OCPP_EMBEDDED_FLASH_WRITER_FILE";
 
-/// Not a test of its own: the writer process the kill test starts and kills. It appends the
-/// records "0", "1", ... (going on from what the file holds), now and then replaces the log
-/// with its last ten records, and prints each number once its write returned.
-#[test]
-#[ignore]
-fn kill_test_writer() {
-    let Ok(path) = std::env::var(WRITER_FILE) else {
-        return;
-    };
-    let mut store = store(&PathBuf::from(path));
+/// The writer: appends the records "0", "1", ... (going on from what the file holds), now and
+/// then replaces the log with its last ten records, and prints each number once its write
+/// returned; `limit` numbers, or for ever.
+fn write_numbers(path: &Path, limit: Option<u64>) -> Vec<Vec<u8>> {
+    let mut store = store(path);
     let mut log = load(&mut store).unwrap();
     let mut next = log.last().map_or(0, |last| number(last) + 1);
-    loop {
+    while limit.is_none_or(|limit| next < limit) {
         let new = next.to_string().into_bytes();
         let w = if next % 25 == 24 {
             let mut kept = log[log.len().saturating_sub(10)..].to_vec();
@@ -130,6 +125,23 @@ fn kill_test_writer() {
         println!("{next}");
         next += 1;
     }
+    log
+}
+
+/// The kill test's child process when `WRITER_FILE` is set (it runs until killed); on its own,
+/// the same writer for 100 numbers, whose log must read back as what it wrote.
+#[test]
+fn kill_test_writer() {
+    if let Ok(path) = std::env::var(WRITER_FILE) {
+        write_numbers(&PathBuf::from(path), None);
+        return;
+    }
+    let path = temp_path("writer");
+    let written = write_numbers(&path, Some(100));
+    let read = load(&mut store(&path)).unwrap();
+    assert_eq!(read, written);
+    assert_eq!(read.last().map(|r| number(r)), Some(99));
+    std::fs::remove_file(&path).unwrap();
 }
 
 fn number(record: &[u8]) -> u64 {
@@ -143,7 +155,6 @@ fn a_store_in_a_file_survives_the_process_being_killed() {
     for round in 0..5u64 {
         let mut child = Command::new(std::env::current_exe().unwrap())
             .args([
-                "--ignored",
                 "--exact",
                 "kill_test_writer",
                 "--nocapture",
