@@ -12,13 +12,14 @@ use alloc::format;
 use alloc::string::String;
 use core::cell::RefCell;
 use core::mem::MaybeUninit;
+use core::pin::pin;
 use core::sync::atomic::{AtomicBool, Ordering};
 
 use defmt::{Debug2Format, error, info, unwrap, warn};
 use embassy_executor::Spawner;
 use embassy_futures::select::{Either, select};
 use embassy_net::dns::DnsQueryType;
-use embassy_net::tcp::TcpSocket;
+use embassy_net::tcp::{State, TcpSocket};
 use embassy_net::{Stack, StackResources};
 use embassy_stm32::eth::{self, Ethernet, GenericPhy, PacketQueue, Sma};
 use embassy_stm32::exti::{self, ExtiInput};
@@ -33,7 +34,7 @@ use embassy_sync::blocking_mutex::Mutex;
 use embassy_sync::blocking_mutex::raw::CriticalSectionRawMutex;
 use embassy_sync::channel::Channel;
 use embassy_sync::signal::Signal;
-use embassy_time::{Duration, Instant, Timer};
+use embassy_time::{Duration, Instant, Ticker, Timer, with_timeout};
 use embedded_alloc::LlffHeap;
 use embedded_storage_async::nor_flash::{ErrorType, MultiwriteNorFlash, NorFlash, ReadNorFlash};
 use ocpp_embedded::run::{Connect, Event};
@@ -249,12 +250,11 @@ impl Hardware for Charger {
 // The connection: TCP through embassy-net, the name resolved by its DNS client.
 // ---------------------------------------------------------------------------------------------
 
-/// Opens a TCP connection to the CSMS for each attempt of the run loop, in the same two
-/// socket buffers (the socket is dropped before the next attempt).
+/// Opens a TCP connection to the CSMS for each attempt of the run loop, on one socket kept here
+/// (the run loop drops the stream, not the socket, when a connection ends).
 struct Tcp {
     stack: Stack<'static>,
-    rx: &'static mut [u8],
-    tx: &'static mut [u8],
+    socket: TcpSocket<'static>,
 }
 
 /// Why a connection could not be opened.
@@ -267,10 +267,17 @@ enum TcpError {
 }
 
 impl Connect for Tcp {
-    type Stream<'s> = Shared<TcpSocket<'s>>;
+    type Stream<'s> = Shared<&'s mut TcpSocket<'static>>;
     type Error = TcpError;
 
     async fn connect(&mut self, endpoint: &Endpoint) -> Result<Self::Stream<'_>, TcpError> {
+        // The previous connection, if the run loop gave it up (a lost CSMS, a ping without
+        // pong, a timeout): reset it, so that the CSMS is not left with a half-open connection
+        // of this identity.
+        if self.socket.state() != State::Closed {
+            self.socket.abort();
+            let _ = with_timeout(Duration::from_secs(1), self.socket.flush()).await;
+        }
         // No address (the link is down, or DHCP has not answered yet): wait for one, within
         // the run loop's connect timeout.
         self.stack.wait_config_up().await;
@@ -281,16 +288,12 @@ impl Connect for Tcp {
             .await
             .map_err(TcpError::Dns)?;
         let address = *addresses.first().ok_or(TcpError::NoAddress)?;
-        let mut socket = TcpSocket::new(self.stack, &mut *self.rx, &mut *self.tx);
-        // A dead peer is found by TCP keep-alives and the run loop's WebSocket pings.
-        socket.set_keep_alive(Some(Duration::from_secs(30)));
-        socket.set_timeout(Some(Duration::from_secs(90)));
         info!("connecting to {}:{}", address, endpoint.port());
-        socket
+        self.socket
             .connect((address, endpoint.port()))
             .await
             .map_err(TcpError::Connect)?;
-        Ok(Shared::new(socket))
+        Ok(Shared::new(&mut self.socket))
     }
 }
 
@@ -319,13 +322,13 @@ async fn session_task(mut button: ExtiInput<'static, Async>) {
             .send(Input::Token(CONNECTOR, IdToken::rfid(ID_TOKEN)))
             .await;
 
+        // The end of the session is awaited across meter ticks, never dropped half-way (a
+        // press caught during a tick would be lost).
+        let mut stop = pin!(wait(&SESSION, &mut button, false));
+        let mut ticker = Ticker::every(METER_EVERY);
         let mut last = Instant::now();
         loop {
-            let stop = select(
-                wait(&SESSION, &mut button, false),
-                Timer::after(METER_EVERY),
-            )
-            .await;
+            let stopped = select(stop.as_mut(), ticker.next()).await;
             let now = Instant::now();
             let power_w = if ENERGY_ON.load(Ordering::Relaxed) {
                 CHARGING_POWER_W
@@ -337,7 +340,7 @@ async fn session_task(mut button: ExtiInput<'static, Async>) {
             INPUTS
                 .send(Input::Meter(CONNECTOR, Reading { energy_wh, power_w }))
                 .await;
-            if let Either::First(()) = stop {
+            if let Either::First(()) = stopped {
                 break;
             }
         }
@@ -524,11 +527,11 @@ async fn main(spawner: Spawner) {
 
     static TCP_RX: ConstStaticCell<[u8; 4096]> = ConstStaticCell::new([0; 4096]);
     static TCP_TX: ConstStaticCell<[u8; 4096]> = ConstStaticCell::new([0; 4096]);
-    let mut tcp = Tcp {
-        stack,
-        rx: TCP_RX.take(),
-        tx: TCP_TX.take(),
-    };
+    let mut socket = TcpSocket::new(stack, TCP_RX.take(), TCP_TX.take());
+    // A dead peer is found by TCP keep-alives and the run loop's WebSocket pings.
+    socket.set_keep_alive(Some(Duration::from_secs(30)));
+    socket.set_timeout(Some(Duration::from_secs(90)));
+    let mut tcp = Tcp { stack, socket };
 
     info!("connecting to {}", url.as_str());
     loop {
