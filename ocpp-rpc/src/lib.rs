@@ -104,8 +104,8 @@ pub use leniency::{Fixes, Leniency, LeniencyEvent, LeniencyKind, MAX_FIXES};
 pub use ocpp_types::{AnyAction, AnyRequest, AnyResponse, Role};
 pub use route::Router;
 pub use session::{
-    CallFailure, CallId, Config, Event, IncomingCall, IncomingId, IncomingSend, Outcome,
-    RespondError, RpcError, Session, SubmitError, Violation, ViolationKind,
+    AllMessages, CallFailure, CallId, Config, Decoders, Event, IncomingCall, IncomingId,
+    IncomingSend, Outcome, RespondError, RpcError, Session, SubmitError, Violation, ViolationKind,
 };
 pub use time::Millis;
 

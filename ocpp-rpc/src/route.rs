@@ -110,9 +110,9 @@ impl Router {
     }
 
     /// Runs the handler for an incoming call and answers it on `session`.
-    pub fn handle<G: IdGenerator>(
+    pub fn handle<G: IdGenerator, D: crate::Decoders>(
         &mut self,
-        session: &mut Session<G>,
+        session: &mut Session<G, D>,
         call: IncomingCall,
     ) -> Result<(), RespondError> {
         match self.dispatch(call.request) {

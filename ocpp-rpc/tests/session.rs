@@ -919,3 +919,21 @@ fn call_json_writes_the_payload_as_it_is() {
         Err(SubmitError::WrongVersion { .. })
     ));
 }
+
+#[test]
+fn respond_json_writes_the_answer_as_it_is() {
+    let mut station = station(V201);
+    station.receive(br#"[2,"7","Reset",{"type":"Immediate"}]"#, Millis(0));
+    let call = incoming(events(&mut station)).remove(0);
+    let payload =
+        serde_json::value::RawValue::from_string(r#"{"status":"Accepted"}"#.into()).unwrap();
+    station.respond_json(call.id, &payload).unwrap();
+    assert_eq!(
+        frames(&mut station)[0],
+        json!([3, "7", {"status": "Accepted"}])
+    );
+    assert!(matches!(
+        station.respond_json(call.id, &payload),
+        Err(RespondError::UnknownCall(_))
+    ));
+}

@@ -9,12 +9,14 @@ extern crate alloc;
 extern crate std;
 
 mod config;
+mod decoders;
 mod hardware;
 mod messages;
 mod record;
 mod station;
 pub mod store;
 mod variables;
+mod wire;
 
 pub use config::{BootInfo, StationConfig};
 pub use hardware::{ConnectorId, Hardware, IdToken, Reading, ResetKind, StopReason, UnlockResult};

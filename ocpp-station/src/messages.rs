@@ -1,13 +1,19 @@
 //! The messages the station sends, built once for every version: 1.6 and 2.x differ in
 //! names and shapes, 2.0.1 and 2.1 not at all for these (a payload built here is valid for
 //! both, which the tests check by decoding every frame with the CSMS's decoders).
+//!
+//! Payloads are written straight to JSON text from small borrowed structs: no intermediate
+//! `serde_json::Value` tree (whose maps cost hundreds of bytes of heap each on firmware).
 
+use alloc::borrow::ToOwned;
+use alloc::boxed::Box;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
 use ocpp_types::{DateTime, OcppVersion};
-use serde_json::{Map, Value, json};
+use serde::Serialize;
+use serde_json::value::RawValue;
 
 use crate::config::BootInfo;
 use crate::hardware::{ConnectorId, Reading, StopReason};
@@ -59,14 +65,196 @@ pub(crate) enum StartTrigger {
 }
 
 /// A message to send: its action and payload.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub(crate) struct Message {
     pub action: &'static str,
-    pub payload: Value,
+    pub payload: Box<RawValue>,
 }
 
-fn message(action: &'static str, payload: Value) -> Message {
-    Message { action, payload }
+/// JSON text of a payload. The structs below hold strings, integers, finite numbers and
+/// date-times only, which always serialize; the fallback is never taken.
+pub(crate) fn json<T: Serialize + ?Sized>(value: &T) -> Box<RawValue> {
+    serde_json::value::to_raw_value(value).unwrap_or_else(|_| RawValue::NULL.to_owned())
+}
+
+fn message<T: Serialize>(action: &'static str, payload: &T) -> Message {
+    Message {
+        action,
+        payload: json(payload),
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct BootV16<'a> {
+    charge_point_vendor: &'a str,
+    charge_point_model: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    charge_point_serial_number: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    firmware_version: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ChargingStation<'a> {
+    vendor_name: &'a str,
+    model: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    serial_number: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    firmware_version: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct BootV2<'a> {
+    charging_station: ChargingStation<'a>,
+    reason: &'static str,
+}
+
+#[derive(Serialize)]
+struct Empty {}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct StatusV16 {
+    connector_id: ConnectorId,
+    error_code: &'static str,
+    status: &'static str,
+    timestamp: DateTime,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct StatusV2 {
+    timestamp: DateTime,
+    connector_status: &'static str,
+    evse_id: ConnectorId,
+    connector_id: u32,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AuthorizeV16<'a> {
+    id_tag: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Token<'a> {
+    id_token: &'a str,
+    #[serde(rename = "type")]
+    kind: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AuthorizeV2<'a> {
+    id_token: Token<'a>,
+}
+
+/// A sampled value: 1.6 writes the value as a string, 2.x as a number with a unit object.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Sampled {
+    #[serde(rename_all = "camelCase")]
+    V16 {
+        value: String,
+        context: &'static str,
+        measurand: &'static str,
+        unit: &'static str,
+    },
+    #[serde(rename_all = "camelCase")]
+    V2 {
+        value: f64,
+        context: &'static str,
+        measurand: &'static str,
+        unit_of_measure: Unit,
+    },
+}
+
+#[derive(Serialize)]
+struct Unit {
+    unit: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct MeterValue {
+    timestamp: DateTime,
+    sampled_value: Vec<Sampled>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct StartTransaction<'a> {
+    connector_id: ConnectorId,
+    id_tag: &'a str,
+    meter_start: i64,
+    timestamp: DateTime,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct StopTransaction<'a> {
+    id_tag: &'a str,
+    meter_stop: i64,
+    timestamp: DateTime,
+    reason: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    transaction_data: Option<[MeterValue; 1]>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct MeterValuesV16 {
+    connector_id: ConnectorId,
+    meter_value: [MeterValue; 1],
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct MeterValuesV2 {
+    evse_id: ConnectorId,
+    meter_value: [MeterValue; 1],
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TransactionInfo<'a> {
+    transaction_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    charging_state: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stopped_reason: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    remote_start_id: Option<i64>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Evse {
+    id: ConnectorId,
+    connector_id: u32,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TransactionEvent<'a> {
+    event_type: &'static str,
+    timestamp: DateTime,
+    trigger_reason: &'static str,
+    seq_no: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    offline: Option<bool>,
+    transaction_info: TransactionInfo<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    evse: Option<Evse>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id_token: Option<Token<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    meter_value: Option<[MeterValue; 1]>,
 }
 
 /// Builds the station's messages for one version.
@@ -79,62 +267,94 @@ impl Messages {
     }
 
     pub fn boot(self, info: &BootInfo) -> Message {
-        let mut payload = Map::new();
+        let (serial, firmware) = (
+            info.serial_number.as_deref(),
+            info.firmware_version.as_deref(),
+        );
         if self.v16() {
-            payload.insert("chargePointVendor".into(), json!(info.vendor));
-            payload.insert("chargePointModel".into(), json!(info.model));
-            if let Some(serial) = &info.serial_number {
-                payload.insert("chargePointSerialNumber".into(), json!(serial));
-            }
-            if let Some(firmware) = &info.firmware_version {
-                payload.insert("firmwareVersion".into(), json!(firmware));
-            }
+            message(
+                "BootNotification",
+                &BootV16 {
+                    charge_point_vendor: &info.vendor,
+                    charge_point_model: &info.model,
+                    charge_point_serial_number: serial,
+                    firmware_version: firmware,
+                },
+            )
         } else {
-            let mut station = Map::new();
-            station.insert("vendorName".into(), json!(info.vendor));
-            station.insert("model".into(), json!(info.model));
-            if let Some(serial) = &info.serial_number {
-                station.insert("serialNumber".into(), json!(serial));
-            }
-            if let Some(firmware) = &info.firmware_version {
-                station.insert("firmwareVersion".into(), json!(firmware));
-            }
-            payload.insert("chargingStation".into(), Value::Object(station));
-            payload.insert("reason".into(), json!("PowerUp"));
+            message(
+                "BootNotification",
+                &BootV2 {
+                    charging_station: ChargingStation {
+                        vendor_name: &info.vendor,
+                        model: &info.model,
+                        serial_number: serial,
+                        firmware_version: firmware,
+                    },
+                    reason: "PowerUp",
+                },
+            )
         }
-        message("BootNotification", Value::Object(payload))
     }
 
     pub fn heartbeat(self) -> Message {
-        message("Heartbeat", json!({}))
+        message("Heartbeat", &Empty {})
     }
 
     pub fn status(self, connector: ConnectorId, status: ConnectorStatus, now: DateTime) -> Message {
         let name = status.name(self.0);
-        let payload = if self.v16() {
-            let error = if status == ConnectorStatus::Faulted {
+        if self.v16() {
+            let error_code = if status == ConnectorStatus::Faulted {
                 "OtherError"
             } else {
                 "NoError"
             };
-            json!({"connectorId": connector, "errorCode": error, "status": name, "timestamp": now})
+            message(
+                "StatusNotification",
+                &StatusV16 {
+                    connector_id: connector,
+                    error_code,
+                    status: name,
+                    timestamp: now,
+                },
+            )
         } else {
-            json!({"timestamp": now, "connectorStatus": name, "evseId": connector, "connectorId": 1})
-        };
-        message("StatusNotification", payload)
+            message(
+                "StatusNotification",
+                &StatusV2 {
+                    timestamp: now,
+                    connector_status: name,
+                    evse_id: connector,
+                    connector_id: 1,
+                },
+            )
+        }
     }
 
     pub fn authorize(self, token: &str, kind: &str) -> Message {
-        let payload = if self.v16() {
-            json!({"idTag": token})
+        if self.v16() {
+            message("Authorize", &AuthorizeV16 { id_tag: token })
         } else {
-            json!({"idToken": {"idToken": token, "type": kind}})
-        };
-        message("Authorize", payload)
+            message(
+                "Authorize",
+                &AuthorizeV2 {
+                    id_token: Token {
+                        id_token: token,
+                        kind,
+                    },
+                },
+            )
+        }
     }
 
-    fn sampled(self, reading: Reading, measurands: Measurands, context: &str) -> Vec<Value> {
-        measurands
+    fn meter_value(
+        self,
+        reading: Reading,
+        measurands: Measurands,
+        context: &'static str,
+        at: DateTime,
+    ) -> Option<[MeterValue; 1]> {
+        let sampled: Vec<Sampled> = measurands
             .members()
             .map(|(measurand, unit)| {
                 let value = if measurand == "Power.Active.Import" {
@@ -143,58 +363,51 @@ impl Messages {
                     reading.energy_wh
                 };
                 if self.v16() {
-                    json!({"value": format!("{value}"), "context": context,
-                           "measurand": measurand, "unit": unit})
+                    Sampled::V16 {
+                        value: format!("{value}"),
+                        context,
+                        measurand,
+                        unit,
+                    }
                 } else {
-                    json!({"value": value, "context": context, "measurand": measurand,
-                           "unitOfMeasure": {"unit": unit}})
+                    Sampled::V2 {
+                        value,
+                        context,
+                        measurand,
+                        unit_of_measure: Unit { unit },
+                    }
                 }
             })
-            .collect()
+            .collect();
+        (!sampled.is_empty()).then_some([MeterValue {
+            timestamp: at,
+            sampled_value: sampled,
+        }])
     }
 
-    fn meter_value(
-        self,
-        reading: Reading,
-        measurands: Measurands,
-        context: &str,
-        at: DateTime,
-    ) -> Option<Value> {
-        let sampled = self.sampled(reading, measurands, context);
-        (!sampled.is_empty()).then(|| json!({"timestamp": at, "sampledValue": sampled}))
-    }
-
-    fn transaction_event(
-        self,
-        tx: &TxState,
-        event_type: &str,
-        trigger: &str,
-        at: DateTime,
+    fn transaction_event<'a>(
+        tx: &'a TxState,
+        event_type: &'static str,
+        trigger_reason: &'static str,
         offline: bool,
-        meter_value: Option<Value>,
-    ) -> Message {
-        let mut payload = Map::new();
-        payload.insert("eventType".into(), json!(event_type));
-        payload.insert("timestamp".into(), json!(at));
-        payload.insert("triggerReason".into(), json!(trigger));
-        payload.insert("seqNo".into(), json!(tx.seq_no));
-        if offline {
-            payload.insert("offline".into(), json!(true));
+        meter_value: Option<[MeterValue; 1]>,
+    ) -> TransactionEvent<'a> {
+        TransactionEvent {
+            event_type,
+            timestamp: tx.meter_at,
+            trigger_reason,
+            seq_no: tx.seq_no,
+            offline: offline.then_some(true),
+            transaction_info: TransactionInfo {
+                transaction_id: &tx.transaction_id,
+                charging_state: None,
+                stopped_reason: None,
+                remote_start_id: None,
+            },
+            evse: None,
+            id_token: None,
+            meter_value,
         }
-        let mut info = Map::new();
-        info.insert("transactionId".into(), json!(tx.transaction_id));
-        payload.insert("transactionInfo".into(), Value::Object(info));
-        if let Some(meter_value) = meter_value {
-            payload.insert("meterValue".into(), json!([meter_value]));
-        }
-        message("TransactionEvent", Value::Object(payload))
-    }
-
-    fn info(message: &mut Message) -> Option<&mut Map<String, Value>> {
-        message
-            .payload
-            .get_mut("transactionInfo")
-            .and_then(Value::as_object_mut)
     }
 
     pub fn tx_started(
@@ -208,8 +421,12 @@ impl Messages {
         if self.v16() {
             return message(
                 "StartTransaction",
-                json!({"connectorId": tx.connector, "idTag": tx.token,
-                       "meterStart": wh(tx.meter_start_wh), "timestamp": tx.meter_at}),
+                &StartTransaction {
+                    connector_id: tx.connector,
+                    id_tag: &tx.token,
+                    meter_start: wh(tx.meter_start_wh),
+                    timestamp: tx.meter_at,
+                },
             );
         }
         let trigger = match trigger {
@@ -218,21 +435,18 @@ impl Messages {
             StartTrigger::RemoteStart => "RemoteStart",
         };
         let meter = self.meter_value(reading, measurands, "Transaction.Begin", tx.meter_at);
-        let mut event = self.transaction_event(tx, "Started", trigger, tx.meter_at, offline, meter);
-        if let Some(info) = Self::info(&mut event) {
-            info.insert("chargingState".into(), json!("Charging"));
-            if let Some(id) = tx.remote_start_id {
-                info.insert("remoteStartId".into(), json!(id));
-            }
-        }
-        if let Value::Object(payload) = &mut event.payload {
-            payload.insert("evse".into(), json!({"id": tx.connector, "connectorId": 1}));
-            payload.insert(
-                "idToken".into(),
-                json!({"idToken": tx.token, "type": tx.token_type}),
-            );
-        }
-        event
+        let mut event = Self::transaction_event(tx, "Started", trigger, offline, meter);
+        event.transaction_info.charging_state = Some("Charging");
+        event.transaction_info.remote_start_id = tx.remote_start_id;
+        event.evse = Some(Evse {
+            id: tx.connector,
+            connector_id: 1,
+        });
+        event.id_token = Some(Token {
+            id_token: &tx.token,
+            kind: &tx.token_type,
+        });
+        message("TransactionEvent", &event)
     }
 
     /// A sample during a transaction, periodic or triggered (1.6 MeterValues, whose
@@ -250,14 +464,18 @@ impl Messages {
         } else {
             ("Sample.Periodic", "MeterValuePeriodic")
         };
-        let meter = self.meter_value(reading, measurands, context, tx.meter_at)?;
+        let meter_value = self.meter_value(reading, measurands, context, tx.meter_at)?;
         Some(if self.v16() {
             message(
                 "MeterValues",
-                json!({"connectorId": tx.connector, "meterValue": [meter]}),
+                &MeterValuesV16 {
+                    connector_id: tx.connector,
+                    meter_value,
+                },
             )
         } else {
-            self.transaction_event(tx, "Updated", trigger, tx.meter_at, offline, Some(meter))
+            let event = Self::transaction_event(tx, "Updated", trigger, offline, Some(meter_value));
+            message("TransactionEvent", &event)
         })
     }
 
@@ -273,22 +491,21 @@ impl Messages {
     ) -> Message {
         let meter = self.meter_value(reading, measurands, "Transaction.End", tx.meter_at);
         if self.v16() {
-            let mut payload = Map::new();
-            payload.insert("idTag".into(), json!(tx.token));
-            payload.insert("meterStop".into(), json!(wh(tx.meter_wh)));
-            payload.insert("timestamp".into(), json!(tx.meter_at));
-            payload.insert("reason".into(), json!(reason_v16(reason)));
-            if let Some(meter) = meter {
-                payload.insert("transactionData".into(), json!([meter]));
-            }
-            return message("StopTransaction", Value::Object(payload));
+            return message(
+                "StopTransaction",
+                &StopTransaction {
+                    id_tag: &tx.token,
+                    meter_stop: wh(tx.meter_wh),
+                    timestamp: tx.meter_at,
+                    reason: reason_v16(reason),
+                    transaction_data: meter,
+                },
+            );
         }
         let (trigger, stopped) = reason_v2(reason);
-        let mut event = self.transaction_event(tx, "Ended", trigger, tx.meter_at, offline, meter);
-        if let Some(info) = Self::info(&mut event) {
-            info.insert("stoppedReason".into(), json!(stopped));
-        }
-        event
+        let mut event = Self::transaction_event(tx, "Ended", trigger, offline, meter);
+        event.transaction_info.stopped_reason = Some(stopped);
+        message("TransactionEvent", &event)
     }
 
     /// A triggered MeterValues (TriggerMessage), outside the queue: no `transactionId`.
@@ -299,16 +516,22 @@ impl Messages {
         measurands: Measurands,
         at: DateTime,
     ) -> Option<Message> {
-        let meter = self.meter_value(reading, measurands, "Trigger", at)?;
+        let meter_value = self.meter_value(reading, measurands, "Trigger", at)?;
         Some(if self.v16() {
             message(
                 "MeterValues",
-                json!({"connectorId": connector, "meterValue": [meter]}),
+                &MeterValuesV16 {
+                    connector_id: connector,
+                    meter_value,
+                },
             )
         } else {
             message(
                 "MeterValues",
-                json!({"evseId": connector, "meterValue": [meter]}),
+                &MeterValuesV2 {
+                    evse_id: connector,
+                    meter_value,
+                },
             )
         })
     }

@@ -316,13 +316,12 @@ pub(crate) fn by_v2_name(
 ) -> Result<&'static Spec, Unknown> {
     let mut component_known = false;
     for spec in &SPECS {
-        if let Some((c, v, i)) = spec.v2
-            && c == component
-        {
-            component_known = true;
-            if v == variable && i == instance {
-                return Ok(spec);
-            }
+        let Some((c, v, i)) = spec.v2.filter(|(c, _, _)| *c == component) else {
+            continue;
+        };
+        component_known = true;
+        if (c, v, i) == (component, variable, instance) {
+            return Ok(spec);
         }
     }
     Err(if component_known {

@@ -12,6 +12,7 @@ mod events;
 
 pub use config::Config;
 pub use errors::{CallFailure, RespondError, RpcError, SubmitError};
+
 pub use events::{
     CallId, Event, IncomingCall, IncomingId, IncomingSend, Outcome, Violation, ViolationKind,
 };
@@ -21,6 +22,7 @@ use alloc::collections::VecDeque;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::fmt;
+use core::marker::PhantomData;
 
 use ocpp_types::{
     AnyAction, AnyRequest, AnyResponse, DecodeError, ErrorKind, Message, MessageError, OcppVersion,
@@ -75,6 +77,31 @@ fn shorten(text: &str) -> &str {
     }
 }
 
+/// How a session decodes payloads: the requests the peer calls it with, and the answers to
+/// its own calls. [`AllMessages`] decodes every action of the version; an implementation
+/// that decodes only some answers the others as if the action were not supported (a
+/// payload it cannot decode is `MessageError::UnknownAction` for a request).
+pub trait Decoders {
+    /// Decodes the payload of a CALL (or SEND) for `action`, enforcing its schema.
+    fn request(action: AnyAction, payload: &str) -> Result<AnyRequest, MessageError>;
+    /// Decodes the payload of a CALLRESULT to our call of `action`, enforcing its schema.
+    fn response(action: AnyAction, payload: &str) -> Result<AnyResponse, MessageError>;
+}
+
+/// Every action of every enabled version ([`AnyRequest::decode`], [`AnyResponse::decode`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AllMessages;
+
+impl Decoders for AllMessages {
+    fn request(action: AnyAction, payload: &str) -> Result<AnyRequest, MessageError> {
+        AnyRequest::decode(action, payload)
+    }
+
+    fn response(action: AnyAction, payload: &str) -> Result<AnyResponse, MessageError> {
+        AnyResponse::decode(action, payload)
+    }
+}
+
 /// How many settled call ids are remembered to tell a late answer from an unknown one.
 const SETTLED_MEMORY: usize = 16;
 
@@ -110,7 +137,7 @@ const SETTLED_MEMORY: usize = 16;
 /// assert_eq!(outcome.into_response::<v201::HeartbeatRequest>()?.current_time, time);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub struct Session<G: IdGenerator = CounterIds> {
+pub struct Session<G: IdGenerator = CounterIds, D: Decoders = AllMessages> {
     config: Config,
     ids: G,
     next_call: u64,
@@ -125,9 +152,10 @@ pub struct Session<G: IdGenerator = CounterIds> {
     wants_close: bool,
     closed: bool,
     leniency_taken: Vec<(String, LeniencyKind)>,
+    decoders: PhantomData<D>,
 }
 
-impl<G: IdGenerator> fmt::Debug for Session<G> {
+impl<G: IdGenerator, D: Decoders> fmt::Debug for Session<G, D> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Session")
             .field("config", &self.config)
@@ -150,6 +178,15 @@ impl Session<CounterIds> {
 impl<G: IdGenerator> Session<G> {
     /// A session whose message ids come from `ids`.
     pub fn with_id_generator(config: Config, ids: G) -> Session<G> {
+        Session::with_decoders(config, ids)
+    }
+}
+
+impl<G: IdGenerator, D: Decoders> Session<G, D> {
+    /// A session whose message ids come from `ids` and which decodes payloads with `D` (a
+    /// station that decodes only the actions it handles and the answers to its own calls,
+    /// so its firmware links no other decoder).
+    pub fn with_decoders(config: Config, ids: G) -> Session<G, D> {
         Session {
             config,
             ids,
@@ -165,6 +202,7 @@ impl<G: IdGenerator> Session<G> {
             wants_close: false,
             closed: false,
             leniency_taken: Vec::new(),
+            decoders: PhantomData,
         }
     }
 
@@ -396,6 +434,18 @@ impl<G: IdGenerator> Session<G> {
             return Err(self.wrong_response(&pending, response.action().as_str()));
         }
         self.write_response(&pending, response)
+    }
+
+    /// Answers an incoming call with a payload already serialized as JSON, written as it is:
+    /// the caller vouches that it is the response of the call's action (a station that builds
+    /// its answers as text, without linking every response type).
+    pub fn respond_json(
+        &mut self,
+        incoming: IncomingId,
+        payload: &RawValue,
+    ) -> Result<(), RespondError> {
+        let pending = self.take_pending(incoming)?;
+        self.write_response(&pending, payload)
     }
 
     /// Answers an incoming call with a CALLERROR.
@@ -733,7 +783,7 @@ impl<G: IdGenerator> Session<G> {
         action: AnyAction,
         payload: &RawValue,
     ) -> Result<AnyRequest, DecodeError> {
-        self.decode(message_id, action, payload, AnyRequest::decode)
+        self.decode(message_id, action, payload, D::request)
     }
 
     fn decode_response(
@@ -742,7 +792,7 @@ impl<G: IdGenerator> Session<G> {
         action: AnyAction,
         payload: &RawValue,
     ) -> Result<AnyResponse, DecodeError> {
-        self.decode(message_id, action, payload, AnyResponse::decode)
+        self.decode(message_id, action, payload, D::response)
     }
 
     /// Decodes a payload of `action` strictly, or with the leniency configured for it.

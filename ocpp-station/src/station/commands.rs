@@ -5,17 +5,20 @@
 //! session without decoding its payload ([`handled`]), and an unknown one `NotImplemented`
 //! (OCPP-J 1.6 4.2.3, OCPP-J 2.0.1 part 4 4.3).
 
+use alloc::boxed::Box;
 use alloc::format;
-use alloc::string::{String, ToString};
+use alloc::string::String;
 use alloc::vec::Vec;
 
 use ocpp_rpc::{AnyAction, ErrorCode, IncomingCall, Millis, RpcError};
-use ocpp_types::{AnyResponse, OcppVersion};
-use serde_json::{Map, Value, json};
+use ocpp_types::OcppVersion;
+use serde_json::value::RawValue;
 
 use super::{Pending, RegistrationStatus, Station};
 use crate::hardware::{ConnectorId, Hardware, IdToken, ResetKind, StopReason, UnlockResult};
+use crate::messages::json;
 use crate::variables::{self, DataType, SPECS, Spec, Unknown};
+use crate::wire;
 
 /// The CSMS actions a station of `version` handles (the session refuses the others
 /// undecoded).
@@ -73,20 +76,8 @@ pub(super) fn handled(version: OcppVersion) -> &'static [AnyAction] {
     }
 }
 
-fn status(status: &str) -> Value {
-    json!({ "status": status })
-}
-
-fn str_at<'v>(value: &'v Value, path: &[&str]) -> Option<&'v str> {
-    path.iter()
-        .try_fold(value, |v, key| v.get(*key))
-        .and_then(Value::as_str)
-}
-
-fn int_at(value: &Value, path: &[&str]) -> Option<i64> {
-    path.iter()
-        .try_fold(value, |v, key| v.get(*key))
-        .and_then(Value::as_i64)
+fn status(status: &str) -> Box<RawValue> {
+    json(&wire::Status { status })
 }
 
 /// Something to do once the answer is on its way (F06.FR.04: the answer to a
@@ -97,22 +88,26 @@ enum After {
     Report(i64),
 }
 
+/// The 2.x attribute type of a GetVariables / SetVariables item (Actual when absent,
+/// B05.FR.12, B06.FR.11).
+fn attribute_type(item: &wire::VariableItem) -> &str {
+    item.attribute_type.as_deref().unwrap_or("Actual")
+}
+
 impl<H: Hardware> Station<H> {
     pub(super) fn on_incoming_call(&mut self, call: IncomingCall, now: Millis) {
         let action = call.request.action();
-        let request = serde_json::to_value(&call.request).unwrap_or(Value::Null);
-        let (answer, after) = self.answer(action.as_str(), &request, now);
+        // The session checked the payload against its schema; read the fields we use.
+        let text = crate::decoders::request_text(&call.request);
+        let request: wire::Request = serde_json::from_str(&text).unwrap_or_default();
+        drop(text);
+        let (answer, after) = self.answer(action.as_str(), request, now);
         let Some(session) = self.session.as_mut() else {
             return;
         };
-        let response = match answer {
-            Ok(answer) => AnyResponse::decode(action, &answer.to_string())
-                .map_err(|e| RpcError::new(ErrorCode::InternalError, format!("our answer: {e}"))),
-            Err(error) => Err(error),
-        };
-        // The answer is ours and valid; failing to respond means the connection is gone.
-        let _ = match response {
-            Ok(response) => session.respond_any(call.id, &response),
+        // Failing to respond means the connection is gone: nothing to do.
+        let _ = match answer {
+            Ok(answer) => session.respond_json(call.id, &answer),
             Err(error) => session.respond_error(call.id, &error),
         };
         match after {
@@ -127,9 +122,9 @@ impl<H: Hardware> Station<H> {
     fn answer(
         &mut self,
         action: &str,
-        request: &Value,
+        request: wire::Request,
         now: Millis,
-    ) -> (Result<Value, RpcError>, After) {
+    ) -> (Result<Box<RawValue>, RpcError>, After) {
         let v16 = self.config.version == OcppVersion::V16;
         // B03.FR.08: while Rejected, every CSMS request gets SecurityError.
         if self.registration == Some(RegistrationStatus::Rejected) {
@@ -138,35 +133,35 @@ impl<H: Hardware> Station<H> {
         }
         let pending = self.registration != Some(RegistrationStatus::Accepted);
         let answer = match action {
-            "RemoteStartTransaction" | "RequestStartTransaction" if pending => {
-                // B02.FR.05; 1.6 4.2: no remote start or stop before acceptance.
+            // B02.FR.05; 1.6 4.2: no remote start or stop before acceptance.
+            "RemoteStartTransaction"
+            | "RequestStartTransaction"
+            | "RemoteStopTransaction"
+            | "RequestStopTransaction"
+                if pending =>
+            {
                 status("Rejected")
             }
-            "RemoteStopTransaction" | "RequestStopTransaction" if pending => status("Rejected"),
             "RemoteStartTransaction" => {
-                let token = IdToken::new(str_at(request, &["idTag"]).unwrap_or_default(), "");
-                let connector = int_at(request, &["connectorId"]);
-                status(self.remote_start(connector, token, None, now))
+                let token = IdToken::new(request.id_tag.unwrap_or_default(), "");
+                status(self.remote_start(request.connector_id, token, None, now))
             }
             "RequestStartTransaction" => {
-                let token = IdToken::new(
-                    str_at(request, &["idToken", "idToken"]).unwrap_or_default(),
-                    str_at(request, &["idToken", "type"]).unwrap_or_default(),
-                );
-                let evse = int_at(request, &["evseId"]);
-                let remote_id = int_at(request, &["remoteStartId"]).unwrap_or_default();
-                status(self.remote_start(evse, token, Some(remote_id), now))
+                let token = request.id_token.unwrap_or_default();
+                let token = IdToken::new(token.id_token, token.kind);
+                let remote_id = request.remote_start_id.unwrap_or_default();
+                status(self.remote_start(request.evse_id, token, Some(remote_id), now))
             }
             "RemoteStopTransaction" | "RequestStopTransaction" => {
+                let wanted = request.transaction_id;
                 let found = self.connectors.iter().enumerate().find_map(|(i, c)| {
                     let tx = self.txs.iter().find(|t| Some(t.state.local) == c.tx)?;
-                    let matches = if v16 {
-                        tx.state.csms_id == int_at(request, &["transactionId"])
-                    } else {
-                        Some(tx.state.transaction_id.as_str())
-                            == str_at(request, &["transactionId"])
+                    let id = match &wanted {
+                        Some(wire::Id::Number(n)) => tx.state.csms_id == Some(*n),
+                        Some(wire::Id::Text(t)) => !v16 && tx.state.transaction_id == *t,
+                        None => false,
                     };
-                    matches.then_some(i)
+                    id.then_some(i)
                 });
                 match found.and_then(|i| u32::try_from(i + 1).ok()) {
                     Some(connector) => {
@@ -176,14 +171,13 @@ impl<H: Hardware> Station<H> {
                     None => status("Rejected"),
                 }
             }
-            "Reset" => status(self.reset(request, v16, now)),
-            "ChangeAvailability" => status(self.change_availability(request, v16)),
+            "Reset" => status(self.reset(&request, v16, now)),
+            "ChangeAvailability" => status(self.change_availability(&request, v16)),
             "TriggerMessage" => {
-                let message = str_at(request, &["requestedMessage"])
-                    .unwrap_or_default()
-                    .to_string();
-                let connector = int_at(request, &["connectorId"])
-                    .or_else(|| int_at(request, &["evse", "id"]))
+                let message = request.requested_message.unwrap_or_default();
+                let connector = request
+                    .connector_id
+                    .or(request.evse.as_ref().map(|e| e.id))
                     .and_then(|c| u32::try_from(c).ok());
                 let verdict = self.trigger_verdict(&message, connector);
                 let after = if verdict == "Accepted" {
@@ -194,33 +188,36 @@ impl<H: Hardware> Station<H> {
                 return (Ok(status(verdict)), after);
             }
             "UnlockConnector" => {
-                let connector = int_at(request, &["connectorId"]).unwrap_or_default();
+                let connector = request.connector_id.unwrap_or_default();
                 let connector = if v16 {
                     connector
                 } else {
                     // One connector per EVSE: EVSE n, connector 1.
-                    match (int_at(request, &["evseId"]), connector) {
+                    match (request.evse_id, connector) {
                         (Some(evse), 1) => evse,
                         _ => -1,
                     }
                 };
                 status(self.unlock(connector, v16, now))
             }
-            "GetConfiguration" => self.get_configuration(request),
+            "GetConfiguration" => self.get_configuration(&request),
             "ChangeConfiguration" => {
-                let key = str_at(request, &["key"]).unwrap_or_default();
-                let value = str_at(request, &["value"]).unwrap_or_default();
+                let key = match &request.key {
+                    Some(wire::Keys::One(key)) => key.as_str(),
+                    _ => "",
+                };
+                let value = request.value.as_deref().unwrap_or_default();
                 status(match variables::by_v16_key(key) {
                     None => "NotSupported",
                     Some(spec) if spec.read_only => "Rejected",
                     Some(spec) => self.change(spec, value),
                 })
             }
-            "GetVariables" => self.get_variables(request),
-            "SetVariables" => self.set_variables(request),
+            "GetVariables" => self.get_variables(&request),
+            "SetVariables" => self.set_variables(&request),
             "GetBaseReport" => {
-                let request_id = int_at(request, &["requestId"]).unwrap_or_default();
-                return match str_at(request, &["reportBase"]) {
+                let request_id = request.request_id.unwrap_or_default();
+                return match request.report_base.as_deref() {
                     Some("ConfigurationInventory" | "FullInventory") => {
                         (Ok(status("Accepted")), After::Report(request_id))
                     }
@@ -275,15 +272,14 @@ impl<H: Hardware> Station<H> {
 
     /// Reset (B11, B12; 1.6 5.14): transactions end first (reason HardReset / SoftReset,
     /// 2.x ImmediateReset), then [`Hardware::reset`]; 2.x OnIdle waits for them.
-    fn reset(&mut self, request: &Value, v16: bool, now: Millis) -> &'static str {
-        let kind = str_at(request, &["type"]).unwrap_or_default();
-        if !v16 && request.get("evseId").is_some() {
+    fn reset(&mut self, request: &wire::Request, v16: bool, now: Millis) -> &'static str {
+        if !v16 && request.evse_id.is_some() {
             // B11.FR.09: no per-EVSE reset.
             return "Rejected";
         }
-        let (reset, reason, on_idle) = match kind {
-            "Soft" => (ResetKind::Soft, StopReason::SoftReset, false),
-            "OnIdle" => (ResetKind::Hard, StopReason::HardReset, true),
+        let (reset, reason, on_idle) = match request.kind.as_deref() {
+            Some("Soft") => (ResetKind::Soft, StopReason::SoftReset, false),
+            Some("OnIdle") => (ResetKind::Hard, StopReason::HardReset, true),
             _ => (ResetKind::Hard, StopReason::HardReset, false),
         };
         self.reset = Some((reset, on_idle));
@@ -302,15 +298,17 @@ impl<H: Hardware> Station<H> {
 
     /// ChangeAvailability (G03, G04; 1.6 5.2): kept in the store, Scheduled while a
     /// transaction runs.
-    fn change_availability(&mut self, request: &Value, v16: bool) -> &'static str {
-        let operative = matches!(
-            str_at(request, &["type"]).or_else(|| str_at(request, &["operationalStatus"])),
-            Some("Operative")
-        );
-        let target = if v16 {
-            int_at(request, &["connectorId"]).filter(|c| *c != 0)
+    fn change_availability(&mut self, request: &wire::Request, v16: bool) -> &'static str {
+        let wanted = if v16 {
+            request.kind.as_deref()
         } else {
-            int_at(request, &["evse", "id"]).filter(|c| *c != 0)
+            request.operational_status.as_deref()
+        };
+        let operative = wanted == Some("Operative");
+        let target = if v16 {
+            request.connector_id.filter(|c| *c != 0)
+        } else {
+            request.evse.as_ref().map(|e| e.id).filter(|c| *c != 0)
         };
         let targets: Vec<u32> = match target {
             None => {
@@ -399,10 +397,10 @@ impl<H: Hardware> Station<H> {
                 let time = self.time(now);
                 let measurands = self.config.variables.tx_updated_measurands;
                 for id in all {
-                    if let Some(reading) = self.connector(id).map(|c| c.reading)
-                        && let Some(message) =
-                            self.messages.meter_values(id, reading, measurands, time)
-                    {
+                    let reading = self.connector(id).map(|c| c.reading);
+                    let message =
+                        reading.and_then(|r| self.messages.meter_values(id, r, measurands, time));
+                    if let Some(message) = message {
                         self.call(message, Pending::Other, now);
                     }
                 }
@@ -442,35 +440,32 @@ impl<H: Hardware> Station<H> {
         }
     }
 
-    fn get_configuration(&self, request: &Value) -> Value {
-        let keys: Vec<&str> = request
-            .get("key")
-            .and_then(Value::as_array)
-            .map(|keys| keys.iter().filter_map(Value::as_str).collect())
-            .unwrap_or_default();
-        let entry = |spec: &Spec| {
-            json!({"key": spec.v16.unwrap_or_default(), "readonly": spec.read_only,
-                   "value": spec.get(&self.config.variables)})
+    fn get_configuration(&self, request: &wire::Request) -> Box<RawValue> {
+        let keys: Vec<&str> = match &request.key {
+            Some(wire::Keys::Many(keys)) => keys.iter().map(String::as_str).collect(),
+            Some(wire::Keys::One(key)) => alloc::vec![key.as_str()],
+            None => Vec::new(),
         };
-        let mut known = Vec::new();
-        let mut unknown = Vec::new();
+        let entry = |spec: &'static Spec| wire::ConfigurationKey {
+            key: spec.v16.unwrap_or_default(),
+            readonly: spec.read_only,
+            value: spec.get(&self.config.variables),
+        };
+        let mut answer = wire::GetConfiguration {
+            configuration_key: Vec::new(),
+            unknown_key: Vec::new(),
+        };
         if keys.is_empty() {
-            known.extend(SPECS.iter().filter(|s| s.v16.is_some()).map(entry));
+            let all = SPECS.iter().filter(|s| s.v16.is_some()).map(entry);
+            answer.configuration_key.extend(all);
         }
         for key in keys {
             match variables::by_v16_key(key) {
-                Some(spec) => known.push(entry(spec)),
-                None => unknown.push(json!(key)),
+                Some(spec) => answer.configuration_key.push(entry(spec)),
+                None => answer.unknown_key.push(key),
             }
         }
-        let mut answer = Map::new();
-        if !known.is_empty() {
-            answer.insert("configurationKey".into(), Value::Array(known));
-        }
-        if !unknown.is_empty() {
-            answer.insert("unknownKey".into(), Value::Array(unknown));
-        }
-        Value::Object(answer)
+        json(&answer)
     }
 
     /// Sets a variable and keeps it in the store: Accepted, or Rejected for a value it does
@@ -483,13 +478,12 @@ impl<H: Hardware> Station<H> {
         "Accepted"
     }
 
-    fn lookup(item: &Value) -> Result<&'static Spec, &'static str> {
-        let component = str_at(item, &["component", "name"]).unwrap_or_default();
-        let variable = str_at(item, &["variable", "name"]).unwrap_or_default();
-        let instance = str_at(item, &["variable", "instance"]);
-        if !matches!(str_at(item, &["attributeType"]), None | Some("Actual")) {
+    fn lookup(item: &wire::VariableItem) -> Result<&'static Spec, &'static str> {
+        if attribute_type(item) != "Actual" {
             return Err("NotSupportedAttributeType");
         }
+        let (component, variable) = (&item.component.name, &item.variable.name);
+        let instance = item.variable.instance.as_deref();
         variables::by_v2_name(component, variable, instance).map_err(|unknown| match unknown {
             Unknown::Component => "UnknownComponent",
             Unknown::Variable => "UnknownVariable",
@@ -497,126 +491,80 @@ impl<H: Hardware> Station<H> {
     }
 
     /// GetVariables (B06): one result per item, in order.
-    fn get_variables(&self, request: &Value) -> Value {
-        let items = request.get("getVariableData").and_then(Value::as_array);
-        let results: Vec<Value> = items
-            .into_iter()
-            .flatten()
+    fn get_variables(&self, request: &wire::Request) -> Box<RawValue> {
+        let results = request
+            .get_variable_data
+            .iter()
             .map(|item| {
-                let mut result = Map::new();
-                match Self::lookup(item) {
-                    Ok(spec) => {
-                        result.insert("attributeStatus".into(), json!("Accepted"));
-                        result.insert(
-                            "attributeValue".into(),
-                            json!(spec.get(&self.config.variables)),
-                        );
-                    }
-                    Err(status) => {
-                        result.insert("attributeStatus".into(), json!(status));
-                    }
+                let (attribute_status, attribute_value) = match Self::lookup(item) {
+                    Ok(spec) => ("Accepted", Some(spec.get(&self.config.variables))),
+                    Err(status) => (status, None),
+                };
+                wire::VariableResult {
+                    attribute_status,
+                    attribute_type: attribute_type(item),
+                    attribute_value,
+                    component: &item.component,
+                    variable: &item.variable,
                 }
-                result.insert(
-                    "attributeType".into(),
-                    item.get("attributeType")
-                        .cloned()
-                        .unwrap_or(json!("Actual")),
-                );
-                result.insert(
-                    "component".into(),
-                    item.get("component").cloned().unwrap_or(json!({})),
-                );
-                result.insert(
-                    "variable".into(),
-                    item.get("variable").cloned().unwrap_or(json!({})),
-                );
-                Value::Object(result)
             })
             .collect();
-        json!({ "getVariableResult": results })
+        json(&wire::GetVariables {
+            get_variable_result: results,
+        })
     }
 
     /// SetVariables (B05): one result per item, in order; changes kept in the store.
-    fn set_variables(&mut self, request: &Value) -> Value {
-        let items: Vec<Value> = request
-            .get("setVariableData")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
-        let results: Vec<Value> = items
-            .iter()
-            .map(|item| {
-                let status = match Self::lookup(item) {
-                    Ok(spec) if spec.read_only => "Rejected",
-                    Ok(spec) => {
-                        let value = str_at(item, &["attributeValue"]).unwrap_or_default();
-                        self.change(spec, value)
-                    }
-                    Err(status) => status,
-                };
-                json!({
-                    "attributeStatus": status,
-                    "attributeType": item.get("attributeType").cloned().unwrap_or(json!("Actual")),
-                    "component": item.get("component").cloned().unwrap_or(json!({})),
-                    "variable": item.get("variable").cloned().unwrap_or(json!({})),
-                })
-            })
-            .collect();
-        json!({ "setVariableResult": results })
+    fn set_variables(&mut self, request: &wire::Request) -> Box<RawValue> {
+        let mut results = Vec::with_capacity(request.set_variable_data.len());
+        for item in &request.set_variable_data {
+            let attribute_status = match Self::lookup(item) {
+                Ok(spec) if spec.read_only => "Rejected",
+                Ok(spec) => {
+                    let value = item.attribute_value.as_deref().unwrap_or_default();
+                    self.change(spec, value)
+                }
+                Err(status) => status,
+            };
+            results.push(wire::VariableResult {
+                attribute_status,
+                attribute_type: attribute_type(item),
+                attribute_value: None,
+                component: &item.component,
+                variable: &item.variable,
+            });
+        }
+        json(&wire::SetVariables {
+            set_variable_result: results,
+        })
     }
 
-    /// NotifyReport after GetBaseReport (B07.FR.03/08/10): every variable, with its
-    /// characteristics, in one message (seqNo 0, tbc false).
+    /// NotifyReport after GetBaseReport (B07.FR.03/08/10): every variable with its
+    /// characteristics, [`REPORT_ITEMS`] per message (`seqNo` from 0, `tbc` on all but the
+    /// last), so no message (nor its buffers) grows with the number of variables.
     fn send_report(&mut self, request_id: i64, now: Millis) {
-        let data: Vec<Value> = SPECS
-            .iter()
-            .filter_map(|spec| {
-                let (component, variable, instance) = spec.v2?;
-                let mut var = Map::new();
-                var.insert("name".into(), json!(variable));
-                if let Some(instance) = instance {
-                    var.insert("instance".into(), json!(instance));
-                }
-                let mut characteristics = Map::new();
-                let data_type = match spec.data_type {
-                    DataType::Integer(unit) => {
-                        if let Some(unit) = unit {
-                            characteristics.insert("unit".into(), json!(unit));
-                        }
-                        "integer"
-                    }
-                    DataType::Boolean => "boolean",
-                    DataType::MemberList => {
-                        characteristics.insert(
-                            "valuesList".into(),
-                            json!("Energy.Active.Import.Register,Power.Active.Import"),
-                        );
-                        "MemberList"
-                    }
-                };
-                characteristics.insert("dataType".into(), json!(data_type));
-                characteristics.insert("supportsMonitoring".into(), json!(false));
-                let mutability = if spec.read_only {
-                    "ReadOnly"
-                } else {
-                    "ReadWrite"
-                };
-                Some(json!({
-                    "component": {"name": component},
-                    "variable": var,
-                    "variableAttribute": [{"type": "Actual",
-                        "value": spec.get(&self.config.variables), "mutability": mutability}],
-                    "variableCharacteristics": characteristics,
-                }))
-            })
-            .collect();
-        let payload = json!({"requestId": request_id, "generatedAt": self.time(now),
-                             "seqNo": 0, "tbc": false, "reportData": data});
-        let message = crate::messages::Message {
-            action: "NotifyReport",
-            payload,
-        };
-        self.call(message, Pending::Other, now);
+        let reported: Vec<&'static Spec> = SPECS.iter().filter(|s| s.v2.is_some()).collect();
+        let parts = reported.chunks(REPORT_ITEMS).count();
+        let generated_at = self.time(now);
+        for (seq_no, part) in reported.chunks(REPORT_ITEMS).enumerate() {
+            let variables = &self.config.variables;
+            let data = part
+                .iter()
+                .filter_map(|spec| report_datum(spec, variables))
+                .collect();
+            let report = wire::NotifyReport {
+                request_id,
+                generated_at,
+                seq_no: u32::try_from(seq_no).unwrap_or(u32::MAX),
+                tbc: seq_no + 1 < parts,
+                report_data: data,
+            };
+            let message = crate::messages::Message {
+                action: "NotifyReport",
+                payload: json(&report),
+            };
+            self.call(message, Pending::Other, now);
+        }
     }
 
     /// Keeps a changed setting (a variable, or availability) in the store.
@@ -651,6 +599,45 @@ impl<H: Hardware> Station<H> {
             let _ = spec.set(&mut self.config.variables, value);
         }
     }
+}
+
+/// How many variables one NotifyReport carries.
+const REPORT_ITEMS: usize = 4;
+
+/// One variable as NotifyReport describes it.
+fn report_datum<'a>(spec: &'a Spec, variables: &crate::Variables) -> Option<wire::ReportDatum<'a>> {
+    let (component, variable, instance) = spec.v2?;
+    let (data_type, unit, values_list) = match spec.data_type {
+        DataType::Integer(unit) => ("integer", unit, None),
+        DataType::Boolean => ("boolean", None, None),
+        DataType::MemberList => (
+            "MemberList",
+            None,
+            Some("Energy.Active.Import.Register,Power.Active.Import"),
+        ),
+    };
+    Some(wire::ReportDatum {
+        component: wire::Named { name: component },
+        variable: wire::ReportVariable {
+            name: variable,
+            instance,
+        },
+        variable_attribute: [wire::Attribute {
+            kind: "Actual",
+            value: spec.get(variables),
+            mutability: if spec.read_only {
+                "ReadOnly"
+            } else {
+                "ReadWrite"
+            },
+        }],
+        variable_characteristics: wire::Characteristics {
+            unit,
+            data_type,
+            values_list,
+            supports_monitoring: false,
+        },
+    })
 }
 
 fn bool_text(value: bool) -> String {

@@ -13,14 +13,18 @@ use alloc::collections::VecDeque;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use ocpp_rpc::{AnyAction, CallFailure, CallId, Event, Millis, Outcome, Session, Violation};
+use ocpp_rpc::{
+    AnyAction, CallFailure, CallId, CounterIds, Event, Millis, Outcome, Session, Violation,
+};
+
+use crate::decoders::StationMessages;
 use ocpp_types::{AnyResponse, DateTime, OcppVersion};
-use serde_json::Value;
 
 use crate::config::StationConfig;
 use crate::hardware::{ConnectorId, Hardware, IdToken, Reading, ResetKind, StopReason};
 use crate::messages::{ConnectorStatus, Message, Messages};
 use crate::store::{Store, Write};
+use crate::wire::Answer;
 
 pub(crate) use queue::{END_RESERVE, Queued, TxEntry};
 pub use transactions::InputError;
@@ -31,9 +35,9 @@ pub enum RegistrationStatus {
     /// Accepted: the station may send anything.
     Accepted,
     /// Pending: the station retries its BootNotification after the interval, and sends
-    /// nothing else except what the CSMS triggers (B02.FR.02).
+    /// nothing else except what the CSMS triggers (B01.FR.08, B02.FR.02).
     Pending,
-    /// Rejected: the station sends nothing until it retries after the interval (B03.FR.03).
+    /// Rejected: the station sends nothing until it retries after the interval (B03.FR.02).
     Rejected,
 }
 
@@ -153,7 +157,7 @@ pub struct Station<H: Hardware> {
     config: StationConfig,
     messages: Messages,
     hardware: H,
-    session: Option<Session>,
+    session: Option<Session<CounterIds, StationMessages>>,
     registration: Option<RegistrationStatus>,
     boot_in_flight: bool,
     boot_retry_at: Option<Millis>,
@@ -309,14 +313,14 @@ impl<H: Hardware> Station<H> {
     // ----- the connection -----
 
     /// A WebSocket connection to the CSMS is up: the station sends its BootNotification
-    /// (B01.FR.01; 1.6 4.2) unless this power cycle's was already accepted, in which case
+    /// (B01.FR.01; 1.6 4.2) unless this power cycle's was already accepted (OCPP-J 1.6 5.4, 2.0.1 part 4 5.3: no new BootNotification on reconnection), in which case
     /// it reports every connector's status and resumes its queue.
     pub fn connected(&mut self, now: Millis) {
         let mut session_config = self.config.session.clone();
         session_config.version = self.config.version;
         session_config.role = ocpp_types::Role::ChargingStation;
         session_config.handled = Some(commands::handled(self.config.version));
-        self.session = Some(Session::new(session_config));
+        self.session = Some(Session::with_decoders(session_config, CounterIds::new()));
         if self.registration == Some(RegistrationStatus::Accepted) {
             self.after_acceptance(now);
         } else if self.boot_retry_at.is_none_or(|at| at <= now) {
@@ -498,10 +502,7 @@ impl<H: Hardware> Station<H> {
         let Some(action) = AnyAction::from_name(self.config.version, message.action) else {
             return false;
         };
-        let Ok(payload) = serde_json::value::to_raw_value(&message.payload) else {
-            return false;
-        };
-        match session.call_json(action, &payload, now) {
+        match session.call_json(action, &message.payload, now) {
             Ok(call) => {
                 self.calls.push((call, purpose));
                 true
@@ -519,7 +520,7 @@ impl<H: Hardware> Station<H> {
     }
 
     /// After a BootNotification is accepted, or on a new connection once it was: the status
-    /// of every connector (B01.FR.05 / G01; 1.6 4.2), the heartbeat clock, the queue.
+    /// of every connector (B01.FR.05; 1.6 errata 3.22: connector 0 too), the heartbeat clock, the queue.
     fn after_acceptance(&mut self, now: Millis) {
         for connector in &mut self.connectors {
             connector.reported = None;
@@ -572,7 +573,7 @@ impl<H: Hardware> Station<H> {
                 });
             }
         }
-        let response = outcome.into_any_response().map(|r| response_value(&r));
+        let response = outcome.into_any_response().map(|r| read_answer(&r));
         match purpose {
             Pending::Boot => self.on_boot(response, now),
             Pending::Heartbeat => {
@@ -590,10 +591,10 @@ impl<H: Hardware> Station<H> {
         }
     }
 
-    fn take_time(&mut self, answer: &Value, now: Millis) {
+    fn take_time(&mut self, answer: &Answer, now: Millis) {
         if let Some(time) = answer
-            .get("currentTime")
-            .and_then(Value::as_str)
+            .current_time
+            .as_deref()
             .and_then(|t| t.parse::<DateTime>().ok())
         {
             self.set_clock(now, time);
@@ -601,8 +602,8 @@ impl<H: Hardware> Station<H> {
     }
 
     /// The BootNotification's answer: Accepted, Pending or Rejected with the interval
-    /// (B01.FR.04 heartbeat interval, B02/B03 retry; 1.6 4.2), the clock from `currentTime`.
-    fn on_boot(&mut self, response: Result<Value, CallFailure>, now: Millis) {
+    /// (B01.FR.04 heartbeat interval, B02.FR.07/08 and B03.FR.05/06 retry; 1.6 4.2), the clock from `currentTime` (B01.FR.06).
+    fn on_boot(&mut self, response: Result<Answer, CallFailure>, now: Millis) {
         self.boot_in_flight = false;
         let answer = match response {
             Ok(answer) => answer,
@@ -615,11 +616,10 @@ impl<H: Hardware> Station<H> {
         };
         self.take_time(&answer, now);
         let interval = answer
-            .get("interval")
-            .and_then(Value::as_u64)
+            .interval
             .and_then(|i| u32::try_from(i).ok())
             .unwrap_or(0);
-        let status = match answer.get("status").and_then(Value::as_str) {
+        let status = match answer.status.as_deref() {
             Some("Accepted") => RegistrationStatus::Accepted,
             Some("Pending") => RegistrationStatus::Pending,
             _ => RegistrationStatus::Rejected,
@@ -642,7 +642,7 @@ impl<H: Hardware> Station<H> {
     }
 
     /// Sends StatusNotification for every connector whose status changed since last
-    /// reported (G01.FR.01; 1.6 4.9), when the CSMS accepted the station.
+    /// reported (G01.FR.03-07; 1.6 4.9 and its errata 3.19), when the CSMS accepted the station.
     fn report_statuses(&mut self, now: Millis) {
         if !self.accepted_online() {
             return;
@@ -707,9 +707,11 @@ impl<H: Hardware> Station<H> {
     }
 }
 
-/// The JSON of a response (to read fields of whichever version).
-fn response_value(response: &AnyResponse) -> Value {
-    serde_json::to_value(response).unwrap_or(Value::Null)
+/// The fields the station reads from a response of whichever version (already checked
+/// against its schema by the session).
+fn read_answer(response: &AnyResponse) -> Answer {
+    let text = crate::decoders::response_text(response);
+    serde_json::from_str(&text).unwrap_or_default()
 }
 
 /// Seconds as milliseconds.

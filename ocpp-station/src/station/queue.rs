@@ -1,6 +1,5 @@
 //! The durable queue: transaction-related messages delivered in order, at least once, across
-//! reconnects and power loss (2.x part 2 E13 / section "transaction-related messages"; 1.6
-//! 4.10 and 3.13 "offline behaviour"), and the store records behind it.
+//! reconnects and power loss (2.x part 2 E13.FR.01-04, E04, E11, E12; 1.6 3.7 and 3.7.1), and the store records behind it.
 //!
 //! - A message and the transaction state it reports are one record, written before the
 //!   message is sent and before the firmware hears of it ([`Station::poll_event`] waits).
@@ -19,19 +18,19 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use ocpp_rpc::{AnyAction, CallFailure, Millis};
-use serde_json::Value;
 use serde_json::value::RawValue;
 
 use super::{Pending, Station, StationEvent, secs};
 use crate::hardware::{Hardware, StopReason};
 use crate::messages::Message;
-use crate::record::{Done, Record, StoredMessage, TxState};
+use crate::record::{Done, Progress, Record, StoredMessage, TxState};
 use crate::store::Write;
 use crate::store::log::RECORD_OVERHEAD;
+use crate::wire::{Answer, Id};
 
 /// Storage held back for each running transaction, so that its end always fits (an end
 /// record of the longest tokens and both measurands stays below it; a test checks).
-pub(crate) const END_RESERVE: usize = 1024;
+pub(crate) const END_RESERVE: usize = 2048;
 
 /// A transaction the store knows: running, or ended with messages still queued.
 #[derive(Debug, Clone)]
@@ -81,12 +80,18 @@ impl<H: Hardware> Station<H> {
         self.next_seq += 1;
         let v16 = self.config.version == ocpp_types::OcppVersion::V16;
         let needs_csms_id = v16 && matches!(message.action, "StopTransaction" | "MeterValues");
-        // A JSON value always serializes.
-        let payload = serde_json::value::to_raw_value(&message.payload)
-            .unwrap_or_else(|_| RawValue::from_string(String::from("{}")).unwrap_or_default());
+        let payload = message.payload;
+        let known = self.txs.iter().find(|t| t.state.local == state.local);
+        let (tx, progress) = match known {
+            Some(entry) if Progress::covers(&entry.state, state) => {
+                (None, Some(Progress::of(state)))
+            }
+            _ => (Some(state.clone()), None),
+        };
         Record {
             counters: Some((self.next_seq, self.next_tx)),
-            tx: Some(state.clone()),
+            tx,
+            progress,
             message: Some(StoredMessage {
                 seq,
                 action: String::from(message.action),
@@ -198,12 +203,21 @@ impl<H: Hardware> Station<H> {
                 None => self.txs.push(TxEntry { state, bytes }),
             }
         }
+        if let Some(progress) = record.progress {
+            let entry = self
+                .txs
+                .iter_mut()
+                .find(|t| t.state.local == progress.local);
+            if let Some(entry) = entry {
+                progress.apply(&mut entry.state);
+                entry.bytes = tx_bytes(&entry.state);
+            }
+        }
         if let Some(msg) = record.message {
             self.next_seq = self.next_seq.max(msg.seq + 1);
-            let known = AnyAction::from_name(self.config.version, &msg.action);
-            if let Some(action) = known
-                && !self.queue.iter().any(|q| q.msg.seq == msg.seq)
-            {
+            let known = AnyAction::from_name(self.config.version, &msg.action)
+                .filter(|_| !self.queue.iter().any(|q| q.msg.seq == msg.seq));
+            if let Some(action) = known {
                 let bytes = framed(&Record {
                     message: Some(msg.clone()),
                     ..Record::default()
@@ -333,7 +347,7 @@ impl<H: Hardware> Station<H> {
     pub(super) fn on_queued_outcome(
         &mut self,
         seq: u64,
-        response: Result<Value, CallFailure>,
+        response: Result<Answer, CallFailure>,
         now: Millis,
     ) {
         if self.in_flight == Some(seq) {
@@ -347,9 +361,12 @@ impl<H: Hardware> Station<H> {
         }
         match response {
             Ok(answer) => {
-                let csms_id = answer.get("transactionId").and_then(Value::as_i64);
+                let csms_id = match answer.transaction_id {
+                    Some(Id::Number(id)) => Some(id),
+                    _ => None,
+                };
                 let local = head.msg.tx;
-                let refused = token_refused(&answer);
+                let refused = answer.token_status().is_some_and(|s| s != "Accepted");
                 self.finish_head(csms_id, false, now);
                 if refused {
                     self.deauthorize(local, now);
@@ -417,14 +434,58 @@ fn with_transaction_id(payload: &RawValue, id: i64) -> Option<alloc::boxed::Box<
     RawValue::from_string(alloc::format!("{{\"transactionId\":{id}{separator}{rest}")).ok()
 }
 
-/// Whether an answer to a transaction message refuses its token (1.6 `idTagInfo`, 2.x
-/// `idTokenInfo` with a status other than Accepted).
-fn token_refused(answer: &Value) -> bool {
-    ["idTagInfo", "idTokenInfo"].iter().any(|key| {
-        answer
-            .get(*key)
-            .and_then(|info| info.get("status"))
-            .and_then(Value::as_str)
-            .is_some_and(|status| status != "Accepted")
-    })
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hardware::Reading;
+    use crate::messages::Messages;
+    use crate::variables::Measurands;
+    use ocpp_types::{DateTime, OcppVersion};
+
+    #[test]
+    fn the_end_of_a_transaction_fits_its_reserve() {
+        for version in OcppVersion::ALL {
+            let state = TxState {
+                local: u32::MAX,
+                connector: u32::MAX,
+                transaction_id: "T".repeat(36),
+                csms_id: Some(i64::MIN),
+                token: "K".repeat(255),
+                token_type: "Y".repeat(20),
+                remote_start_id: Some(i64::MIN),
+                meter_start_wh: -1.234_567_890_123e300,
+                meter_wh: -1.234_567_890_123e300,
+                meter_at: "9999-12-31T23:59:59.999999999+14:00"
+                    .parse::<DateTime>()
+                    .unwrap(),
+                seq_no: u32::MAX,
+                ended: true,
+            };
+            let reading = Reading {
+                energy_wh: -1.234_567_890_123e300,
+                power_w: -1.234_567_890_123e300,
+            };
+            let message = Messages(version).tx_ended(
+                &state,
+                reading,
+                Measurands::ALL,
+                StopReason::EvDisconnected,
+                true,
+            );
+            let record = Record {
+                counters: Some((u64::MAX, u32::MAX)),
+                tx: Some(state),
+                message: Some(StoredMessage {
+                    seq: u64::MAX,
+                    action: String::from(message.action),
+                    tx: u32::MAX,
+                    needs_csms_id: true,
+                    payload: message.payload,
+                }),
+                ..Record::default()
+            };
+            let size = framed(&record).1;
+            assert!(size <= END_RESERVE, "{version:?}: {size} bytes");
+        }
+    }
 }

@@ -1,30 +1,30 @@
 //! Hardware events, authorization, and transactions with their meter values.
 //!
 //! A transaction starts when a connector has both a cable plugged in and an accepted token
-//! (1.6 4.8 / 5.11; 2.x E01-E03 with TxStartPoint `PowerPathClosed`), whichever comes last
+//! (1.6 4.8; 2.x E01.FR.05, TxStartPoint `PowerPathClosed`), whichever comes last
 //! (its 2.x `triggerReason`: `CablePluggedIn` or `Authorized`, or `RemoteStart`); it ends
 //! when the driver presents the token again, the cable is unplugged
 //! (StopTxOnEVSideDisconnect), the CSMS stops it, a reset, a fault, or the CSMS's answer to
-//! its start refuses the token (StopTxOnInvalidId) (E06-E07; 1.6 5.12 / 4.10). While it
-//! runs, a sample is stored and queued every `sample_interval` seconds (J02; 1.6
-//! MeterValueSampleInterval).
+//! its start refuses the token (StopTxOnInvalidId) (E06.FR.02/03, E07.FR.02, E05.FR.10, E06.FR.16; 1.6 5.12, errata 3.17). While it
+//! runs, a sample is stored and queued every `sample_interval` seconds (J02.FR.11; 1.6
+//! MeterValueSampleInterval, 9.1.19).
 //!
-//! Authorization: online, the station asks the CSMS (Authorize, C01; 1.6 4.1) and keeps the
-//! answer in its cache (AuthCacheCtrlr.Enabled, C10; 1.6 AuthorizationCacheEnabled).
+//! Authorization: online, the station asks the CSMS (Authorize, C01.FR.02; 1.6 4.1) and keeps the
+//! answer in its cache (AuthCacheCtrlr.Enabled, C10.FR.04/11; 1.6 3.5.1 AuthorizationCacheEnabled).
 //! Offline (or when the CSMS does not answer), a token the cache accepts is accepted if
-//! `local_authorize_offline`, and any other token if `offline_tx_for_unknown_id` (C12/C15; 1.6
+//! `local_authorize_offline`, and any other token if `offline_tx_for_unknown_id` (C13.FR.04, C15.FR.08; tokens let in so are not cached, C15.FR.01; 1.6
 //! 3.5 LocalAuthorizeOffline, AllowOfflineTxForUnknownId).
 
 use alloc::format;
 use alloc::string::String;
 
 use ocpp_rpc::{CallFailure, Millis};
-use serde_json::Value;
 
 use super::{Pending, Station, StationEvent, secs};
 use crate::hardware::{ConnectorId, Hardware, IdToken, Reading, StopReason};
 use crate::messages::StartTrigger;
 use crate::record::{Record, TxState};
+use crate::wire::Answer;
 
 /// A hardware event named a connector the station does not have, or carried a reading that
 /// is not a finite number.
@@ -213,7 +213,7 @@ impl<H: Hardware> Station<H> {
         connector: ConnectorId,
         token: IdToken,
         remote_start_id: Option<i64>,
-        response: Result<Value, CallFailure>,
+        response: Result<Answer, CallFailure>,
         now: Millis,
     ) {
         if let Some(c) = self.connector_mut(connector) {
@@ -228,10 +228,7 @@ impl<H: Hardware> Station<H> {
                 return;
             }
         };
-        let status = ["idTagInfo", "idTokenInfo"]
-            .iter()
-            .find_map(|key| answer.get(*key)?.get("status")?.as_str());
-        let accepted = status == Some("Accepted");
+        let accepted = answer.token_status() == Some("Accepted");
         if self.config.variables.auth_cache_enabled {
             self.cache.retain(|(t, _)| *t != token.id);
             self.cache.push((token.id.clone(), accepted));
