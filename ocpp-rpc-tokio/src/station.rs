@@ -59,7 +59,8 @@ pub enum RunnerEvent {
     ConnectFailed {
         /// Why it failed.
         error: ConnectError,
-        /// How many attempts have failed in a row (1 for the first).
+        /// How many back-off waits this one makes since the runner started or the last
+        /// connection was lost (the wait after a loss counts as the first).
         attempt: u32,
         /// The wait before the next attempt ([`ClientConfig::backoff`]).
         retry_in: Duration,
