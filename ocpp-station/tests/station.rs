@@ -168,6 +168,45 @@ fn a_charging_session_in_every_version() {
                 ..
             }
         )));
+        // Each status change once, as the version names it (no Occupied twice on 2.x).
+        let key = if v == V16 {
+            "status"
+        } else {
+            "connectorStatus"
+        };
+        let statuses: Vec<&str> = rig
+            .payloads("StatusNotification")
+            .iter()
+            .filter(|s| s["connectorId"] == 1 || s["evseId"] == 1)
+            .map(|s| s[key].as_str().unwrap())
+            .collect();
+        let expected: &[&str] = if v == V16 {
+            &[
+                "Available",
+                "Preparing",
+                "SuspendedEV",
+                "Charging",
+                "Available",
+            ]
+        } else {
+            &["Available", "Occupied", "Available"]
+        };
+        assert_eq!(statuses, expected, "{v:?}");
+        if v == V16 {
+            // The start is on the wire before the status it causes.
+            let actions = rig.csms.actions();
+            let start = actions
+                .iter()
+                .position(|a| *a == "StartTransaction")
+                .unwrap();
+            let suspended = rig
+                .csms
+                .received
+                .iter()
+                .position(|r| r.payload["status"] == "SuspendedEV")
+                .unwrap();
+            assert!(start < suspended, "{actions:?}");
+        }
     }
 }
 

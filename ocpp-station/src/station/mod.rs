@@ -185,6 +185,8 @@ pub struct Station<H: Hardware> {
     events: VecDeque<StationEvent>,
     reset: Option<(ResetKind, bool)>,
     store_full_reported: bool,
+    /// Status changes wait for the writes in progress.
+    statuses_due: bool,
 }
 
 impl<H: Hardware> core::fmt::Debug for Station<H> {
@@ -257,6 +259,7 @@ impl<H: Hardware> Station<H> {
             events: VecDeque::new(),
             reset: None,
             store_full_reported: false,
+            statuses_due: false,
         };
         station.restore(records, now)?;
         Ok(station)
@@ -428,7 +431,15 @@ impl<H: Hardware> Station<H> {
     pub fn write_done(&mut self, now: Millis) {
         self.writing = false;
         if self.writes_idle() {
-            self.pump(now);
+            self.after_writes(now);
+        }
+    }
+
+    /// Everything written: the queue moves, and statuses held for it go out.
+    fn after_writes(&mut self, now: Millis) {
+        self.pump(now);
+        if self.statuses_due {
+            self.report_statuses(now);
         }
     }
 
@@ -442,7 +453,7 @@ impl<H: Hardware> Station<H> {
             result?;
             self.writes.pop_front();
         }
-        self.pump(now);
+        self.after_writes(now);
         Ok(())
     }
 
@@ -647,6 +658,13 @@ impl<H: Hardware> Station<H> {
         if !self.accepted_online() {
             return;
         }
+        // A status follows the transaction message it goes with (1.6: StartTransaction
+        // before Charging): while that message's record is being written, wait for it.
+        if !self.writes_idle() {
+            self.statuses_due = true;
+            return;
+        }
+        self.statuses_due = false;
         let time = self.time(now);
         if self.config.version == OcppVersion::V16 {
             let status = if self.station_inoperative {
@@ -662,7 +680,11 @@ impl<H: Hardware> Station<H> {
         }
         for index in 0..self.connectors.len() {
             let status = self.status_of(index);
-            if self.connectors[index].reported != Some(status) {
+            // Compared as the version names them: 2.x has one `Occupied` for 1.6's Preparing,
+            // Charging, SuspendedEV and Finishing.
+            let version = self.config.version;
+            let reported = self.connectors[index].reported.map(|r| r.name(version));
+            if reported != Some(status.name(version)) {
                 self.connectors[index].reported = Some(status);
                 let id = u32::try_from(index + 1).unwrap_or(u32::MAX);
                 let message = self.messages.status(id, status, time);
