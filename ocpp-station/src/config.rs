@@ -46,6 +46,11 @@ pub struct StationConfig {
     /// Text put before the station's number for a transaction to make its 2.x
     /// `transactionId` (default empty; at most 36 characters in all).
     pub transaction_id_prefix: String,
+    /// Samples every this many milliseconds instead of every
+    /// [`Variables::sample_interval`] seconds (0: none), for simulators and tests that need
+    /// finer steps than the variable's whole seconds; the CSMS still reads and sets the
+    /// variable, which then no longer drives sampling. Default `None`.
+    pub sample_interval_ms: Option<u64>,
     /// The session settings of every connection (its version and role are set from this
     /// configuration).
     pub session: Config,
@@ -62,6 +67,7 @@ impl StationConfig {
             store_capacity: 64 * 1024,
             boot_retry_interval: 30,
             transaction_id_prefix: String::new(),
+            sample_interval_ms: None,
             session: Config::new(version, Role::ChargingStation),
         }
     }

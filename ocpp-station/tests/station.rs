@@ -482,3 +482,19 @@ fn actions_the_station_does_not_handle_are_not_supported() {
         assert_eq!(out[2], "NotImplemented", "{v:?}");
     }
 }
+
+#[test]
+fn samples_can_be_finer_than_a_second() {
+    let mut config = support::config(V201, 1);
+    config.sample_interval_ms = Some(250);
+    let mut rig = Rig::with_config(config);
+    rig.connect();
+    charge(&mut rig, 1, "TAG1");
+    rig.advance(1_000);
+    let updated = rig
+        .payloads("TransactionEvent")
+        .iter()
+        .filter(|e| e["eventType"] == "Updated")
+        .count();
+    assert_eq!(updated, 4);
+}

@@ -334,11 +334,11 @@ impl<H: Hardware> Station<H> {
         }
         self.apply(record.clone(), now);
         self.persist(&record);
-        let interval = self.config.variables.sample_interval;
+        let interval = self.sample_interval_ms();
         if let Some(c) = self.connector_mut(connector) {
             c.authorized = None;
             c.tx = Some(local);
-            c.next_sample = (interval > 0).then(|| now.plus_millis(secs(interval)));
+            c.next_sample = (interval > 0).then(|| now.plus_millis(interval));
         }
         self.hardware.set_energy(connector, true);
         self.events.push_back(StationEvent::TransactionStarted {
@@ -414,11 +414,22 @@ impl<H: Hardware> Station<H> {
             if !due {
                 continue;
             }
-            let interval = secs(self.config.variables.sample_interval).max(1000);
-            self.connectors[index].next_sample = Some(now.plus_millis(interval));
+            // The CSMS may have set the interval to 0 (no samples) meanwhile.
+            let interval = self.sample_interval_ms();
+            self.connectors[index].next_sample = (interval > 0).then(|| now.plus_millis(interval));
+            if interval == 0 {
+                continue;
+            }
             let connector = u32::try_from(index + 1).unwrap_or(u32::MAX);
             self.sample(connector, false, now);
         }
+    }
+
+    /// The sample interval in milliseconds (0: no samples).
+    fn sample_interval_ms(&self) -> u64 {
+        self.config
+            .sample_interval_ms
+            .unwrap_or(secs(self.config.variables.sample_interval))
     }
 
     /// Stores and queues a sample of the connector's transaction (periodic, or triggered by
