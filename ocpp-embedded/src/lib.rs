@@ -8,6 +8,9 @@ extern crate alloc;
 #[cfg(test)]
 extern crate std;
 
+#[cfg(feature = "host-time-driver")]
+#[cfg_attr(docsrs, doc(cfg(feature = "host-time-driver")))]
+pub mod host;
 pub mod run;
 pub mod stream;
 #[cfg(feature = "tls")]
@@ -15,7 +18,7 @@ pub mod stream;
 pub mod tls;
 pub mod websocket;
 
-pub use run::{Connect, Event, Input, Inputs, RunConfig, RunError, Runner};
+pub use run::{Connect, Direction, Event, Input, Inputs, Observer, RunConfig, RunError, Runner};
 pub use stream::{Shared, Split};
 
 use alloc::vec::Vec;

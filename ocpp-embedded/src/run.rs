@@ -21,7 +21,8 @@
 //! first by the next `run`, and nothing that depends on it leaves before it.
 //!
 //! Time is `embassy-time`'s [`Instant`] and [`Timer`]: the firmware links a time driver (every
-//! embassy HAL has one; host tests use its `std` feature).
+//! embassy HAL has one; host programs `host::StdClock`, feature
+//! `host-time-driver`).
 
 use alloc::format;
 use alloc::string::String;
@@ -144,6 +145,39 @@ pub enum Event {
     Disconnected(Disconnect),
     /// The station refused an [`Input`] (an unknown connector, a reading that is not finite).
     InputRefused(InputError),
+}
+
+/// Which way an OCPP message went, for [`Observer::message`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// The station sent it to the CSMS.
+    Sent,
+    /// It came from the CSMS.
+    Received,
+}
+
+/// What [`Runner::run_observed`] reports: every [`Event`] with the station right after it,
+/// and every OCPP message sent or received.
+pub trait Observer<H: Hardware> {
+    /// An event; `station` is the station as the event leaves it (its
+    /// [`queued`](Station::queued) messages, its running
+    /// [`transactions`](Station::transactions)).
+    fn event(&mut self, station: &Station<H>, event: Event);
+
+    /// An OCPP message (a text frame), as it is handed to the connection or as it came,
+    /// before the station reads it. Nothing by default.
+    fn message(&mut self, direction: Direction, text: &str) {
+        let _ = (direction, text);
+    }
+}
+
+/// The observer [`Runner::run`] uses: its closure gets the events, nothing else.
+struct EventsOnly<E>(E);
+
+impl<H: Hardware, E: FnMut(Event)> Observer<H> for EventsOnly<E> {
+    fn event(&mut self, _station: &Station<H>, event: Event) {
+        (self.0)(event);
+    }
 }
 
 /// Why a connection attempt failed.
@@ -381,9 +415,9 @@ impl<'b, H: Hardware, S: AsyncStore> Runner<'b, H, S> {
     pub async fn run<C, I, R, E>(
         &mut self,
         connector: &mut C,
-        mut inputs: I,
-        mut random: R,
-        mut events: E,
+        inputs: I,
+        random: R,
+        events: E,
     ) -> RunError<S::Error>
     where
         C: Connect,
@@ -391,8 +425,29 @@ impl<'b, H: Hardware, S: AsyncStore> Runner<'b, H, S> {
         R: FnMut() -> u32,
         E: FnMut(Event),
     {
+        self.run_observed(connector, inputs, random, EventsOnly(events))
+            .await
+    }
+
+    /// [`run`](Self::run) with an [`Observer`]: each event comes with the station as it is
+    /// right after it (its queue, its transactions), and every OCPP message is shown as it
+    /// is sent or received (a host program's transcript and checks; firmware needs
+    /// [`run`](Self::run) only).
+    pub async fn run_observed<C, I, R, O>(
+        &mut self,
+        connector: &mut C,
+        mut inputs: I,
+        mut random: R,
+        mut observer: O,
+    ) -> RunError<S::Error>
+    where
+        C: Connect,
+        I: Inputs,
+        R: FnMut() -> u32,
+        O: Observer<H>,
+    {
         match self
-            .run_loop(connector, &mut inputs, &mut random, &mut events)
+            .run_loop(connector, &mut inputs, &mut random, &mut observer)
             .await
         {
             Ok(never) => match never {},
@@ -411,7 +466,7 @@ impl<'b, H: Hardware, S: AsyncStore> Runner<'b, H, S> {
         C: Connect,
         I: Inputs,
         R: FnMut() -> u32,
-        E: FnMut(Event),
+        E: Observer<H>,
     {
         let Runner {
             station,
@@ -448,13 +503,15 @@ impl<'b, H: Hardware, S: AsyncStore> Runner<'b, H, S> {
                 Ok(Ok(stream)) => stream,
                 Ok(Err(error)) => {
                     let failure = ConnectFailure::Transport(format!("{error:?}"));
-                    (core.events)(Event::ConnectFailed(failure));
+                    core.events
+                        .event(core.station, Event::ConnectFailed(failure));
                     core.back_off(inputs, &config.backoff, attempt, random)
                         .await?;
                     continue;
                 }
                 Err(_) => {
-                    (core.events)(Event::ConnectFailed(ConnectFailure::Timeout));
+                    core.events
+                        .event(core.station, Event::ConnectFailed(ConnectFailure::Timeout));
                     core.back_off(inputs, &config.backoff, attempt, random)
                         .await?;
                     continue;
@@ -480,7 +537,8 @@ impl<'b, H: Hardware, S: AsyncStore> Runner<'b, H, S> {
                         Ok(Err(error)) => ConnectFailure::Handshake(error),
                         _ => ConnectFailure::Timeout,
                     };
-                    (core.events)(Event::ConnectFailed(failure));
+                    core.events
+                        .event(core.station, Event::ConnectFailed(failure));
                     core.back_off(inputs, &config.backoff, attempt, random)
                         .await?;
                     continue;
@@ -488,7 +546,7 @@ impl<'b, H: Hardware, S: AsyncStore> Runner<'b, H, S> {
             };
             *attempt = 0;
             core.station.connected(now());
-            (core.events)(Event::Connected(version));
+            core.events.event(core.station, Event::Connected(version));
             let mut sender = Sender {
                 writer: &mut writer,
                 out: &mut out,
@@ -511,7 +569,7 @@ impl<'b, H: Hardware, S: AsyncStore> Runner<'b, H, S> {
                 };
                 let _ = with_timeout(ticks(config.close_timeout), drain).await;
             }
-            (core.events)(Event::Disconnected(reason));
+            core.events.event(core.station, Event::Disconnected(reason));
             core.back_off(inputs, &config.backoff, attempt, random)
                 .await?;
         }
@@ -552,7 +610,7 @@ impl<Wr: Write, R: FnMut() -> u32> Sender<'_, '_, Wr, R> {
     }
 }
 
-impl<H: Hardware, S: AsyncStore, E: FnMut(Event)> Core<'_, H, S, E> {
+impl<H: Hardware, S: AsyncStore, E: Observer<H>> Core<'_, H, S, E> {
     /// Applies a hardware event.
     fn apply(&mut self, input: Input) {
         let now = now();
@@ -569,7 +627,7 @@ impl<H: Hardware, S: AsyncStore, E: FnMut(Event)> Core<'_, H, S, E> {
             }
         };
         if let Err(error) = result {
-            (self.events)(Event::InputRefused(error));
+            self.events.event(self.station, Event::InputRefused(error));
         }
     }
 
@@ -590,7 +648,7 @@ impl<H: Hardware, S: AsyncStore, E: FnMut(Event)> Core<'_, H, S, E> {
 
     fn events(&mut self) {
         while let Some(event) = self.station.poll_event() {
-            (self.events)(Event::Station(event));
+            self.events.event(self.station, Event::Station(event));
         }
     }
 
@@ -610,6 +668,9 @@ impl<H: Hardware, S: AsyncStore, E: FnMut(Event)> Core<'_, H, S, E> {
     ) -> Result<Result<(), Disconnect>, RunError<S::Error>> {
         self.write().await?;
         while let Some(frame) = self.station.poll_transmit() {
+            if let Ok(text) = core::str::from_utf8(&frame) {
+                self.events.message(Direction::Sent, text);
+            }
             if let Err(reason) = link.send(Outgoing::Text, &frame).await {
                 return Ok(Err(reason));
             }
@@ -713,7 +774,10 @@ impl<H: Hardware, S: AsyncStore, E: FnMut(Event)> Core<'_, H, S, E> {
             last_heard = Instant::now();
             ping_sent = None;
             match incoming {
-                Ok(Incoming::Text(text)) => self.station.receive(text.as_bytes(), now()),
+                Ok(Incoming::Text(text)) => {
+                    self.events.message(Direction::Received, text);
+                    self.station.receive(text.as_bytes(), now());
+                }
                 Ok(Incoming::Ping(payload)) => {
                     if let Err(reason) = sender.send(Outgoing::Pong, payload).await {
                         return Ok((reason, false));

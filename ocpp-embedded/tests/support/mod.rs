@@ -4,6 +4,8 @@
 //! input channel and reads its events from a tokio channel.
 #![allow(dead_code)]
 
+// One time driver per binary: the crate's when it links it, else the same code here.
+#[cfg(not(feature = "host-time-driver"))]
 mod clock;
 
 use std::net::SocketAddr;
