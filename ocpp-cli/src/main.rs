@@ -102,6 +102,14 @@ enum Command {
         /// Seconds without a connection after which the station gives up (exit 3).
         #[arg(long = "give-up", default_value_t = 60)]
         give_up: u64,
+        /// Run the station core on the embedded stack, as firmware does: ocpp-rs-embedded's
+        /// Runner over embedded-io-async (a TCP stream adapted to it), embassy-time, and a
+        /// FlashStore on a NOR flash simulated in the file DIR/flash (instead of
+        /// ocpp-rs-rpc-tokio's StationRunner and a FileStore). The same sessions, checks and
+        /// exit statuses; ws:// URLs only. A store belongs to one stack: do not switch it.
+        #[cfg(feature = "embedded")]
+        #[arg(long)]
+        embedded: bool,
         /// What to do once connected (only `charge`, the charging sessions; kept for scripts
         /// that name it).
         #[arg(long, value_enum, default_value = "charge", hide = true)]
@@ -215,6 +223,8 @@ fn main() -> ExitCode {
             samples,
             retry_wait,
             give_up,
+            #[cfg(feature = "embedded")]
+            embedded,
             scenario: Scenario::Charge,
         } => {
             let mut options = station::Options::new(url, version);
@@ -224,6 +234,10 @@ fn main() -> ExitCode {
             options.samples = samples;
             options.retry_wait = Duration::from_millis(retry_wait);
             options.give_up = Duration::from_secs(give_up);
+            #[cfg(feature = "embedded")]
+            {
+                options.embedded = embedded;
+            }
             let transcript = Transcript::stdout();
             let result = runtime().block_on(station::run(&options, transcript.clone()));
             transcript.flush(FLUSH);

@@ -35,7 +35,7 @@ use ocpp_rpc_tokio::{
 };
 use ocpp_station::store::FileStore;
 use ocpp_station::{
-    BootInfo, ConnectorId, Hardware, IdToken, Reading, RegistrationStatus, ResetKind,
+    BootInfo, ConnectorId, Hardware, IdToken, Reading, RegistrationStatus, ResetKind, Station,
     StationConfig, StationEvent, StopReason, UnlockResult,
 };
 use ocpp_types::{DateTime, OcppVersion, conditions};
@@ -44,6 +44,9 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use crate::transcript::Transcript;
+
+#[cfg(feature = "embedded")]
+mod embedded;
 
 /// The connector every session uses.
 const CONNECTOR: ConnectorId = 1;
@@ -79,6 +82,11 @@ pub struct Options {
     pub retry_wait: Duration,
     /// Give up (exit 3) after this long without a connection.
     pub give_up: Duration,
+    /// Run the station core on `ocpp-rs-embedded`'s `Runner` (embedded-io-async over a tokio
+    /// `TcpStream`, a `FlashStore` on a file-backed NOR flash in `DIR/flash`) instead of
+    /// `ocpp-rs-rpc-tokio`'s `StationRunner` with a `FileStore`; `ws://` only. Needs the
+    /// `embedded` feature (on by default).
+    pub embedded: bool,
 }
 
 impl Options {
@@ -93,6 +101,7 @@ impl Options {
             samples: 2,
             retry_wait: Duration::from_secs(1),
             give_up: Duration::from_secs(60),
+            embedded: false,
         }
     }
 
@@ -159,7 +168,8 @@ enum Note {
         error: String,
     },
     Disconnected {
-        retry_in: Duration,
+        /// The back-off's wait, when the stack says it.
+        retry_in: Option<Duration>,
     },
     Station(StationEvent),
     /// A hardware event the station refused (a bug of this program).
@@ -380,19 +390,28 @@ fn station_config(options: &Options, prefix: &str) -> StationConfig {
     config
 }
 
-fn client_config(options: &Options) -> ClientConfig {
-    let mut client = ClientConfig::new(options.url.clone(), [options.version]);
-    client.backoff = RetryBackOff {
+/// The reconnection back-off of both stacks.
+fn backoff(options: &Options) -> RetryBackOff {
+    RetryBackOff {
         wait_minimum: options.retry_wait,
         random_range: options.retry_wait,
         repeat_times: 3,
-    };
-    client.connect_timeout = Duration::from_secs(10);
+    }
+}
+
+/// How long a connection attempt (TCP and the WebSocket handshake) may take, on both stacks.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+fn client_config(options: &Options) -> ClientConfig {
+    let mut client = ClientConfig::new(options.url.clone(), [options.version]);
+    client.backoff = backoff(options);
+    client.connect_timeout = CONNECT_TIMEOUT;
     client
 }
 
 /// Runs the sessions against the CSMS at [`Options::url`]; returns once every session has
-/// ended and every transaction-related message is acknowledged.
+/// ended and every transaction-related message is acknowledged. [`Options::embedded`] chooses
+/// the stack that runs the station core; the sessions are the same.
 pub async fn run(options: &Options, transcript: Transcript) -> Result<Summary, StationError> {
     let temp;
     let dir = match &options.store {
@@ -402,9 +421,29 @@ pub async fn run(options: &Options, transcript: Transcript) -> Result<Summary, S
             temp.0.clone()
         }
     };
-    let fail = |error: std::io::Error| store_error(&dir, error);
-    let store = FileStore::open(&dir).map_err(fail)?;
-    let mut progress = Progress::load(&dir).map_err(fail)?;
+    let progress = std::fs::create_dir_all(&dir)
+        .and_then(|()| Progress::load(&dir))
+        .map_err(|e| store_error(&dir, e))?;
+    if options.embedded {
+        #[cfg(feature = "embedded")]
+        return embedded::run(options, transcript, &dir, progress).await;
+        #[cfg(not(feature = "embedded"))]
+        return Err(StationError::Connect(
+            "this ocpp was built without the `embedded` feature: no --embedded".into(),
+        ));
+    }
+    run_tokio(options, transcript, &dir, progress).await
+}
+
+/// The sessions on [`StationRunner`] (`ocpp-rs-rpc-tokio`) with a [`FileStore`] in `dir`.
+async fn run_tokio(
+    options: &Options,
+    transcript: Transcript,
+    dir: &Path,
+    mut progress: Progress,
+) -> Result<Summary, StationError> {
+    let fail = |error: std::io::Error| store_error(dir, error);
+    let store = FileStore::open(dir).map_err(fail)?;
     let runner = StationRunner::new(
         client_config(options),
         station_config(options, &progress.prefix),
@@ -415,11 +454,74 @@ pub async fn run(options: &Options, transcript: Transcript) -> Result<Summary, S
     );
     let mut runner = runner.map_err(|error| match error {
         RunnerError::Load(e) | RunnerError::Store(e) => fail(e),
-        other => store_error(&dir, other),
+        other => store_error(dir, other),
     })?;
-    // The restore: transactions a power loss cut are ended (and counted as started).
+    let ended = restore(runner.station_mut(), &mut progress, &transcript, dir)?;
+    if let Some(summary) = nothing_to_do(options, &transcript, runner.station(), &progress, ended) {
+        return Ok(summary);
+    }
+    let (observed, notes) = Observed::new(options, transcript, progress);
+    let frames = observed.clone();
+    let events = observed.clone();
+    let runner = runner
+        .on_frame(move |direction, frame| frames.frame(direction, frame))
+        .on_event(move |station, event| {
+            if matches!(
+                event,
+                RunnerEvent::Connected { .. } | RunnerEvent::Disconnected { .. }
+            ) {
+                events.connection_changed();
+            }
+            let note = match event {
+                RunnerEvent::Connected { .. } => Note::Connected,
+                RunnerEvent::ConnectFailed { error, .. } => Note::ConnectFailed {
+                    permanent: permanent(error),
+                    error: error.to_string(),
+                },
+                RunnerEvent::Disconnected { retry_in } => Note::Disconnected {
+                    retry_in: Some(*retry_in),
+                },
+                RunnerEvent::Station(event) => events.station_event(event),
+                RunnerEvent::InputRefused { input, error } => {
+                    Note::Refused(format!("{input:?}: {error}"))
+                }
+                other => Note::Refused(format!("{other:?}")),
+            };
+            events.note(note, Some((station.queued(), station.transactions())));
+        });
+    let handle = runner.handle();
+    let counts = (runner.station().queued(), runner.station().transactions());
+    let task = tokio::spawn(runner.run());
+    let mut script = Script::new(
+        options,
+        Feed::Tokio(handle.clone()),
+        &observed,
+        counts,
+        ended,
+    );
+    let outcome = script.run(notes).await;
+    handle.stop();
+    let stopped = task
+        .await
+        .map_err(|error| StationError::Protocol(format!("the station's runner failed: {error}")))?;
+    let stopped = stopped.map_err(|error| match error {
+        RunnerError::Load(e) | RunnerError::Store(e) => fail(e),
+        other => store_error(dir, other),
+    })?;
+    outcome?;
+    observed.finish(&stopped.station, script.ended)
+}
+
+/// The restore: transactions a power loss cut are ended (and counted as started). Returns how
+/// many ended.
+fn restore(
+    station: &mut Station<Simulated>,
+    progress: &mut Progress,
+    transcript: &Transcript,
+    dir: &Path,
+) -> Result<u32, StationError> {
     let mut ended = 0;
-    while let Some(event) = runner.station_mut().poll_event() {
+    while let Some(event) = station.poll_event() {
         if let StationEvent::TransactionEnded {
             transaction,
             reason,
@@ -432,17 +534,29 @@ pub async fn run(options: &Options, transcript: Transcript) -> Result<Summary, S
             ended += 1;
             if transaction > progress.started {
                 progress.started = transaction;
-                progress.save().map_err(fail)?;
+                progress.save().map_err(|e| store_error(dir, e))?;
             }
         }
     }
-    let (queued, transactions) = (runner.station().queued(), runner.station().transactions());
+    Ok(ended)
+}
+
+/// `Some` when every session has started and nothing is queued nor running: the run is over
+/// before it connects. Otherwise says whether it resumes.
+fn nothing_to_do(
+    options: &Options,
+    transcript: &Transcript,
+    station: &Station<Simulated>,
+    progress: &Progress,
+    ended: u32,
+) -> Option<Summary> {
+    let (queued, transactions) = (station.queued(), station.transactions());
     if progress.started >= options.sessions && queued == 0 && transactions == 0 {
         transcript.line(&format!(
             "-- {} of {} sessions started already, nothing queued: nothing to do",
             progress.started, options.sessions
         ));
-        return Ok(Summary {
+        return Some(Summary {
             calls: 0,
             sessions: progress.started,
             ended,
@@ -454,117 +568,96 @@ pub async fn run(options: &Options, transcript: Transcript) -> Result<Summary, S
             progress.started, options.sessions
         ));
     }
+    None
+}
 
-    let identity = options
-        .url
-        .rsplit('/')
-        .next()
-        .unwrap_or_default()
-        .to_owned();
-    let checker = Arc::new(Mutex::new(Checker {
-        version: options.version,
-        identity: identity.clone(),
-        calls: HashMap::new(),
-        answered: 0,
-        last_frame: Instant::now(),
-    }));
-    let progress = Arc::new(Mutex::new(progress));
-    let (notes_tx, notes) = mpsc::unbounded_channel();
-    let frames_tx = notes_tx.clone();
-    let frame_checker = checker.clone();
-    let frame_transcript = transcript.clone();
-    let event_progress = progress.clone();
-    let event_checker = checker.clone();
-    let runner = runner
-        .on_frame(move |direction, frame| {
-            frame_transcript.frame("station", "CSMS", direction, frame);
-            let breach = lock(&frame_checker).frame(direction, frame);
-            if let Some(breach) = breach {
-                for line in &breach.lines {
-                    frame_transcript.line(line);
-                }
-                let _ = frames_tx.send((Note::Broken(breach.error), None));
-            }
-        })
-        .on_event(move |station, event| {
-            // Message ids start again on each connection, and calls left unanswered by one
-            // that ended are not waited for: forget them (before the new connection's first
-            // frame, which comes after this event).
-            if matches!(
-                event,
-                RunnerEvent::Connected { .. } | RunnerEvent::Disconnected { .. }
-            ) {
-                lock(&event_checker).calls.clear();
-            }
-            let note = match event {
-                RunnerEvent::Connected { .. } => Note::Connected,
-                RunnerEvent::ConnectFailed { error, .. } => Note::ConnectFailed {
-                    permanent: permanent(error),
-                    error: error.to_string(),
-                },
-                RunnerEvent::Disconnected { retry_in } => Note::Disconnected {
-                    retry_in: *retry_in,
-                },
-                RunnerEvent::Station(event) => {
-                    // The session is counted before the station moves on (see the module
-                    // documentation).
-                    if let StationEvent::TransactionStarted { transaction, .. } = event {
-                        let mut progress = lock(&event_progress);
-                        if *transaction > progress.started {
-                            progress.started = *transaction;
-                            if let Err(error) = progress.save() {
-                                let _ = notes_tx.send((Note::Progress(error.to_string()), None));
-                            }
-                        }
-                    }
-                    Note::Station(event.clone())
-                }
-                RunnerEvent::InputRefused { input, error } => {
-                    Note::Refused(format!("{input:?}: {error}"))
-                }
-                other => Note::Refused(format!("{other:?}")),
-            };
-            let counts = (station.queued(), station.transactions());
-            let _ = notes_tx.send((note, Some(counts)));
-        });
-    let handle = runner.handle();
-    let task = tokio::spawn(runner.run());
-    let mut script = Script {
-        options,
-        handle: handle.clone(),
-        progress: progress.clone(),
-        checker: checker.clone(),
-        transcript: transcript.clone(),
-        counts: (queued, transactions),
-        phase: Phase::Idle,
-        registered: false,
-        ever_connected: false,
-        offline_since: Some(Instant::now()),
-        ended,
-    };
-    let outcome = script.run(notes).await;
-    handle.stop();
-    let stopped = task
-        .await
-        .map_err(|error| StationError::Protocol(format!("the station's runner failed: {error}")))?;
-    let stopped = stopped.map_err(|error| match error {
-        RunnerError::Load(e) | RunnerError::Store(e) => fail(e),
-        other => store_error(&dir, other),
-    })?;
-    outcome?;
-    let (queued, transactions) = (stopped.station.queued(), stopped.station.transactions());
-    if queued != 0 || transactions != 0 {
-        return Err(StationError::Protocol(format!(
-            "stopped with {queued} messages queued and {transactions} transactions running"
-        )));
+/// What both stacks' callbacks share: the transcript, the checks, the progress file, and the
+/// notes to the session script.
+#[derive(Clone)]
+struct Observed {
+    transcript: Transcript,
+    checker: Arc<Mutex<Checker>>,
+    progress: Arc<Mutex<Progress>>,
+    notes: mpsc::UnboundedSender<(Note, Option<(usize, usize)>)>,
+}
+
+impl Observed {
+    fn new(options: &Options, transcript: Transcript, progress: Progress) -> (Observed, Notes) {
+        let identity = options
+            .url
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        let checker = Arc::new(Mutex::new(Checker {
+            version: options.version,
+            identity,
+            calls: HashMap::new(),
+            answered: 0,
+            last_frame: Instant::now(),
+        }));
+        let (notes, rx) = mpsc::unbounded_channel();
+        let observed = Observed {
+            transcript,
+            checker,
+            progress: Arc::new(Mutex::new(progress)),
+            notes,
+        };
+        (observed, rx)
     }
-    let sessions = lock(&progress).started;
-    let calls = lock(&checker).answered;
-    Ok(Summary {
-        calls,
-        sessions,
-        ended: script.ended,
-    })
+
+    /// A frame went: printed and checked.
+    fn frame(&self, direction: Direction, frame: &str) {
+        self.transcript.frame("station", "CSMS", direction, frame);
+        let breach = lock(&self.checker).frame(direction, frame);
+        if let Some(breach) = breach {
+            for line in &breach.lines {
+                self.transcript.line(line);
+            }
+            self.note(Note::Broken(breach.error), None);
+        }
+    }
+
+    /// A connection came up or went down. Message ids start again on each connection, and
+    /// calls left unanswered by one that ended are not waited for: forget them (before the
+    /// new connection's first frame, which comes after this event).
+    fn connection_changed(&self) {
+        lock(&self.checker).calls.clear();
+    }
+
+    /// The station's event as a note; a transaction's start is counted in the progress file
+    /// before the station moves on (see the module documentation).
+    fn station_event(&self, event: &StationEvent) -> Note {
+        if let StationEvent::TransactionStarted { transaction, .. } = event {
+            let mut progress = lock(&self.progress);
+            if *transaction > progress.started {
+                progress.started = *transaction;
+                if let Err(error) = progress.save() {
+                    self.note(Note::Progress(error.to_string()), None);
+                }
+            }
+        }
+        Note::Station(event.clone())
+    }
+
+    fn note(&self, note: Note, counts: Option<(usize, usize)>) {
+        let _ = self.notes.send((note, counts));
+    }
+
+    /// The summary of a run whose script succeeded, if the stopped station holds nothing more.
+    fn finish(&self, station: &Station<Simulated>, ended: u32) -> Result<Summary, StationError> {
+        let (queued, transactions) = (station.queued(), station.transactions());
+        if queued != 0 || transactions != 0 {
+            return Err(StationError::Protocol(format!(
+                "stopped with {queued} messages queued and {transactions} transactions running"
+            )));
+        }
+        Ok(Summary {
+            calls: lock(&self.checker).answered,
+            sessions: lock(&self.progress).started,
+            ended,
+        })
+    }
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -593,10 +686,22 @@ enum Phase {
     Stopping(u32),
 }
 
+/// Where the script's hardware events go: the stack running the station.
+enum Feed<'a> {
+    /// [`StationRunner`]'s handle.
+    Tokio(StationHandle),
+    /// `ocpp_embedded::Runner`'s input channel.
+    #[cfg(feature = "embedded")]
+    Embedded(&'a embedded::Inputs),
+    #[cfg(not(feature = "embedded"))]
+    #[allow(dead_code)]
+    Never(std::marker::PhantomData<&'a ()>),
+}
+
 /// The driver and the car: hardware events for the station, session after session.
 struct Script<'a> {
     options: &'a Options,
-    handle: StationHandle,
+    feed: Feed<'a>,
     progress: Arc<Mutex<Progress>>,
     checker: Arc<Mutex<Checker>>,
     transcript: Transcript,
@@ -612,7 +717,31 @@ struct Script<'a> {
 
 type Notes = mpsc::UnboundedReceiver<(Note, Option<(usize, usize)>)>;
 
-impl Script<'_> {
+impl<'a> Script<'a> {
+    /// A script starting with the station's `counts` (queued messages, running
+    /// transactions) and `ended` transactions ended by the restore.
+    fn new(
+        options: &'a Options,
+        feed: Feed<'a>,
+        observed: &Observed,
+        counts: (usize, usize),
+        ended: u32,
+    ) -> Script<'a> {
+        Script {
+            options,
+            feed,
+            progress: observed.progress.clone(),
+            checker: observed.checker.clone(),
+            transcript: observed.transcript.clone(),
+            counts,
+            phase: Phase::Idle,
+            registered: false,
+            ever_connected: false,
+            offline_since: Some(Instant::now()),
+            ended,
+        }
+    }
+
     async fn run(&mut self, mut notes: Notes) -> Result<(), StationError> {
         let mut meter = tokio::time::interval(self.options.meter_interval);
         meter.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -691,10 +820,24 @@ impl Script<'_> {
     }
 
     async fn send(&self, input: StationInput) -> Result<(), StationError> {
-        self.handle
-            .send(input)
-            .await
-            .map_err(|_| StationError::Protocol("the station's runner stopped".into()))
+        match &self.feed {
+            Feed::Tokio(handle) => handle
+                .send(input)
+                .await
+                .map_err(|_| StationError::Protocol("the station's runner stopped".into())),
+            #[cfg(feature = "embedded")]
+            Feed::Embedded(inputs) => match embedded::input(input) {
+                Some(input) => {
+                    inputs.send(input).await;
+                    Ok(())
+                }
+                None => Err(StationError::Protocol(
+                    "an input the embedded runner does not take".into(),
+                )),
+            },
+            #[cfg(not(feature = "embedded"))]
+            Feed::Never(_) => Ok(()),
+        }
     }
 
     async fn note(&mut self, note: Note) -> Result<(), StationError> {
@@ -712,10 +855,13 @@ impl Script<'_> {
             }
             Note::Disconnected { retry_in } => {
                 self.offline_since = Some(Instant::now());
-                self.transcript.line(&format!(
-                    "-- connection lost; reconnecting in {} ms",
-                    retry_in.as_millis()
-                ));
+                match retry_in {
+                    Some(wait) => self.transcript.line(&format!(
+                        "-- connection lost; reconnecting in {} ms",
+                        wait.as_millis()
+                    )),
+                    None => self.transcript.line("-- connection lost; reconnecting"),
+                }
             }
             Note::Station(event) => self.event(event).await?,
             Note::Refused(what) => {
