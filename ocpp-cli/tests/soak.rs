@@ -17,15 +17,24 @@
 //! station's queue is the same code as for 2.x, where the sequence proves nothing is lost, and
 //! each station exits 0 only with its queue empty.
 //!
-//! `soak_short` runs in CI (a few sessions and kills per version, well under a minute). The
-//! long run is `soak_long`, ignored by default:
+//! Each stack that runs the station core is soaked: `soak_station_runner` runs `ocpp station`
+//! (ocpp-rs-rpc-tokio's `StationRunner`, a `FileStore`), `soak_embedded_runner` runs `ocpp
+//! station --embedded` (ocpp-rs-embedded's `Runner` over embedded-io-async, a `FlashStore` on
+//! the file-backed NOR flash `DIR/flash`). The two never overlap (a lock), so each has the
+//! machine's cores to itself.
+//!
+//! By default each is the short run CI does: 5 sessions per version, 9 kills (3 per version),
+//! 6 connection cuts, well under a minute. `OCPP_SOAK_KILLS` makes it a longer one: that many
+//! kills in all (a third per version), three sessions per kill and version (at least 5), 4/3 as
+//! many connection cuts, 30 s per kill besides a minute to finish:
 //!
 //! ```sh
-//! cargo test -p ocpp-rs-cli --test soak soak_long -- --ignored --nocapture
+//! OCPP_SOAK_KILLS=30 cargo test -p ocpp-rs-cli --test soak -- --nocapture
+//! OCPP_SOAK_KILLS=30 cargo test -p ocpp-rs-cli --test soak soak_embedded_runner -- --nocapture
 //! ```
 //!
-//! `SOAK_SESSIONS`, `SOAK_KILLS` (per version), `SOAK_CUTS` and `SOAK_SEED` override either
-//! run's numbers.
+//! `OCPP_SOAK_SESSIONS` (per version), `OCPP_SOAK_CUTS` and `OCPP_SOAK_SEED` override the
+//! numbers of either run.
 
 use std::collections::{BTreeSet, HashMap};
 use std::io::Read;
@@ -183,26 +192,38 @@ struct Plan {
     cuts: u32,
     seed: u64,
     deadline: Duration,
+    /// `ocpp station --embedded`.
+    embedded: bool,
 }
 
 impl Plan {
-    fn from_env(sessions: u32, kills: u32, cuts: u32, deadline: Duration) -> Plan {
-        let var = |name: &str, default: u64| {
-            std::env::var(name)
-                .ok()
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(default)
-        };
+    /// The plan of the environment's `OCPP_SOAK_*` variables (the module documentation).
+    fn from_env(embedded: bool) -> Plan {
+        let var = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<u64>().ok());
         let clock = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap()
             .as_nanos() as u64;
+        let long = var("OCPP_SOAK_KILLS");
+        let kills_in_all = long.unwrap_or(9);
+        let kills = kills_in_all.div_ceil(3);
+        let (sessions, cuts, deadline) = match long {
+            None => (5, 6, Duration::from_secs(55)),
+            Some(_) => (
+                (3 * kills).max(5),
+                (kills_in_all * 4 / 3).max(6),
+                Duration::from_secs(60 + 30 * kills_in_all),
+            ),
+        };
+        let sessions = var("OCPP_SOAK_SESSIONS").unwrap_or(sessions);
+        let cuts = var("OCPP_SOAK_CUTS").unwrap_or(cuts);
         Plan {
-            sessions: var("SOAK_SESSIONS", sessions.into()) as u32,
-            kills: var("SOAK_KILLS", kills.into()) as u32,
-            cuts: var("SOAK_CUTS", cuts.into()) as u32,
-            seed: var("SOAK_SEED", clock | 1),
+            sessions: sessions as u32,
+            kills: kills as u32,
+            cuts: cuts as u32,
+            seed: var("OCPP_SOAK_SEED").unwrap_or(clock | 1),
             deadline,
+            embedded,
         }
     }
 }
@@ -228,7 +249,7 @@ fn station(version: &str, url: &str, dir: &Path, plan: Plan, seed: u64) -> Run {
         );
         run.starts += 1;
         let log = dir.join(format!("station-{}.log", run.starts));
-        let mut guard = Guard(spawn_station(version, url, &store, plan.sessions, &log));
+        let mut guard = Guard(spawn_station(version, url, &store, &plan, &log));
         let child = &mut guard.0;
         if run.kills < plan.kills {
             let wait = random.millis(200, 5000);
@@ -260,11 +281,13 @@ fn station(version: &str, url: &str, dir: &Path, plan: Plan, seed: u64) -> Run {
     }
 }
 
-fn spawn_station(version: &str, url: &str, store: &Path, sessions: u32, log: &Path) -> Child {
+fn spawn_station(version: &str, url: &str, store: &Path, plan: &Plan, log: &Path) -> Child {
     let out = std::fs::File::create(log).unwrap();
     let err = out.try_clone().unwrap();
+    let sessions = plan.sessions;
     Command::new(env!("CARGO_BIN_EXE_ocpp"))
         .args(["station", "--url", url, "--ocpp", version])
+        .args(plan.embedded.then_some("--embedded"))
         .arg("--store")
         .arg(store)
         .args(["--sessions", &sessions.to_string()])
@@ -610,8 +633,13 @@ fn soak(plan: Plan) {
         total.transactions += tally.transactions;
         total.power_loss += tally.power_loss;
     }
+    let stack = if plan.embedded {
+        "ocpp station --embedded"
+    } else {
+        "ocpp station"
+    };
     println!(
-        "soak: {kills} kills, {} connection cuts, {} transactions ({} ended by PowerLoss), \
+        "soak ({stack}): {kills} kills, {} connection cuts, {} transactions ({} ended by PowerLoss), \
          {} transaction messages, {} duplicates, 0 lost, {:.1} s (seed {})",
         proxy.cuts.load(Ordering::Relaxed),
         total.transactions,
@@ -628,17 +656,23 @@ fn soak(plan: Plan) {
     );
 }
 
-/// The CI run: 5 sessions and 3 kills per version, 6 connection cuts.
+/// The soaks one after the other.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+/// `ocpp station` on ocpp-rs-rpc-tokio's `StationRunner` and a `FileStore`.
 #[test]
-fn soak_short() {
-    soak(Plan::from_env(5, 3, 6, Duration::from_secs(55)));
+fn soak_station_runner() {
+    let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    soak(Plan::from_env(false));
 }
 
-/// The long run: 30 sessions and 10 kills per version (30 in all), 40 connection cuts.
+/// `ocpp station --embedded` on ocpp-rs-embedded's `Runner` and a `FlashStore` on a
+/// file-backed flash.
+#[cfg(feature = "embedded")]
 #[test]
-#[ignore = "takes minutes: cargo test -p ocpp-rs-cli --test soak soak_long -- --ignored"]
-fn soak_long() {
-    soak(Plan::from_env(30, 10, 40, Duration::from_secs(900)));
+fn soak_embedded_runner() {
+    let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    soak(Plan::from_env(true));
 }
 
 /// The record's checks fail on what they are there to catch.
