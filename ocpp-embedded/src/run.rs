@@ -88,6 +88,11 @@ pub enum Input {
     Fault(ConnectorId, bool),
     /// The wall clock, from an RTC or NTP ([`Station::set_clock`]).
     Clock(DateTime),
+    /// Close the connection cleanly (a close frame with 1000, then the CSMS's awaited for
+    /// [`RunConfig::close_timeout`]), as before a planned restart: reported as
+    /// [`Disconnect::Asked`]. The loop then connects again after the back-off, unless the
+    /// firmware drops its future on that event. Nothing happens without a connection.
+    Close,
 }
 
 /// Where the run loop takes the firmware's [`Input`]s from: implemented for an `embassy-sync`
@@ -213,6 +218,8 @@ pub enum Disconnect {
     Binary,
     /// The CSMS sent too many bad messages in a row (closed with 1008).
     BadMessages,
+    /// The firmware asked for it ([`Input::Close`]; closed with 1000).
+    Asked,
 }
 
 /// Why [`Runner::run`] stopped.
@@ -625,6 +632,8 @@ impl<H: Hardware, S: AsyncStore, E: Observer<H>> Core<'_, H, S, E> {
                 station.set_clock(now, time);
                 Ok(())
             }
+            // A connection's loop closes it (`session`); without one there is nothing to close.
+            Input::Close => Ok(()),
         };
         if let Err(error) = result {
             self.events.event(self.station, Event::InputRefused(error));
@@ -746,6 +755,10 @@ impl<H: Hardware, S: AsyncStore, E: Observer<H>> Core<'_, H, S, E> {
                 }
                 match select3(read.as_mut(), inputs.next(), sleep_until(deadline)).await {
                     Either3::First(incoming) => break incoming,
+                    Either3::Second(Input::Close) => {
+                        sender.close(1000).await;
+                        return Ok((Disconnect::Asked, true));
+                    }
                     Either3::Second(input) => self.apply(input),
                     Either3::Third(()) => {
                         let now = Instant::now();
