@@ -5,10 +5,15 @@
 //! `ocpp_embedded::host` (this binary's only one). `ws://` only: `wss://` with embedded-tls
 //! on the host is tested in ocpp-embedded's own tests.
 //!
-//! The runner's future is not `Send`: it runs in the command's task, beside the session script
-//! (the script's end drops it, and the connection with it; the store keeps everything).
+//! The runner's future is not `Send`: it runs in the command's task, beside the session script.
+//! When the script is done, [`Input::Close`] closes the connection cleanly (1000) and the
+//! runner is dropped (the store keeps everything).
 
 use std::path::Path;
+use std::pin::pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use embassy_sync::blocking_mutex::raw::NoopRawMutex;
 use embassy_sync::channel::Channel;
@@ -22,6 +27,7 @@ use ocpp_embedded::{Connect, Event, Input, Observer, RunConfig, Runner, Shared};
 use ocpp_rpc_tokio::{Direction, StationInput};
 use ocpp_station::Station;
 use tokio::net::TcpStream;
+use tokio::sync::Notify;
 
 use super::{
     CONNECT_TIMEOUT, Note, Observed, Options, Progress, Script, Simulated, StationError, Summary,
@@ -107,12 +113,29 @@ pub(super) async fn run(
         ended,
     );
     let mut tcp = Tcp;
+    let closed = Arc::new(Closing::default());
+    let watch = Watch {
+        observed: observed.clone(),
+        closing: closed.clone(),
+    };
     let outcome = {
-        let station = runner.run_observed(&mut tcp, &inputs, random(), Watch(observed.clone()));
-        tokio::select! {
+        let mut station = pin!(runner.run_observed(&mut tcp, &inputs, random(), watch));
+        let outcome = tokio::select! {
             outcome = script.run(notes) => outcome,
-            error = station => Err(store_error(dir, error)),
+            error = &mut station => Err(store_error(dir, error)),
+        };
+        if outcome.is_ok() {
+            // Done: close the connection cleanly (1000, the CSMS's close awaited) before the
+            // runner is dropped, as the tokio stack's stop does.
+            closed.asked.store(true, Ordering::SeqCst);
+            inputs.send(Input::Close).await;
+            tokio::select! {
+                () = closed.done.notified() => {}
+                error = &mut station => return Err(store_error(dir, error)),
+                () = tokio::time::sleep(CLOSE_WAIT) => {}
+            }
         }
+        outcome
     };
     outcome?;
     observed.finish(runner.station(), script.ended)
@@ -158,13 +181,31 @@ fn permanent(failure: &ConnectFailure) -> bool {
     }
 }
 
+/// How long the end of a run waits for the connection to close.
+const CLOSE_WAIT: Duration = Duration::from_secs(3);
+
+/// The end of a run: the close asked for, and the disconnection it brings.
+#[derive(Default)]
+struct Closing {
+    asked: AtomicBool,
+    done: Notify,
+}
+
 /// The runner's observer: the same notes, frames and progress as on the tokio stack.
-struct Watch(Observed);
+struct Watch {
+    observed: Observed,
+    closing: Arc<Closing>,
+}
 
 impl Observer<Simulated> for Watch {
     fn event(&mut self, station: &Station<Simulated>, event: Event) {
         if matches!(event, Event::Connected(_) | Event::Disconnected(_)) {
-            self.0.connection_changed();
+            self.observed.connection_changed();
+        }
+        if matches!(event, Event::Disconnected(_)) && self.closing.asked.load(Ordering::SeqCst) {
+            // The run is over: no note (the script is gone), the connection is closed.
+            self.closing.done.notify_one();
+            return;
         }
         let note = match event {
             Event::Connected(_) => Note::Connected,
@@ -178,11 +219,11 @@ impl Observer<Simulated> for Watch {
                 },
             },
             Event::Disconnected(_) => Note::Disconnected { retry_in: None },
-            Event::Station(event) => self.0.station_event(&event),
+            Event::Station(event) => self.observed.station_event(&event),
             Event::InputRefused(error) => Note::Refused(error.to_string()),
             other => Note::Refused(format!("{other:?}")),
         };
-        self.0
+        self.observed
             .note(note, Some((station.queued(), station.transactions())));
     }
 
@@ -191,6 +232,6 @@ impl Observer<Simulated> for Watch {
             ocpp_embedded::Direction::Sent => Direction::Outgoing,
             ocpp_embedded::Direction::Received => Direction::Incoming,
         };
-        self.0.frame(direction, text);
+        self.observed.frame(direction, text);
     }
 }
