@@ -8,6 +8,7 @@
 #   their station  -> `ocpp csms`       (does our CSMS answer a real station?)
 #   `ocpp station` -> their CSMS        (does our station satisfy a real CSMS,
 #                                        and answer the CSMS's own calls?)
+#   `ocpp station --embedded` -> their CSMS  (the same on the embedded stack)
 # plus the peers against each other first (py <-> node), which proves the peer
 # programs themselves work. Prints a table and exits nonzero on any failure.
 #
@@ -113,6 +114,9 @@ station_cmd() {
         # The station core, one session, its store in the case's log directory (fresh
         # for every run: the logs are removed first).
         ocpp) cmd=("$ocpp_bin" station --url "$2" --ocpp "$3" --store "$4/store" --sessions 1) ;;
+        # The same, on the embedded stack: ocpp-embedded's Runner over embedded-io-async,
+        # its flash store on a file-backed NOR flash (DIR/store/flash).
+        ocpp-emb) cmd=("$ocpp_bin" station --embedded --url "$2" --ocpp "$3" --store "$4/store" --sessions 1) ;;
     esac
 }
 
@@ -231,7 +235,7 @@ run_case() {
             echo "csms stderr (last lines):"; tail -n 8 "$dir/csms.err"
         } | cut -c1-400
     fi
-    row="$(printf '%-14s %-14s %-6s %-6s %4ss  %s' "$st station" "$cs csms" "$v" "$result" "$((SECONDS - start))" "$note")"
+    row="$(printf '%-17s %-14s %-6s %-6s %4ss  %s' "$st station" "$cs csms" "$v" "$result" "$((SECONDS - start))" "$note")"
     rows+=("$row")
     printf '%s\n' "$row"
 }
@@ -256,13 +260,14 @@ else
         for peer in py node; do
             run_case "$peer" ocpp "$v"
             run_case ocpp "$peer" "$v"
+            run_case ocpp-emb "$peer" "$v"
         done
     done
 fi
 
 echo
 echo "interop summary (python ocpp 2.1.0, node ocpp-rpc 2.2.1 strict mode)"
-printf '%-14s %-14s %-6s %-6s %5s  %s\n' STATION CSMS OCPP RESULT TIME NOTE
+printf '%-17s %-14s %-6s %-6s %5s  %s\n' STATION CSMS OCPP RESULT TIME NOTE
 printf '%s\n' "${rows[@]}"
 echo "interop: $passed passed, $failed failed"
 ((failed == 0))
