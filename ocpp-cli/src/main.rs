@@ -86,9 +86,9 @@ enum Command {
         /// store).
         #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
         sessions: u32,
-        /// Milliseconds between meter readings during a transaction. The station's sample
-        /// interval (MeterValueSampleInterval, SampledDataCtrlr.TxUpdatedInterval) is this in
-        /// whole seconds, rounded up.
+        /// Milliseconds between meter readings, and meter samples sent, during a transaction
+        /// (the CSMS reads MeterValueSampleInterval / SampledDataCtrlr.TxUpdatedInterval as
+        /// this in whole seconds, rounded up).
         #[arg(long = "meter-interval", default_value_t = 1000,
               value_parser = clap::value_parser!(u64).range(1..))]
         meter_interval: u64,

@@ -5,9 +5,9 @@
 //!
 //! A session: the meter is set, the cable plugged in, the token `TOKEN-<k>` presented (the
 //! station authorizes it with the CSMS, or offline); once the transaction has started, the
-//! meter reads 10 Wh more every `meter_interval`, and the station sends a sample every
-//! `MeterValueSampleInterval` / `TxUpdatedInterval` (whole seconds: the meter interval
-//! rounded up); after `samples` sample intervals the driver presents the token again (the
+//! meter reads 10 Wh more every `meter_interval`, and the station sends a sample as often
+//! (`StationConfig::sample_interval_ms`; the CSMS reads `MeterValueSampleInterval` /
+//! `TxUpdatedInterval` as the interval rounded up to whole seconds); after `samples` of them the driver presents the token again (the
 //! transaction ends, reason `Local`) and unplugs. The next session starts when the previous
 //! one has ended. The run ends, successfully, once every session has ended and the CSMS has
 //! acknowledged every transaction-related message.
@@ -105,7 +105,13 @@ impl Options {
         }
     }
 
-    /// The station's sample interval in whole seconds: the meter interval rounded up.
+    /// The station's sample interval: the meter interval (at least 1 ms).
+    pub fn sample_interval_ms(&self) -> u64 {
+        u64::try_from(self.meter_interval.as_millis().max(1)).unwrap_or(u64::MAX)
+    }
+
+    /// The sample interval the CSMS reads (`MeterValueSampleInterval` /
+    /// `SampledDataCtrlr.TxUpdatedInterval`): the meter interval rounded up to whole seconds.
     pub fn sample_interval_secs(&self) -> u32 {
         let ms = self.meter_interval.as_millis().max(1);
         u32::try_from(ms.div_ceil(1000)).unwrap_or(u32::MAX)
@@ -381,7 +387,9 @@ fn station_config(options: &Options, prefix: &str) -> StationConfig {
         firmware_version: Some(env!("CARGO_PKG_VERSION").into()),
     };
     let mut config = StationConfig::new(options.version, boot, 1);
+    // The CSMS reads the interval in whole seconds; the station samples at the meter's pace.
     config.variables.sample_interval = options.sample_interval_secs();
+    config.sample_interval_ms = Some(options.sample_interval_ms());
     // Sessions go on while the CSMS is away: an unknown token is accepted offline.
     config.variables.offline_tx_for_unknown_id = true;
     // Room for long offline stretches.
@@ -903,7 +911,7 @@ impl<'a> Script<'a> {
                     _ => transaction,
                 };
                 let samples = u64::from(self.options.samples);
-                let interval = Duration::from_secs(u64::from(self.options.sample_interval_secs()));
+                let interval = Duration::from_millis(self.options.sample_interval_ms());
                 let until =
                     Instant::now() + interval * u32::try_from(samples).unwrap_or(1) + SESSION_TAIL;
                 self.transcript.line(&format!(
