@@ -23,9 +23,9 @@
 //! the file-backed NOR flash `DIR/flash`). The two never overlap (a lock), so each has the
 //! machine's cores to itself.
 //!
-//! By default each is the short run CI does: 5 sessions per version, 9 kills (3 per version),
+//! By default each is the short run CI does: 15 sessions per version, 9 kills (3 per version),
 //! 6 connection cuts, well under a minute. `OCPP_SOAK_KILLS` makes it a longer one: that many
-//! kills in all (a third per version), three sessions per kill and version (at least 5), 4/3 as
+//! kills in all (a third per version), ten sessions per kill and version (at least 5), 4/3 as
 //! many connection cuts, 30 s per kill besides a minute to finish:
 //!
 //! ```sh
@@ -208,9 +208,9 @@ impl Plan {
         let kills_in_all = long.unwrap_or(9);
         let kills = kills_in_all.div_ceil(3);
         let (sessions, cuts, deadline) = match long {
-            None => (5, 6, Duration::from_secs(55)),
+            None => (15, 6, Duration::from_secs(55)),
             Some(_) => (
-                (3 * kills).max(5),
+                (10 * kills).max(5),
                 (kills_in_all * 4 / 3).max(6),
                 Duration::from_secs(60 + 30 * kills_in_all),
             ),
@@ -252,7 +252,7 @@ fn station(version: &str, url: &str, dir: &Path, plan: Plan, seed: u64) -> Run {
         let mut guard = Guard(spawn_station(version, url, &store, &plan, &log));
         let child = &mut guard.0;
         if run.kills < plan.kills {
-            let wait = random.millis(200, 5000);
+            let wait = random.millis(100, 2000);
             let end = Instant::now() + wait;
             while Instant::now() < end {
                 if child.try_wait().unwrap().is_some() {
