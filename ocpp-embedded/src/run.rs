@@ -249,6 +249,9 @@ pub enum StartError<E> {
     Load(E),
     /// The store holds records the station does not know.
     Restore(RestoreError),
+    /// The records the restore wrote (the ends of transactions a power loss cut) could not
+    /// be written.
+    Write(E),
 }
 
 impl<E: core::fmt::Debug> core::fmt::Display for StartError<E> {
@@ -256,6 +259,7 @@ impl<E: core::fmt::Debug> core::fmt::Display for StartError<E> {
         match self {
             StartError::Load(error) => write!(f, "the store could not be loaded: {error:?}"),
             StartError::Restore(error) => write!(f, "{error}"),
+            StartError::Write(error) => write!(f, "the store could not be written: {error:?}"),
         }
     }
 }
@@ -362,8 +366,14 @@ impl<'b, H: Hardware, S: AsyncStore> Runner<'b, H, S> {
         write_buf: &'b mut [u8],
     ) -> Result<Runner<'b, H, S>, StartError<S::Error>> {
         let records = store.load().await.map_err(StartError::Load)?;
-        let station =
+        let mut station =
             Station::new(station, hardware, &records, now()).map_err(StartError::Restore)?;
+        // What the restore wrote (transactions a power loss cut, ended) is made durable now,
+        // so its events are there to read before `run`, as they were before the restart.
+        while let Some(write) = station.poll_write() {
+            store.write(&write).await.map_err(StartError::Write)?;
+            station.write_done(now());
+        }
         Ok(Runner::new(station, store, config, read_buf, write_buf))
     }
 
