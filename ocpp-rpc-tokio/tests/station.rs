@@ -352,6 +352,31 @@ async fn a_session(addr: SocketAddr, memory: Shared, version: OcppVersion) {
     handle.send(StationInput::Unplug(1)).await.unwrap();
     seen.until("TransactionEnded", false).await;
     seen.until("Delivered", true).await;
+    // The connector's status after the unplug follows the transaction's end on the wire.
+    let after_end = || {
+        let memory = memory.lock().unwrap();
+        let mine: Vec<&str> = memory
+            .received
+            .iter()
+            .filter(|r| r.identity == id)
+            .map(|r| r.action.as_str())
+            .collect();
+        let end = mine
+            .iter()
+            .rposition(|a| *a == "StopTransaction" || *a == "TransactionEvent");
+        let status = mine.iter().rposition(|a| *a == "StatusNotification");
+        matches!((end, status), (Some(end), Some(status)) if status > end)
+    };
+    let waited = tokio::time::timeout(LIMIT, async {
+        while !after_end() {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    assert!(
+        waited.is_ok(),
+        "{version}: no status after the transaction's end"
+    );
     handle.stop();
     let Stopped { station, .. } = tokio::time::timeout(LIMIT, task)
         .await
