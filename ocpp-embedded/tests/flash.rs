@@ -170,8 +170,14 @@ fn run_with_cut(writes: &[Write], cut: Option<usize>) -> Result<Run, TestCaseErr
             let took_effect = loaded == new;
             let mut model = loaded;
             for w in [append(9, 200), replace(&[4, 5], 201), append(3, 202)] {
-                write(&mut store, &w).unwrap();
-                apply(&mut model, &w);
+                match write(&mut store, &w) {
+                    Ok(()) => apply(&mut model, &w),
+                    // The items of a cut replace stay on flash until the ring wraps past
+                    // them (see the module docs), so a small partition may be full now:
+                    // the store says so and keeps its log, which the load below checks.
+                    Err(FlashStoreError::Full) => break,
+                    Err(other) => prop_assert!(false, "write after the cut: {other:?}"),
+                }
             }
             let mut store = small_store(store.into_inner().power_up());
             prop_assert_eq!(load(&mut store).unwrap(), model);
