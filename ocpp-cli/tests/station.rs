@@ -8,6 +8,8 @@ mod common;
 use std::process::{Command, Output};
 use std::time::Duration;
 
+use common::TempDir;
+
 use ocpp_cli::answer::Answers;
 use ocpp_rpc::{AnyAction, AnyRequest, AnyResponse};
 use ocpp_rpc_tokio::{Handlers, RunningServer, Server, ServerConfig};
@@ -23,31 +25,6 @@ fn station_with(url: &str, version: &str, args: &[&str]) -> Output {
 
 fn station(url: &str, version: &str) -> Output {
     station_with(url, version, &[])
-}
-
-/// A fresh directory under the system's temporary directory, removed when dropped.
-struct TempDir(std::path::PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos();
-        TempDir(
-            std::env::temp_dir().join(format!("ocpp-cli-{name}-{}-{nanos}", std::process::id())),
-        )
-    }
-
-    fn path(&self) -> &str {
-        self.0.to_str().expect("a UTF-8 path")
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 #[test]
@@ -66,31 +43,7 @@ fn a_session_against_ocpp_csms_in_every_version() {
         let out = run.join().expect("joins");
         let text = String::from_utf8_lossy(&out.stdout);
         assert_eq!(out.status.code(), Some(0), "{version}: {text}");
-        let (start, meter, stop) = match *version {
-            "1.6" => ("StartTransaction", "MeterValues", "StopTransaction"),
-            _ => (
-                "\"eventType\":\"Started\"",
-                "\"eventType\":\"Updated\"",
-                "\"eventType\":\"Ended\"",
-            ),
-        };
-        let position = |what: &str| {
-            text.find(what)
-                .unwrap_or_else(|| panic!("{version}: no {what} in {text}"))
-        };
-        assert!(position("\"BootNotification\"") < position("\"Authorize\""));
-        assert!(
-            position("\"Authorize\"") < position(start),
-            "{version}: {text}"
-        );
-        assert!(position(start) < position(meter), "{version}: {text}");
-        assert!(position(meter) < position(stop), "{version}: {text}");
-        assert!(text.contains("station → CSMS  [2,\"1\",\"BootNotification\""));
-        assert!(text.contains("CSMS → station  [3,\"1\","));
-        assert!(
-            text.contains("calls, every one answered validly; 1 of 1 sessions done"),
-            "{version}: {text}"
-        );
+        common::assert_one_session(version, &text);
     }
 }
 

@@ -7,6 +7,8 @@ mod common;
 
 use std::process::{Command, Output};
 
+use common::TempDir;
+
 fn station(url: &str, version: &str, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_ocpp"))
         .args(["station", "--embedded", "--url", url, "--ocpp", version])
@@ -14,32 +16,6 @@ fn station(url: &str, version: &str, args: &[&str]) -> Output {
         .args(args)
         .output()
         .expect("ocpp station runs")
-}
-
-/// A fresh directory under the system's temporary directory, removed when dropped.
-struct TempDir(std::path::PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos();
-        TempDir(std::env::temp_dir().join(format!(
-            "ocpp-cli-embedded-{name}-{}-{nanos}",
-            std::process::id()
-        )))
-    }
-
-    fn path(&self) -> &str {
-        self.0.to_str().expect("a UTF-8 path")
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 #[test]
@@ -61,31 +37,7 @@ fn an_embedded_session_against_ocpp_csms_in_every_version() {
         let text = String::from_utf8_lossy(&out.stdout);
         let errors = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(0), "{version}: {text}{errors}");
-        let (start, meter, stop) = match *version {
-            "1.6" => ("StartTransaction", "MeterValues", "StopTransaction"),
-            _ => (
-                "\"eventType\":\"Started\"",
-                "\"eventType\":\"Updated\"",
-                "\"eventType\":\"Ended\"",
-            ),
-        };
-        let position = |what: &str| {
-            text.find(what)
-                .unwrap_or_else(|| panic!("{version}: no {what} in {text}"))
-        };
-        assert!(position("\"BootNotification\"") < position("\"Authorize\""));
-        assert!(
-            position("\"Authorize\"") < position(start),
-            "{version}: {text}"
-        );
-        assert!(position(start) < position(meter), "{version}: {text}");
-        assert!(position(meter) < position(stop), "{version}: {text}");
-        assert!(text.contains("station → CSMS  [2,\""), "{version}: {text}");
-        assert!(text.contains("CSMS → station  [3,\""), "{version}: {text}");
-        assert!(
-            text.contains("calls, every one answered validly; 1 of 1 sessions done"),
-            "{version}: {text}"
-        );
+        common::assert_one_session(version, &text);
         // The store is the flash file, not the tokio stack's log.
         assert!(dir.0.join("flash").is_file(), "{version}: no DIR/flash");
         assert!(

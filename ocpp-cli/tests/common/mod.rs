@@ -1,5 +1,6 @@
-//! What the end-to-end tests share: `ocpp csms` as a child process, and a bare WebSocket
-//! station that sends frames by hand.
+//! What the end-to-end tests share: `ocpp csms` as a child process, a bare WebSocket
+//! station that sends frames by hand, temporary directories, and the check of a charging
+//! session's transcript.
 #![allow(dead_code)] // each test file uses its own part
 
 use std::io::{BufRead, BufReader};
@@ -127,3 +128,64 @@ pub async fn call(socket: &mut Socket, id: &str, action: &str, payload: &str) ->
 /// A 2.0.1 BootNotification payload.
 pub const BOOT_201: &str =
     r#"{"chargingStation":{"model":"m","vendorName":"v"},"reason":"PowerUp"}"#;
+
+/// A fresh directory under the system's temporary directory, removed when dropped.
+pub struct TempDir(pub std::path::PathBuf);
+
+impl TempDir {
+    pub fn new(name: &str) -> TempDir {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        TempDir(
+            std::env::temp_dir().join(format!("ocpp-cli-{name}-{}-{nanos}", std::process::id())),
+        )
+    }
+
+    pub fn path(&self) -> &str {
+        self.0.to_str().expect("a UTF-8 path")
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Checks the transcript `ocpp station` printed for one charging session of `version`: boot,
+/// authorization, start, a meter value, stop in that order, frames both ways, and its summary.
+pub fn assert_one_session(version: &str, text: &str) {
+    let (start, meter, stop) = match version {
+        "1.6" => ("StartTransaction", "MeterValues", "StopTransaction"),
+        _ => (
+            "\"eventType\":\"Started\"",
+            "\"eventType\":\"Updated\"",
+            "\"eventType\":\"Ended\"",
+        ),
+    };
+    let position = |what: &str| {
+        text.find(what)
+            .unwrap_or_else(|| panic!("{version}: no {what} in {text}"))
+    };
+    assert!(position("\"BootNotification\"") < position("\"Authorize\""));
+    assert!(
+        position("\"Authorize\"") < position(start),
+        "{version}: {text}"
+    );
+    assert!(position(start) < position(meter), "{version}: {text}");
+    assert!(position(meter) < position(stop), "{version}: {text}");
+    assert!(
+        text.contains("station → CSMS  [2,\"1\",\"BootNotification\""),
+        "{version}: {text}"
+    );
+    assert!(
+        text.contains("CSMS → station  [3,\"1\","),
+        "{version}: {text}"
+    );
+    assert!(
+        text.contains("calls, every one answered validly; 1 of 1 sessions done"),
+        "{version}: {text}"
+    );
+}
