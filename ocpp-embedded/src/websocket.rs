@@ -286,6 +286,24 @@ pub fn upgrade_request(
     request
 }
 
+/// The most response headers read.
+const MAX_HEADERS: usize = 32;
+
+/// Parses a response head into `response`: its length once complete, `None` while partial.
+fn parse_head<'h, 'b>(
+    response: &mut httparse::Response<'h, 'b>,
+    bytes: &'b [u8],
+) -> Result<Option<usize>, HandshakeError> {
+    match response.parse(bytes) {
+        Ok(httparse::Status::Complete(length)) => Ok(Some(length)),
+        Ok(httparse::Status::Partial) => Ok(None),
+        Err(httparse::Error::TooManyHeaders) => {
+            Err(HandshakeError::Malformed("more than 32 headers"))
+        }
+        Err(_) => Err(HandshakeError::Malformed("not an HTTP response")),
+    }
+}
+
 /// Checks a complete response head to the request sent with `key` offering `versions`: the
 /// version the server chose.
 pub fn check_response(
@@ -293,15 +311,10 @@ pub fn check_response(
     key: &str,
     versions: &[OcppVersion],
 ) -> Result<OcppVersion, HandshakeError> {
-    let mut headers = [httparse::EMPTY_HEADER; 32];
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut response = httparse::Response::new(&mut headers);
-    match response.parse(head) {
-        Ok(httparse::Status::Complete(_)) => {}
-        Ok(httparse::Status::Partial) => return Err(HandshakeError::Malformed("incomplete")),
-        Err(httparse::Error::TooManyHeaders) => {
-            return Err(HandshakeError::Malformed("more than 32 headers"));
-        }
-        Err(_) => return Err(HandshakeError::Malformed("not an HTTP response")),
+    if parse_head(&mut response, head)?.is_none() {
+        return Err(HandshakeError::Malformed("incomplete"));
     }
     if response.version != Some(1) {
         return Err(HandshakeError::Malformed("not HTTP/1.1"));
@@ -372,20 +385,12 @@ pub async fn client_handshake<R: Read, W: Write>(
     frames.reset();
     loop {
         let filled = &frames.buf[..frames.end];
-        let mut headers = [httparse::EMPTY_HEADER; 32];
-        let mut response = httparse::Response::new(&mut headers);
-        match response.parse(filled) {
-            Ok(httparse::Status::Complete(length)) => {
-                let version = check_response(&filled[..length], &key, versions)?;
-                frames.buf.copy_within(length..frames.end, 0);
-                frames.end -= length;
-                return Ok(version);
-            }
-            Ok(httparse::Status::Partial) => {}
-            Err(httparse::Error::TooManyHeaders) => {
-                return Err(HandshakeError::Malformed("more than 32 headers"));
-            }
-            Err(_) => return Err(HandshakeError::Malformed("not an HTTP response")),
+        let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+        if let Some(length) = parse_head(&mut httparse::Response::new(&mut headers), filled)? {
+            let version = check_response(&filled[..length], &key, versions)?;
+            frames.buf.copy_within(length..frames.end, 0);
+            frames.end -= length;
+            return Ok(version);
         }
         if frames.end == frames.buf.len() {
             return Err(HandshakeError::ResponseTooLarge);
