@@ -1,6 +1,6 @@
 //! Decode errors: what was wrong with a payload, and where.
 
-use alloc::string::{String, ToString};
+use alloc::string::String;
 use core::fmt;
 
 use serde::Deserialize;
@@ -412,15 +412,12 @@ impl DecodeError {
         &self.message
     }
 
-    pub(crate) fn from_serde(err: serde_json::Error, mut pointer: String) -> Self {
-        // serde_json appends " at line L column C"; the pointer says where.
-        let mut message = err.to_string();
-        if err.line() != 0 {
-            if let Some(at) = message.rfind(" at line ") {
-                message.truncate(at);
-            }
-        }
-        let (kind, limit) = if err.is_data() {
+    /// The reader's refusal as a decode error: its kind and limit read from the message.
+    #[cold]
+    pub(crate) fn from_reader(refused: &crate::json::Refused) -> Self {
+        let message = String::from(refused.message());
+        let mut pointer = refused.pointer();
+        let (kind, limit) = if refused.is_data() {
             rule::read(&message)
         } else {
             (ErrorKind::Syntax, None)
@@ -475,7 +472,7 @@ fn unknown_field_name(message: &str) -> Option<&str> {
 }
 
 /// Appends one reference token to a JSON pointer, escaped as RFC 6901 requires.
-fn push_token(pointer: &mut String, token: &str) {
+pub(crate) fn push_token(pointer: &mut String, token: &str) {
     pointer.push('/');
     for c in token.chars() {
         match c {
@@ -486,58 +483,27 @@ fn push_token(pointer: &mut String, token: &str) {
     }
 }
 
-fn pointer_of(path: &serde_path_to_error::Path) -> String {
-    use serde_path_to_error::Segment;
-    let mut pointer = String::new();
-    for segment in path.iter() {
-        match segment {
-            Segment::Seq { index } => push_token(&mut pointer, &index.to_string()),
-            Segment::Map { key } => push_token(&mut pointer, key),
-            Segment::Enum { variant } => push_token(&mut pointer, variant),
-            Segment::Unknown => {}
-        }
-    }
-    pointer
-}
-
 /// Decodes a payload into a generated type, enforcing its schema.
 ///
 /// Bytes that are not UTF-8 are refused (as malformed JSON); the rest is [`from_str`].
 pub fn from_slice<'de, T: Deserialize<'de>>(payload: &'de [u8]) -> Result<T, DecodeError> {
     match core::str::from_utf8(payload) {
         Ok(text) => from_str(text),
-        Err(_) => checked(payload),
+        Err(err) => Err(DecodeError::new(
+            ErrorKind::Syntax,
+            "",
+            alloc::format!("malformed JSON: not UTF-8 at byte {}", err.valid_up_to()),
+        )),
     }
 }
 
 /// Decodes a payload held as text (a WebSocket text message, the only kind OCPP-J uses) into a
 /// generated type, enforcing its schema.
 ///
-/// The fast path is this crate's own JSON reader, which accepts no more than `serde_json`
-/// does. Only when it refuses is the payload decoded a second time, by `serde_json` with path
-/// tracking, which gives the verdict and says where the fault is; valid payloads pay nothing
-/// for it.
+/// One pass of this crate's JSON reader, which accepts exactly what `serde_json` does; a
+/// refusal says what was wrong and where.
 pub fn from_str<'de, T: Deserialize<'de>>(payload: &'de str) -> Result<T, DecodeError> {
-    match crate::json::from_str(payload) {
-        Ok(value) => Ok(value),
-        Err(_) => checked(payload.as_bytes()),
-    }
-}
-
-/// `serde_json`'s decode with the JSON pointer of the fault.
-#[cold]
-fn checked<'de, T: Deserialize<'de>>(payload: &'de [u8]) -> Result<T, DecodeError> {
-    let mut de = serde_json::Deserializer::from_slice(payload);
-    match serde_path_to_error::deserialize::<_, T>(&mut de) {
-        Ok(value) => match de.end() {
-            Ok(()) => Ok(value),
-            Err(trailing) => Err(DecodeError::from_serde(trailing, String::new())),
-        },
-        Err(err) => {
-            let pointer = pointer_of(err.path());
-            Err(DecodeError::from_serde(err.into_inner(), pointer))
-        }
-    }
+    crate::json::from_str(payload).map_err(|refused| DecodeError::from_reader(&refused))
 }
 
 #[cfg(test)]

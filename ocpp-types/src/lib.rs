@@ -50,8 +50,8 @@ pub mod __rt {
     //! Support for the generated code; not a stable API.
     pub use crate::rt::*;
 
-    /// The fast path of [`crate::from_str`] alone, without the `serde_json` fallback (for
-    /// tests that hold it to `serde_json`'s verdicts).
+    /// The JSON reader behind [`crate::from_str`], with its own error (for tests that hold it
+    /// to `serde_json`'s verdicts).
     pub use crate::json::{Refused, from_str as fast_from_str};
 }
 mod rt;

@@ -826,10 +826,18 @@ mod tests {
 
     #[test]
     fn draft4_integers_are_written_without_fraction_or_exponent() {
+        /// A 1.6 integer with `minimum: 0`.
+        #[derive(Debug, PartialEq)]
+        struct Count(i64);
+        impl<'de> Deserialize<'de> for Count {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                <Draft4Integer<Min<0>> as Check<i64>>::read(deserializer).map(Count)
+            }
+        }
         let read = |json: &str| {
-            let mut de = serde_json::Deserializer::from_str(json);
-            <Draft4Integer<Min<0>> as Check<i64>>::read(&mut de)
-                .map_err(|e| crate::DecodeError::from_serde(e, String::new()).kind())
+            crate::from_str::<Count>(json)
+                .map(|c| c.0)
+                .map_err(|e| e.kind())
         };
         use crate::ErrorKind::{Range as OutOfRange, Type};
         assert_eq!(read("7"), Ok(7));
