@@ -12,9 +12,9 @@
 //! opens a TCP socket, or TLS over one), performs the WebSocket handshake, drives the
 //! [`Station`] as its contract asks (every store write done and reported before any frame,
 //! then the frames, then the events, and the timeouts on time), answers pings, sends a ping
-//! after [`RunConfig::ping_interval`] without a word from the CSMS and drops the connection if
-//! no answer comes within [`RunConfig::pong_timeout`], and after every failure or loss waits as
-//! [`RetryBackOff`] says before connecting again. Hardware events come in through an
+//! after the station's `WebSocketPingInterval` without a word from the CSMS and drops the
+//! connection if no answer comes within [`RunConfig::pong_timeout`], and after every failure or
+//! loss waits as its `RetryBackOff*` variables say before connecting again. Hardware events come in through an
 //! `embassy-sync` channel and are handled at once, connected or not (a transaction starts
 //! and ends offline too; its messages wait in the store). It never spawns, needs no `Send`,
 //! and returns only when the store fails: a write the store refused is kept and retried
@@ -275,8 +275,10 @@ pub struct RunConfig {
     /// The Basic-auth password of security profiles 1 and 2 (`BasicAuthPassword`; 1.6
     /// `AuthorizationKey`); the user is the identity.
     pub password: Option<String>,
-    /// Send a ping after this long without hearing from the CSMS (`WebSocketPingInterval`;
-    /// `None`, the variable's 0, for never). Default 60 s.
+    /// A ping interval that replaces the station's `WebSocketPingInterval`
+    /// ([`Variables::ping_interval`](ocpp_station::Variables::ping_interval), whole seconds,
+    /// read at every wait so that a change by the CSMS applies at once), for simulators and
+    /// tests that need finer steps. Default `None`: the variable.
     pub ping_interval: Option<Duration>,
     /// Drop the connection when a ping's pong (or anything else) has not come within this
     /// time. Default 30 s.
@@ -288,8 +290,10 @@ pub struct RunConfig {
     pub write_timeout: Duration,
     /// After sending a close frame, how long to wait for the CSMS's. Default 1 s.
     pub close_timeout: Duration,
-    /// The reconnection back-off (`RetryBackOff*` variables; the specification's defaults).
-    pub backoff: RetryBackOff,
+    /// A reconnection back-off that replaces the station's `RetryBackOff*` variables
+    /// ([`Variables::retry_back_off`](ocpp_station::Variables::retry_back_off), whole seconds),
+    /// for simulators and tests that need finer steps. Default `None`: the variables.
+    pub backoff: Option<RetryBackOff>,
 }
 
 impl core::fmt::Debug for RunConfig {
@@ -309,17 +313,17 @@ impl core::fmt::Debug for RunConfig {
 
 impl RunConfig {
     /// Connects to `url` (`ws://host:port/path/<identity>` or `wss://...`) with the defaults:
-    /// no password, a ping after 60 s of silence, the specification's back-off.
+    /// no password, pings and back-off as the station's variables say.
     pub fn new(url: &str) -> Result<RunConfig, UrlError> {
         Ok(RunConfig {
             endpoint: Endpoint::parse(url)?,
             password: None,
-            ping_interval: Some(Duration::from_secs(60)),
+            ping_interval: None,
             pong_timeout: Duration::from_secs(30),
             connect_timeout: Duration::from_secs(30),
             write_timeout: Duration::from_secs(30),
             close_timeout: Duration::from_secs(1),
-            backoff: RetryBackOff::default(),
+            backoff: None,
         })
     }
 }
@@ -522,14 +526,14 @@ impl<'b, H: Hardware, S: AsyncStore> Runner<'b, H, S> {
                     let failure = ConnectFailure::Transport(format!("{error:?}"));
                     core.events
                         .event(core.station, Event::ConnectFailed(failure));
-                    core.back_off(inputs, &config.backoff, attempt, random)
+                    core.back_off(inputs, config.backoff.as_ref(), attempt, random)
                         .await?;
                     continue;
                 }
                 Err(_) => {
                     core.events
                         .event(core.station, Event::ConnectFailed(ConnectFailure::Timeout));
-                    core.back_off(inputs, &config.backoff, attempt, random)
+                    core.back_off(inputs, config.backoff.as_ref(), attempt, random)
                         .await?;
                     continue;
                 }
@@ -556,7 +560,7 @@ impl<'b, H: Hardware, S: AsyncStore> Runner<'b, H, S> {
                     };
                     core.events
                         .event(core.station, Event::ConnectFailed(failure));
-                    core.back_off(inputs, &config.backoff, attempt, random)
+                    core.back_off(inputs, config.backoff.as_ref(), attempt, random)
                         .await?;
                     continue;
                 }
@@ -587,7 +591,7 @@ impl<'b, H: Hardware, S: AsyncStore> Runner<'b, H, S> {
                 let _ = with_timeout(ticks(config.close_timeout), drain).await;
             }
             core.events.event(core.station, Event::Disconnected(reason));
-            core.back_off(inputs, &config.backoff, attempt, random)
+            core.back_off(inputs, config.backoff.as_ref(), attempt, random)
                 .await?;
         }
     }
@@ -724,10 +728,13 @@ impl<H: Hardware, S: AsyncStore, E: Observer<H>> Core<'_, H, S, E> {
     async fn back_off<I: Inputs, R: FnMut() -> u32>(
         &mut self,
         inputs: &mut I,
-        backoff: &RetryBackOff,
+        backoff: Option<&RetryBackOff>,
         attempt: &mut u32,
         random: &mut R,
     ) -> Result<(), RunError<S::Error>> {
+        let backoff = backoff
+            .copied()
+            .unwrap_or_else(|| self.station.config().variables.retry_back_off());
         let wait = backoff.delay(*attempt, random());
         *attempt = attempt.saturating_add(1);
         self.serve(inputs, Timer::after(ticks(wait))).await
@@ -742,7 +749,6 @@ impl<H: Hardware, S: AsyncStore, E: Observer<H>> Core<'_, H, S, E> {
         frames: &mut FrameReader<'_>,
         sender: &mut Sender<'_, '_, Wr, R>,
     ) -> Result<(Disconnect, bool), RunError<S::Error>> {
-        let ping_interval = sender.config.ping_interval.map(ticks);
         let pong_timeout = ticks(sender.config.pong_timeout);
         let mut last_heard = Instant::now();
         let mut ping_sent: Option<Instant> = None;
@@ -755,6 +761,11 @@ impl<H: Hardware, S: AsyncStore, E: Observer<H>> Core<'_, H, S, E> {
             // never cancelled (a TLS read cancelled half-way loses its record).
             let mut read = pin!(frames.next(&mut *reader));
             let incoming = loop {
+                let ping_interval = sender
+                    .config
+                    .ping_interval
+                    .or_else(|| self.station.config().variables.ping_interval())
+                    .map(ticks);
                 let mut deadline = self.station.poll_timeout().map(instant);
                 if let Some(interval) = ping_interval {
                     let ping_at = match ping_sent {

@@ -88,11 +88,11 @@ async fn basic_auth_security_profile_1() {
 /// after the station's BootNotification: the events seen until the connection ended.
 async fn raw_session<F, Fut>(
     size: usize,
-    configure: impl FnOnce(&mut ocpp_embedded::RunConfig),
+    configure: impl FnOnce(&mut ocpp_embedded::RunConfig, &mut ocpp_station::StationConfig),
     csms: F,
 ) -> Vec<Event>
 where
-    F: FnOnce(tokio::net::TcpStream) -> Fut,
+    F: FnOnce(tokio::net::TcpStream, &'static Inputs) -> Fut,
     Fut: std::future::Future<Output = ()>,
 {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -102,9 +102,10 @@ where
         "ws://{}/ocpp/CS020",
         listener.local_addr().unwrap()
     ));
-    configure(&mut config);
+    let mut station = station_config(OcppVersion::V201);
+    configure(&mut config, &mut station);
     let mut runner = Runner::start(
-        station_config(OcppVersion::V201),
+        station,
         Charger::default(),
         Blocking(MemoryStore::new()),
         config,
@@ -113,7 +114,8 @@ where
     )
     .await
     .unwrap();
-    let inputs = Inputs::new();
+    // Leaked, so that the script may feed it inputs too.
+    let inputs: &'static Inputs = Box::leak(Box::new(Inputs::new()));
     let (mut events, sink) = Events::new();
     let mut tcp = Tcp;
     let run = runner.run(&mut tcp, inputs.dyn_receiver(), random(), sink);
@@ -126,7 +128,7 @@ where
                 .unwrap()
                 .contains("BootNotification")
         );
-        csms(socket).await;
+        csms(socket, inputs).await;
         events
             .wait("the loss", |e| matches!(e, Event::Disconnected(_)))
             .await;
@@ -138,12 +140,33 @@ where
     events.seen
 }
 
+/// `Input::Close`: the firmware closes the connection (1000), waits for the CSMS's close, and is
+/// told why it ended.
+#[tokio::test]
+async fn the_firmware_closes_with_1000() {
+    let seen = raw_session(
+        1024,
+        |_, _| {},
+        |mut socket, inputs| async move {
+            inputs.send(Input::Close).await;
+            let (opcode, payload) = client_control_frame(&mut socket).await.unwrap();
+            assert_eq!((opcode, payload), (8, 1000u16.to_be_bytes().to_vec()));
+            socket
+                .write_all(&server_frame(8, &1000u16.to_be_bytes()))
+                .await
+                .unwrap();
+        },
+    )
+    .await;
+    assert!(seen.contains(&Event::Disconnected(Disconnect::Asked)));
+}
+
 #[tokio::test]
 async fn a_message_larger_than_the_read_buffer_closes_with_1009() {
     let seen = raw_session(
         512,
-        |_| {},
-        |mut socket| async move {
+        |_, _| {},
+        |mut socket, _| async move {
             // 508 bytes of payload and a 4-byte header fit 512; 509 do not.
             let fits = format!("[2,\"1\",\"X\",\"{}\"]", "a".repeat(508 - 14));
             assert_eq!(fits.len(), 508);
@@ -172,18 +195,19 @@ async fn a_message_larger_than_the_read_buffer_closes_with_1009() {
 async fn pings_are_answered_and_a_silent_csms_is_pinged_then_dropped() {
     let seen = raw_session(
         1024,
-        |config| {
-            config.ping_interval = Some(Duration::from_millis(300));
+        |config, station| {
+            // The station's variable (whole seconds) says when to ping.
+            station.variables.web_socket_ping_interval = 1;
             config.pong_timeout = Duration::from_millis(300);
         },
-        |mut socket| async move {
+        |mut socket, _| async move {
             socket
                 .write_all(&server_frame(9, b"are you there"))
                 .await
                 .unwrap();
             let (opcode, payload) = client_control_frame(&mut socket).await.unwrap();
             assert_eq!((opcode, payload.as_slice()), (10, &b"are you there"[..]));
-            // Then silence: the station pings after 300 ms, and closes 300 ms later.
+            // Then silence: the station pings after 1 s, and closes 300 ms later.
             let (opcode, _) = client_control_frame(&mut socket).await.unwrap();
             assert_eq!(opcode, 9);
             let (opcode, payload) = client_control_frame(&mut socket).await.unwrap();
@@ -198,11 +222,12 @@ async fn pings_are_answered_and_a_silent_csms_is_pinged_then_dropped() {
 async fn a_pong_keeps_the_connection_and_a_close_is_answered() {
     let seen = raw_session(
         1024,
-        |config| {
+        |config, _| {
+            // The run loop's override, finer than the variable's seconds.
             config.ping_interval = Some(Duration::from_millis(200));
             config.pong_timeout = Duration::from_millis(300);
         },
-        |mut socket| async move {
+        |mut socket, _| async move {
             for _ in 0..3 {
                 let (opcode, payload) = client_control_frame(&mut socket).await.unwrap();
                 assert_eq!(opcode, 9);

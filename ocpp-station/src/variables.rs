@@ -5,6 +5,9 @@
 
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
+use core::time::Duration;
+
+use ocpp_rpc::handshake::RetryBackOff;
 
 /// The measurands this layer samples (bit set). Both come from [`Reading`](crate::Reading).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -103,6 +106,35 @@ pub struct Variables {
     /// Measurands in the end message. 1.6 `StopTxnSampledData` (its `transactionData`); 2.x
     /// `SampledDataCtrlr.TxEndedMeasurands`.
     pub tx_ended_measurands: Measurands,
+    /// Seconds without a word from the CSMS before a WebSocket ping, 0 for none (the run
+    /// loops read it at every wait, so a change applies at once). 1.6
+    /// `WebSocketPingInterval`; 2.x `OCPPCommCtrlr.WebSocketPingInterval`.
+    pub web_socket_ping_interval: u32,
+    /// Seconds of the first wait before reconnecting (2.x
+    /// `OCPPCommCtrlr.RetryBackOffWaitMinimum`; 1.6 has no such key, the schedule is the same).
+    pub retry_back_off_wait_minimum: u32,
+    /// Up to this many seconds more, at random, on the first wait (2.x
+    /// `OCPPCommCtrlr.RetryBackOffRandomRange`).
+    pub retry_back_off_random_range: u32,
+    /// How many times the wait doubles (2.x `OCPPCommCtrlr.RetryBackOffRepeatTimes`).
+    pub retry_back_off_repeat_times: u32,
+}
+
+impl Variables {
+    /// The WebSocket ping interval (`None`: no pings).
+    pub fn ping_interval(&self) -> Option<Duration> {
+        (self.web_socket_ping_interval > 0)
+            .then(|| Duration::from_secs(u64::from(self.web_socket_ping_interval)))
+    }
+
+    /// The reconnection back-off (B04.FR.01).
+    pub fn retry_back_off(&self) -> RetryBackOff {
+        RetryBackOff {
+            wait_minimum: Duration::from_secs(u64::from(self.retry_back_off_wait_minimum)),
+            random_range: Duration::from_secs(u64::from(self.retry_back_off_random_range)),
+            repeat_times: self.retry_back_off_repeat_times,
+        }
+    }
 }
 
 impl Default for Variables {
@@ -121,6 +153,10 @@ impl Default for Variables {
             tx_started_measurands: Measurands::ENERGY,
             tx_updated_measurands: Measurands::ALL,
             tx_ended_measurands: Measurands::ENERGY,
+            web_socket_ping_interval: 60,
+            retry_back_off_wait_minimum: 10,
+            retry_back_off_random_range: 10,
+            retry_back_off_repeat_times: 5,
         }
     }
 }
@@ -216,7 +252,7 @@ macro_rules! spec {
 }
 
 /// Every variable, in report order.
-pub(crate) static SPECS: [Spec; 13] = [
+pub(crate) static SPECS: [Spec; 17] = [
     spec!(
         Some("HeartbeatInterval"),
         Some(("OCPPCommCtrlr", "HeartbeatInterval", None)),
@@ -299,6 +335,30 @@ pub(crate) static SPECS: [Spec; 13] = [
         MemberList,
         tx_ended_measurands
     ),
+    spec!(
+        Some("WebSocketPingInterval"),
+        Some(("OCPPCommCtrlr", "WebSocketPingInterval", None)),
+        Integer(Some("s")),
+        web_socket_ping_interval
+    ),
+    spec!(
+        None,
+        Some(("OCPPCommCtrlr", "RetryBackOffWaitMinimum", None)),
+        Integer(Some("s")),
+        retry_back_off_wait_minimum
+    ),
+    spec!(
+        None,
+        Some(("OCPPCommCtrlr", "RetryBackOffRandomRange", None)),
+        Integer(Some("s")),
+        retry_back_off_random_range
+    ),
+    spec!(
+        None,
+        Some(("OCPPCommCtrlr", "RetryBackOffRepeatTimes", None)),
+        Integer(None),
+        retry_back_off_repeat_times
+    ),
 ];
 
 /// The variable a 1.6 key names (case-insensitive, as 1.6 keys are matched in the field).
@@ -375,5 +435,30 @@ mod tests {
             Some(Measurands::ALL)
         );
         assert_eq!(Measurands::parse("Voltage"), None);
+    }
+
+    #[test]
+    fn connection_variables_make_the_ping_interval_and_back_off() {
+        let mut v = Variables::default();
+        let set = |v: &mut Variables, component, variable, value| {
+            let spec = by_v2_name(component, variable, None).unwrap();
+            spec.set(v, value).unwrap();
+        };
+        set(&mut v, "OCPPCommCtrlr", "WebSocketPingInterval", "0");
+        assert_eq!(v.ping_interval(), None);
+        assert_eq!(
+            by_v16_key("WebSocketPingInterval").unwrap().get(&v),
+            "0",
+            "the same variable under its 1.6 key"
+        );
+        set(&mut v, "OCPPCommCtrlr", "WebSocketPingInterval", "25");
+        assert_eq!(v.ping_interval(), Some(Duration::from_secs(25)));
+        set(&mut v, "OCPPCommCtrlr", "RetryBackOffWaitMinimum", "3");
+        set(&mut v, "OCPPCommCtrlr", "RetryBackOffRandomRange", "0");
+        set(&mut v, "OCPPCommCtrlr", "RetryBackOffRepeatTimes", "2");
+        let backoff = v.retry_back_off();
+        let waits: Vec<u64> = (0..4).map(|a| backoff.delay(a, 0).as_secs()).collect();
+        assert_eq!(waits, [3, 6, 12, 12]);
+        assert!(by_v16_key("RetryBackOffWaitMinimum").is_none(), "2.x only");
     }
 }

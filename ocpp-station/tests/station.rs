@@ -397,7 +397,7 @@ fn csms_calls_are_answered() {
                 .iter()
                 .map(|r| r["reportData"].as_array().unwrap().len())
                 .sum();
-            assert_eq!(items, 13);
+            assert_eq!(items, 17);
             for (k, part) in report.iter().enumerate() {
                 assert_eq!(part["requestId"], 3);
                 assert_eq!(part["seqNo"], k);

@@ -76,7 +76,7 @@ pub(super) async fn run(
     }
     let mut config = RunConfig::new(&options.url)
         .map_err(|error| StationError::Connect(format!("{}: {error:?}", options.url)))?;
-    config.backoff = backoff(options);
+    config.backoff = Some(backoff(options));
     config.connect_timeout = CONNECT_TIMEOUT;
     let len = PAGES * 4096;
     let flash = Flash::open(dir.join("flash"), PAGES).map_err(|e| store_error(dir, e))?;

@@ -134,11 +134,11 @@ pub fn station_config(version: OcppVersion) -> StationConfig {
 /// The run loop's configuration for `url`, with a quick back-off.
 pub fn run_config(url: &str) -> RunConfig {
     let mut config = RunConfig::new(url).expect("url");
-    config.backoff = RetryBackOff {
+    config.backoff = Some(RetryBackOff {
         wait_minimum: Duration::from_millis(200),
         random_range: Duration::from_millis(200),
         repeat_times: 2,
-    };
+    });
     config.connect_timeout = Duration::from_secs(5);
     config
 }
