@@ -1,41 +1,44 @@
 //! The fields the station reads from the CSMS's requests and answers, and the shapes of its
 //! own answers, for every version at once (the names agree across versions; where a type
-//! differs, as 1.6's integer `transactionId` and 2.x's string, both are taken).
+//! differs, as 1.6's integer `transactionId` and 2.x's string, both are kept).
 //!
-//! The session has already checked every payload against its schema; these structs only pick
-//! out what the station uses, straight from JSON text, without a `serde_json::Value` tree.
+//! The session has already decoded every payload into its generated type, checked against
+//! its schema; `decoders` copies out of it the fields below, so the station's logic is written
+//! once for every version.
 
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use serde::{Deserialize, Serialize};
+use ocpp_types::DateTime;
+use serde::Serialize;
 
 /// An id that is an integer on 1.6 and a string on 2.x.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Id {
+    #[cfg_attr(not(feature = "v16"), allow(dead_code))]
     Number(i64),
+    #[cfg_attr(not(any(feature = "v201", feature = "v21")), allow(dead_code))]
     Text(String),
 }
 
 /// 1.6 GetConfiguration's `key` is a list; ChangeConfiguration's a string.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(not(feature = "v16"), allow(dead_code))]
 pub(crate) enum Keys {
     One(String),
     Many(Vec<String>),
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+/// A 2.x `idToken`.
+#[derive(Debug, Clone, Default)]
 pub(crate) struct TokenIn {
     pub id_token: String,
-    #[serde(rename = "type")]
     pub kind: String,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase", default)]
+/// A 2.x `evse`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub(crate) struct EvseRef {
     pub id: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -43,8 +46,8 @@ pub(crate) struct EvseRef {
 }
 
 /// A 2.x component, echoed in results as it came.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub(crate) struct Component {
     pub name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -54,8 +57,8 @@ pub(crate) struct Component {
 }
 
 /// A 2.x variable, echoed in results as it came.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub(crate) struct Variable {
     pub name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -63,18 +66,16 @@ pub(crate) struct Variable {
 }
 
 /// One item of GetVariables / SetVariables.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct VariableItem {
-    pub attribute_type: Option<String>,
+    pub attribute_type: Option<&'static str>,
     pub attribute_value: Option<String>,
     pub component: Component,
     pub variable: Variable,
 }
 
 /// Every field the station reads from a CSMS request, of whichever action.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct Request {
     pub id_tag: Option<String>,
     pub id_token: Option<TokenIn>,
@@ -84,44 +85,26 @@ pub(crate) struct Request {
     pub remote_start_id: Option<i64>,
     pub transaction_id: Option<Id>,
     /// Reset's and 1.6 ChangeAvailability's `type`.
-    #[serde(rename = "type")]
-    pub kind: Option<String>,
-    pub operational_status: Option<String>,
-    pub requested_message: Option<String>,
+    pub kind: Option<&'static str>,
+    pub operational_status: Option<&'static str>,
+    pub requested_message: Option<&'static str>,
     pub key: Option<Keys>,
     pub value: Option<String>,
     pub get_variable_data: Vec<VariableItem>,
     pub set_variable_data: Vec<VariableItem>,
     pub request_id: Option<i64>,
-    pub report_base: Option<String>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub(crate) struct TokenInfo {
-    pub status: String,
+    pub report_base: Option<&'static str>,
 }
 
 /// Every field the station reads from an answer to its calls.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct Answer {
-    pub status: Option<String>,
+    pub status: Option<&'static str>,
     pub interval: Option<i64>,
-    pub current_time: Option<String>,
-    pub id_tag_info: Option<TokenInfo>,
-    pub id_token_info: Option<TokenInfo>,
+    pub current_time: Option<DateTime>,
+    /// 1.6 `idTagInfo.status`, 2.x `idTokenInfo.status`.
+    pub token_status: Option<&'static str>,
     pub transaction_id: Option<Id>,
-}
-
-impl Answer {
-    /// The token status an answer carries (1.6 `idTagInfo`, 2.x `idTokenInfo`).
-    pub fn token_status(&self) -> Option<&str> {
-        self.id_tag_info
-            .as_ref()
-            .or(self.id_token_info.as_ref())
-            .map(|info| info.status.as_str())
-    }
 }
 
 /// `{"status": ...}`.

@@ -18,7 +18,7 @@ use ocpp_rpc::{
 };
 
 use crate::decoders::StationMessages;
-use ocpp_types::{AnyResponse, DateTime, OcppVersion};
+use ocpp_types::{DateTime, OcppVersion};
 
 use crate::config::StationConfig;
 use crate::hardware::{ConnectorId, Hardware, IdToken, Reading, ResetKind, StopReason};
@@ -584,7 +584,9 @@ impl<H: Hardware> Station<H> {
                 });
             }
         }
-        let response = outcome.into_any_response().map(|r| read_answer(&r));
+        let response = outcome
+            .into_any_response()
+            .map(|r| crate::decoders::answer(&r));
         match purpose {
             Pending::Boot => self.on_boot(response, now),
             Pending::Heartbeat => {
@@ -603,12 +605,8 @@ impl<H: Hardware> Station<H> {
     }
 
     fn take_time(&mut self, answer: &Answer, now: Millis) {
-        if let Some(time) = answer
-            .current_time
-            .as_deref()
-            .and_then(|t| t.parse::<DateTime>().ok())
-        {
-            self.set_clock(now, time);
+        if let Some(time) = &answer.current_time {
+            self.set_clock(now, *time);
         }
     }
 
@@ -630,7 +628,7 @@ impl<H: Hardware> Station<H> {
             .interval
             .and_then(|i| u32::try_from(i).ok())
             .unwrap_or(0);
-        let status = match answer.status.as_deref() {
+        let status = match answer.status {
             Some("Accepted") => RegistrationStatus::Accepted,
             Some("Pending") => RegistrationStatus::Pending,
             _ => RegistrationStatus::Rejected,
@@ -727,13 +725,6 @@ impl<H: Hardware> Station<H> {
             self.hardware.reset(kind);
         }
     }
-}
-
-/// The fields the station reads from a response of whichever version (already checked
-/// against its schema by the session).
-fn read_answer(response: &AnyResponse) -> Answer {
-    let text = crate::decoders::response_text(response);
-    serde_json::from_str(&text).unwrap_or_default()
 }
 
 /// Seconds as milliseconds.
