@@ -7,7 +7,6 @@
 
 use alloc::borrow::ToOwned;
 use alloc::boxed::Box;
-use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -364,7 +363,9 @@ impl Messages {
                 };
                 if self.v16() {
                     Sampled::V16 {
-                        value: format!("{value}"),
+                        // As JSON writes the number (`f64`'s own formatting would add 7 KB
+                        // of code to a firmware).
+                        value: serde_json::to_string(&value).unwrap_or_default(),
                         context,
                         measurand,
                         unit,

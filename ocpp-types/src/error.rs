@@ -70,6 +70,21 @@ impl fmt::Display for Limit {
     }
 }
 
+/// An f64 displayed as JSON writes it (serde_json's shortest form). Error messages use it
+/// rather than `f64`'s `Display`, whose formatting code (7 KB) would otherwise be linked
+/// into every firmware for messages alone.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Number(pub f64);
+
+impl fmt::Display for Number {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match serde_json::to_string(&self.0) {
+            Ok(text) => f.write_str(&text),
+            Err(_) => f.write_str("NaN"),
+        }
+    }
+}
+
 /// The one place where an error's text becomes its structure.
 ///
 /// serde carries a custom error from a `Deserialize` impl to the caller only as text
@@ -157,7 +172,7 @@ pub(crate) mod rule {
                 return limit.fmt(f);
             }
             match self {
-                Rule::MultipleOf(step) => write!(f, "multipleOf {step}"),
+                Rule::MultipleOf(step) => write!(f, "multipleOf {}", super::Number(*step)),
                 Rule::Integer64 => f.write_str("64-bit integer"),
                 Rule::FiniteNumber => f.write_str("JSON number"),
                 Rule::Uri => f.write_str("uri"),

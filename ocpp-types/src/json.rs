@@ -179,11 +179,48 @@ impl de::Error for Refused {
     /// As `serde_json` words it: JSON's `null` is serde's unit.
     #[cold]
     fn invalid_type(unexpected: de::Unexpected<'_>, expected: &dyn de::Expected) -> Self {
-        match unexpected {
-            de::Unexpected::Unit => {
-                Self::custom(format_args!("invalid type: null, expected {expected}"))
-            }
-            other => Self::custom(format_args!("invalid type: {other}, expected {expected}")),
+        Self::custom(format_args!(
+            "invalid type: {}, expected {expected}",
+            Unexpected(unexpected)
+        ))
+    }
+
+    #[cold]
+    fn invalid_value(unexpected: de::Unexpected<'_>, expected: &dyn de::Expected) -> Self {
+        Self::custom(format_args!(
+            "invalid value: {}, expected {expected}",
+            Unexpected(unexpected)
+        ))
+    }
+}
+
+/// serde's `Unexpected` worded as serde and `serde_json` word it (`null` for the unit), but
+/// with floats written as JSON writes them: serde's own `Display` would link `f64`'s
+/// formatting code into every firmware (see [`crate::error::Number`]).
+struct Unexpected<'a>(de::Unexpected<'a>);
+
+impl fmt::Display for Unexpected<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use de::Unexpected::*;
+        match self.0 {
+            Bool(b) => write!(f, "boolean `{b}`"),
+            Unsigned(i) => write!(f, "integer `{i}`"),
+            Signed(i) => write!(f, "integer `{i}`"),
+            Float(v) => write!(f, "floating point `{}`", crate::error::Number(v)),
+            Char(c) => write!(f, "character `{c}`"),
+            Str(s) => write!(f, "string {s:?}"),
+            Bytes(_) => f.write_str("byte array"),
+            Unit => f.write_str("null"),
+            Option => f.write_str("Option value"),
+            NewtypeStruct => f.write_str("newtype struct"),
+            Seq => f.write_str("sequence"),
+            Map => f.write_str("map"),
+            Enum => f.write_str("enum"),
+            UnitVariant => f.write_str("unit variant"),
+            NewtypeVariant => f.write_str("newtype variant"),
+            TupleVariant => f.write_str("tuple variant"),
+            StructVariant => f.write_str("struct variant"),
+            Other(other) => f.write_str(other),
         }
     }
 }
@@ -938,6 +975,12 @@ mod tests {
         assert_eq!(
             (err.pointer().as_str(), err.message()),
             ("/1", "invalid type: null, expected u8")
+        );
+        // Floats are written as JSON writes them.
+        let err = from_str::<u8>("7.5").unwrap_err();
+        assert_eq!(
+            err.message(),
+            "invalid type: floating point `7.5`, expected u8"
         );
         // Trailing text after a valid value.
         let err = from_str::<Value>("{} {").unwrap_err();

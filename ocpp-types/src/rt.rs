@@ -16,6 +16,7 @@ use serde::de::{self, DeserializeOwned, DeserializeSeed, Deserializer, MapAccess
 use serde::ser::{self, SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
 
+use crate::error::Number;
 use crate::error::rule::{self, Rule};
 
 pub use serde_json::Value;
@@ -79,7 +80,7 @@ impl Field for i64 {
                 if (-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&v) {
                     Ok(v as i64)
                 } else {
-                    Err(rule::de_error(Rule::Integer64, v))
+                    Err(rule::de_error(Rule::Integer64, Number(v)))
                 }
             }
         }
@@ -117,7 +118,7 @@ impl<C: Check<i64>> Check<i64> for Draft4Integer<C> {
                 if is_integral(v)
                     && !(-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&v)
                 {
-                    Err(rule::de_error(Rule::Integer64, v))
+                    Err(rule::de_error(Rule::Integer64, Number(v)))
                 } else {
                     Err(E::invalid_type(de::Unexpected::Float(v), &self))
                 }
@@ -289,49 +290,50 @@ pub struct Max<const MAX: i64>;
 /// `minimum` and `maximum`.
 pub struct Range<const MIN: i64, const MAX: i64>;
 
-fn in_range<T: PartialOrd + fmt::Display>(
+fn in_range<T: PartialOrd>(
     v: &T,
+    shown: &dyn fmt::Display,
     as_t: impl Fn(i64) -> T,
     min: Option<i64>,
     max: Option<i64>,
 ) -> Result<(), Violation> {
     if let Some(min) = min.filter(|&min| *v < as_t(min)) {
-        return Err(violation(Rule::Minimum(min), format_args!("{v}")));
+        return Err(violation(Rule::Minimum(min), format_args!("{shown}")));
     }
     if let Some(max) = max.filter(|&max| *v > as_t(max)) {
-        return Err(violation(Rule::Maximum(max), format_args!("{v}")));
+        return Err(violation(Rule::Maximum(max), format_args!("{shown}")));
     }
     Ok(())
 }
 
 impl<const MIN: i64> Check<i64> for Min<MIN> {
     fn check(v: &i64) -> Result<(), Violation> {
-        in_range(v, |b| b, Some(MIN), None)
+        in_range(v, v, |b| b, Some(MIN), None)
     }
 }
 impl<const MAX: i64> Check<i64> for Max<MAX> {
     fn check(v: &i64) -> Result<(), Violation> {
-        in_range(v, |b| b, None, Some(MAX))
+        in_range(v, v, |b| b, None, Some(MAX))
     }
 }
 impl<const MIN: i64, const MAX: i64> Check<i64> for Range<MIN, MAX> {
     fn check(v: &i64) -> Result<(), Violation> {
-        in_range(v, |b| b, Some(MIN), Some(MAX))
+        in_range(v, v, |b| b, Some(MIN), Some(MAX))
     }
 }
 impl<const MIN: i64> Check<f64> for Min<MIN> {
     fn check(v: &f64) -> Result<(), Violation> {
-        in_range(v, |b| b as f64, Some(MIN), None)
+        in_range(v, &Number(*v), |b| b as f64, Some(MIN), None)
     }
 }
 impl<const MAX: i64> Check<f64> for Max<MAX> {
     fn check(v: &f64) -> Result<(), Violation> {
-        in_range(v, |b| b as f64, None, Some(MAX))
+        in_range(v, &Number(*v), |b| b as f64, None, Some(MAX))
     }
 }
 impl<const MIN: i64, const MAX: i64> Check<f64> for Range<MIN, MAX> {
     fn check(v: &f64) -> Result<(), Violation> {
-        in_range(v, |b| b as f64, Some(MIN), Some(MAX))
+        in_range(v, &Number(*v), |b| b as f64, Some(MIN), Some(MAX))
     }
 }
 
