@@ -21,6 +21,7 @@ pub(crate) struct StationMessages;
 /// sends that the station handles, `$res` the answers to the station's own calls.
 macro_rules! version {
     ($feature:literal, $module:ident, $variant:ident,
+     remote_start: $start:ident => $start_type:ident,
      requests: [$($req:ident => $req_type:ident),* $(,)?],
      responses: [$($res:ident => $res_type:ident),* $(,)?]) => {
         #[cfg(feature = $feature)]
@@ -30,6 +31,9 @@ macro_rules! version {
 
             pub fn request(action: v::Action, payload: &str) -> Result<AnyRequest, MessageError> {
                 match action {
+                    v::Action::$start => Ok(AnyRequest::from_message(
+                        ocpp_types::from_str::<WithoutProfile<v::$start_type>>(payload)?.0,
+                    )),
                     $(v::Action::$req => Ok(AnyRequest::from_message(
                         ocpp_types::from_str::<v::$req_type>(payload)?,
                     )),)*
@@ -51,8 +55,8 @@ macro_rules! version {
 }
 
 version!("v16", v16, V16,
+remote_start: RemoteStartTransaction => RemoteStartTransactionRequest,
 requests: [
-    RemoteStartTransaction => RemoteStartTransactionRequest,
     RemoteStopTransaction => RemoteStopTransactionRequest,
     Reset => ResetRequest,
     ChangeAvailability => ChangeAvailabilityRequest,
@@ -74,8 +78,8 @@ responses: [
 macro_rules! version_2 {
     ($feature:literal, $module:ident, $variant:ident) => {
         version!($feature, $module, $variant,
+            remote_start: RequestStartTransaction => RequestStartTransactionRequest,
             requests: [
-                RequestStartTransaction => RequestStartTransactionRequest,
                 RequestStopTransaction => RequestStopTransactionRequest,
                 Reset => ResetRequest,
                 ChangeAvailability => ChangeAvailabilityRequest,
@@ -123,6 +127,101 @@ impl Decoders for StationMessages {
         }
     }
 }
+
+/// A remote start decoded without its `chargingProfile`, which a station without smart
+/// charging ignores (1.6 5.11: "this parameter SHOULD be ignored"; 2.0.1 and 2.1 F01.FR.12,
+/// K05.FR.04: "SHALL ignore"): the profile must be well-formed JSON, and is then dropped
+/// unread. Every other property is read and checked as the generated decoder does (through
+/// the same `ocpp_types::__rt` functions), so only the profile's schema goes unchecked; and
+/// the code of `ChargingProfileType` and everything under it (20 KB of a firmware) is not
+/// linked.
+#[derive(Debug)]
+pub(crate) struct WithoutProfile<M>(pub M);
+
+/// The `Deserialize` of a [`WithoutProfile`]: `$message` is built by `$build` from the
+/// required properties' values, and the optional ones are set after.
+macro_rules! without_profile {
+    ($feature:literal, $message:ty,
+     required: [$($req:ident: $req_ty:ty = $req_name:literal $(, $req_check:expr)?);* $(;)?],
+     optional: [$($opt:ident: $opt_ty:ty = $opt_name:literal $(, $opt_check:expr)?);* $(;)?],
+     build: $build:expr) => {
+        #[cfg(feature = $feature)]
+        impl<'de> serde::Deserialize<'de> for WithoutProfile<$message> {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                use ocpp_types::__rt as rt;
+                struct Visitor;
+                impl<'de> serde::de::Visitor<'de> for Visitor {
+                    type Value = WithoutProfile<$message>;
+                    fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                        f.write_str("a remote start request object")
+                    }
+                    fn visit_map<A: serde::de::MapAccess<'de>>(
+                        self,
+                        mut map: A,
+                    ) -> Result<Self::Value, A::Error> {
+                        const FIELDS: &[&str] = &[$($req_name,)* $($opt_name,)* "chargingProfile"];
+                        $(let mut $req: Option<$req_ty> = None;)*
+                        $(let mut $opt: Option<$opt_ty> = None;)*
+                        let mut profile = false;
+                        while let Some(key) = rt::next_key(&mut map)? {
+                            match key.as_str() {
+                                $($req_name => without_profile!(@read map, $req, $req_name $(, $req_check)?),)*
+                                $($opt_name => without_profile!(@read map, $opt, $opt_name $(, $opt_check)?),)*
+                                "chargingProfile" => {
+                                    if profile {
+                                        return Err(serde::de::Error::duplicate_field(
+                                            "chargingProfile",
+                                        ));
+                                    }
+                                    map.next_value::<serde::de::IgnoredAny>()?;
+                                    profile = true;
+                                }
+                                other => return Err(rt::unknown_field(other, FIELDS)),
+                            }
+                        }
+                        $(let $req = rt::required($req, $req_name)?;)*
+                        #[allow(clippy::redundant_closure_call)]
+                        let mut message: $message = ($build)($($req),*);
+                        $(message.$opt = $opt;)*
+                        Ok(WithoutProfile(message))
+                    }
+                }
+                deserializer.deserialize_map(Visitor)
+            }
+        }
+    };
+    (@read $map:ident, $slot:ident, $name:literal) => {
+        rt::read(&mut $map, &mut $slot, $name)?
+    };
+    (@read $map:ident, $slot:ident, $name:literal, $check:expr) => {
+        rt::read_checked(&mut $map, &mut $slot, $name, $check)?
+    };
+}
+
+without_profile!("v16", ocpp_types::v16::RemoteStartTransactionRequest,
+    required: [id_tag: ocpp_types::BoundedString<20> = "idTag"],
+    optional: [connector_id: i64 = "connectorId", rt::Draft4Integer(())],
+    build: ocpp_types::v16::RemoteStartTransactionRequest::new);
+
+/// The same for both 2.x versions, whose RequestStartTransactionRequest is alike.
+macro_rules! without_profile_2 {
+    ($feature:literal, $module:ident) => {
+        without_profile!($feature, ocpp_types::$module::RequestStartTransactionRequest,
+            required: [
+                id_token: ocpp_types::$module::IdTokenType = "idToken";
+                remote_start_id: i64 = "remoteStartId";
+            ],
+            optional: [
+                custom_data: alloc::boxed::Box<ocpp_types::$module::CustomDataType> = "customData";
+                evse_id: i64 = "evseId";
+                group_id_token: ocpp_types::$module::IdTokenType = "groupIdToken";
+            ],
+            build: ocpp_types::$module::RequestStartTransactionRequest::new);
+    };
+}
+
+without_profile_2!("v201", v201);
+without_profile_2!("v21", v21);
 
 /// The fields the station reads from a request it decoded (all absent for any other).
 pub(crate) fn request(request: &AnyRequest) -> wire::Request {
@@ -287,3 +386,155 @@ macro_rules! version_2_readers {
 
 version_2_readers!("v201", v201, v201_request, v201_answer);
 version_2_readers!("v21", v21, v21_request, v21_answer);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::format;
+    use alloc::string::ToString;
+    use alloc::vec::Vec;
+    use core::fmt::Debug;
+    use serde::Serialize;
+    use serde::de::DeserializeOwned;
+    use serde_json::{Value, json};
+
+    /// Valid payloads, and each with one property removed, replaced by a value of each JSON
+    /// type, or joined by an unknown one (at the top and one level down).
+    fn variants(payload: &Value) -> Vec<String> {
+        let mut out = alloc::vec![payload.to_string()];
+        let wrong = [
+            json!(null),
+            json!(7),
+            json!(1.5),
+            json!("x"),
+            json!([]),
+            json!({}),
+        ];
+        let mut mutate = |path: &[&str]| {
+            let mut base = payload.clone();
+            let Some(Value::Object(object)) = path.iter().try_fold(&mut base, |v, k| v.get_mut(*k))
+            else {
+                return;
+            };
+            let keys: Vec<String> = object.keys().cloned().collect();
+            for key in keys {
+                let mut removed = object.clone();
+                removed.remove(&key);
+                for value in wrong.iter().cloned().map(Some).chain([None]) {
+                    let mut changed = object.clone();
+                    match value {
+                        Some(value) => changed.insert(key.clone(), value),
+                        None => changed.remove(&key),
+                    };
+                    let mut whole = payload.clone();
+                    if let Some(slot) = path.iter().try_fold(&mut whole, |v, k| v.get_mut(*k)) {
+                        *slot = Value::Object(changed);
+                    }
+                    out.push(whole.to_string());
+                }
+            }
+            let mut added = payload.clone();
+            if let Some(Value::Object(o)) = path.iter().try_fold(&mut added, |v, k| v.get_mut(*k)) {
+                o.insert("unknownProperty".into(), json!(1));
+            }
+            out.push(added.to_string());
+        };
+        mutate(&[]);
+        mutate(&["idToken"]);
+        out
+    }
+
+    /// The station's decode of a remote start agrees with the generated decoder on every
+    /// variant: the same value but for the profile (dropped), the same error kind and pointer;
+    /// only a fault inside `chargingProfile` may be taken by ours.
+    fn agree<M>(seeds: core::ops::Range<u64>, drop_profile: fn(&mut M))
+    where
+        M: ocpp_types::random::Generate + Serialize + DeserializeOwned + PartialEq + Debug,
+        WithoutProfile<M>: DeserializeOwned,
+    {
+        let mut checked = 0;
+        for seed in seeds {
+            let message: M = ocpp_types::random::from_seed(seed);
+            let payload = serde_json::to_value(&message).unwrap();
+            for text in variants(&payload) {
+                let full = ocpp_types::from_str::<M>(&text);
+                let ours = ocpp_types::from_str::<WithoutProfile<M>>(&text).map(|w| w.0);
+                match (full, ours) {
+                    (Ok(mut full), Ok(ours)) => {
+                        drop_profile(&mut full);
+                        assert_eq!(full, ours, "{text}");
+                    }
+                    (Err(full), ours) if full.pointer().starts_with("/chargingProfile") => {
+                        if let Err(ours) = ours {
+                            assert!(!ours.pointer().starts_with("/chargingProfile"), "{text}");
+                        }
+                    }
+                    (Err(full), Err(ours)) => assert_eq!(
+                        (full.kind(), full.pointer()),
+                        (ours.kind(), ours.pointer()),
+                        "{text}"
+                    ),
+                    (full, ours) => panic!("{text}: generated {full:?}, ours {ours:?}"),
+                }
+                checked += 1;
+            }
+        }
+        assert!(checked > 1000, "{checked}");
+    }
+
+    #[cfg(feature = "v16")]
+    #[test]
+    fn a_1_6_remote_start_decodes_as_generated_but_for_the_profile() {
+        agree::<ocpp_types::v16::RemoteStartTransactionRequest>(0..100, |m| {
+            m.charging_profile = None
+        });
+    }
+
+    #[cfg(feature = "v201")]
+    #[test]
+    fn a_2_0_1_request_start_decodes_as_generated_but_for_the_profile() {
+        agree::<ocpp_types::v201::RequestStartTransactionRequest>(0..100, |m| {
+            m.charging_profile = None
+        });
+    }
+
+    #[cfg(feature = "v21")]
+    #[test]
+    fn a_2_1_request_start_decodes_as_generated_but_for_the_profile() {
+        agree::<ocpp_types::v21::RequestStartTransactionRequest>(0..100, |m| {
+            m.charging_profile = None
+        });
+    }
+
+    #[cfg(feature = "v201")]
+    #[test]
+    fn a_profile_is_ignored_even_when_the_schema_would_refuse_it() {
+        let text = format!(
+            r#"{{"idToken":{{"idToken":"T","type":"ISO14443"}},"remoteStartId":1,"chargingProfile":{}}}"#,
+            r#"{"id":"not a number","nested":[1,{"a":null}]}"#
+        );
+        let m = ocpp_types::from_str::<
+            WithoutProfile<ocpp_types::v201::RequestStartTransactionRequest>,
+        >(&text)
+        .unwrap()
+        .0;
+        assert_eq!((m.remote_start_id, m.charging_profile), (1, None));
+        // But it must be JSON, and only once.
+        let broken = text.replace("[1,", "[1,,");
+        let err = ocpp_types::from_str::<
+            WithoutProfile<ocpp_types::v201::RequestStartTransactionRequest>,
+        >(&broken)
+        .unwrap_err();
+        assert_eq!(err.kind(), ocpp_types::ErrorKind::Syntax);
+        let twice = text.replace(
+            r#""remoteStartId":1,"#,
+            r#""chargingProfile":{},"remoteStartId":1,"#,
+        );
+        assert!(
+            ocpp_types::from_str::<WithoutProfile<ocpp_types::v201::RequestStartTransactionRequest>>(
+                &twice
+            )
+            .is_err()
+        );
+    }
+}
