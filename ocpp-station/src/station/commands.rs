@@ -11,7 +11,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use ocpp_rpc::{AnyAction, ErrorCode, IncomingCall, Millis, RpcError};
-use ocpp_types::OcppVersion;
+use ocpp_types::{DateTime, OcppVersion};
 use serde_json::value::RawValue;
 
 use super::{Pending, RegistrationStatus, Station};
@@ -541,28 +541,48 @@ impl<H: Hardware> Station<H> {
     /// characteristics, [`REPORT_ITEMS`] per message (`seqNo` from 0, `tbc` on all but the
     /// last), so no message (nor its buffers) grows with the number of variables.
     fn send_report(&mut self, request_id: i64, now: Millis) {
-        let reported: Vec<&'static Spec> = SPECS.iter().filter(|s| s.v2.is_some()).collect();
-        let parts = reported.chunks(REPORT_ITEMS).count();
         let generated_at = self.time(now);
-        for (seq_no, part) in reported.chunks(REPORT_ITEMS).enumerate() {
-            let variables = &self.config.variables;
-            let data = part
-                .iter()
-                .filter_map(|spec| report_datum(spec, variables))
-                .collect();
-            let report = wire::NotifyReport {
-                request_id,
-                generated_at,
-                seq_no: u32::try_from(seq_no).unwrap_or(u32::MAX),
-                tbc: seq_no + 1 < parts,
-                report_data: data,
-            };
-            let message = crate::messages::Message {
-                action: "NotifyReport",
-                payload: json(&report),
-            };
-            self.call(message, Pending::Other, now);
+        self.send_report_part(request_id, 0, generated_at, now);
+    }
+
+    /// Sends part `seq_no` of a NotifyReport, if there is one (B07.FR.08/10: parts in order,
+    /// `tbc` on all but the last); the next goes when this one is settled.
+    pub(super) fn send_report_part(
+        &mut self,
+        request_id: i64,
+        seq_no: u32,
+        generated_at: DateTime,
+        now: Millis,
+    ) {
+        let reported = || SPECS.iter().filter(|s| s.v2.is_some());
+        let parts = reported().count().div_ceil(REPORT_ITEMS);
+        let index = usize::try_from(seq_no).unwrap_or(usize::MAX);
+        if index >= parts {
+            return;
         }
+        let variables = &self.config.variables;
+        let data = reported()
+            .skip(index * REPORT_ITEMS)
+            .take(REPORT_ITEMS)
+            .filter_map(|spec| report_datum(spec, variables))
+            .collect();
+        let report = wire::NotifyReport {
+            request_id,
+            generated_at,
+            seq_no,
+            tbc: index + 1 < parts,
+            report_data: data,
+        };
+        let message = crate::messages::Message {
+            action: "NotifyReport",
+            payload: json(&report),
+        };
+        let pending = Pending::Report {
+            request_id,
+            seq_no,
+            generated_at,
+        };
+        self.call(message, pending, now);
     }
 
     /// Keeps a changed setting (a variable, or availability) in the store.

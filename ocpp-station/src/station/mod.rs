@@ -117,6 +117,13 @@ enum Pending {
         remote_start_id: Option<i64>,
     },
     Queued(u64),
+    /// Part `seq_no` of a NotifyReport: the next part goes when this one is settled, so that
+    /// one part at a time is held in memory.
+    Report {
+        request_id: i64,
+        seq_no: u32,
+        generated_at: DateTime,
+    },
     Other,
 }
 
@@ -575,6 +582,7 @@ impl<H: Hardware> Station<H> {
                 Pending::Boot => AnyAction::from_name(self.config.version, "BootNotification"),
                 Pending::Heartbeat => AnyAction::from_name(self.config.version, "Heartbeat"),
                 Pending::Authorize { .. } => AnyAction::from_name(self.config.version, "Authorize"),
+                Pending::Report { .. } => AnyAction::from_name(self.config.version, "NotifyReport"),
                 Pending::Other => None,
             };
             if let Some(action) = action {
@@ -600,6 +608,17 @@ impl<H: Hardware> Station<H> {
                 remote_start_id,
             } => self.on_authorize(connector, token, remote_start_id, response, now),
             Pending::Queued(seq) => self.on_queued_outcome(seq, response, now),
+            Pending::Report {
+                request_id,
+                seq_no,
+                generated_at,
+            } => {
+                // Whatever the answer; but a lost connection ends the report (B07: it
+                // is not resumed on the next one).
+                if !matches!(response, Err(CallFailure::Closed)) {
+                    self.send_report_part(request_id, seq_no + 1, generated_at, now);
+                }
+            }
             Pending::Other => {}
         }
     }
