@@ -9,7 +9,8 @@
 // - `serde_json::from_str::<T>`: serde_json's verdict on our `Deserialize` impls, the reference.
 //
 // They must give the same verdict and, where both accept, equal values (unless the text has a
-// number that serde_json may round one unit in the last place off: ours is correctly rounded).
+// number that serde_json may round one unit in the last place off: ours is correctly rounded,
+// which also takes a number just above f64::MAX that rounds to it, where serde_json overflows).
 // The version's union decode (`AnyRequest::decode` / `AnyResponse::decode`, which the session
 // uses) must agree with `from_str` for the type. A payload that decodes must encode, and its
 // encoding must decode to the same value.
@@ -33,6 +34,11 @@ where
             "from_str and serde_json read {text:?} differently: {ours:?} vs {reference:?}"
         ),
         (Err(_), Err(_)) => {}
+        // A number just beyond f64::MAX that rounds down to it: serde_json's inexact parse
+        // overflows.
+        (Ok(_), Err(reference))
+            if has_long_number(text)
+                && reference.to_string().starts_with("number out of range") => {}
         (Ok(ours), Err(reference)) => {
             panic!("from_str accepts {text:?} as {ours:?}; serde_json refuses: {reference}")
         }

@@ -2,7 +2,8 @@
 //! The JSON reader against serde_json on arbitrary text, as a JSON value and as a few message
 //! types: the same verdict, and where both accept the same value (unless the text has a number
 //! that serde_json may round one unit in the last place off: the reader's is correctly
-//! rounded). Where the reader refuses, its error names a path that exists in the text's JSON
+//! rounded, which also takes a number just above f64::MAX that rounds to it, where
+//! serde_json's parse overflows). Where the reader refuses, its error names a path that exists in the text's JSON
 //! value, if the text is JSON.
 use ocpp_types::__rt::fast_from_str;
 use serde::de::DeserializeOwned;
@@ -16,6 +17,10 @@ fn agree<T: DeserializeOwned + PartialEq + core::fmt::Debug>(text: &str) {
             "{text:?}: {ours:?} vs {reference:?}"
         ),
         (Err(_), Err(_)) => {}
+        // A number just beyond f64::MAX that rounds down to it: serde_json's inexact
+        // parse overflows.
+        (Ok(_), Err(reference))
+            if has_long_number(text) && reference.to_string().starts_with("number out of range") => {}
         (ours, reference) => panic!("{text:?}: ours {ours:?}, serde_json {reference:?}"),
     }
 }
