@@ -34,22 +34,13 @@ use serde::forward_to_deserialize_any;
 
 /// Decodes `T` from `input`, refusing trailing characters.
 pub fn from_str<'de, T: de::Deserialize<'de>>(input: &'de str) -> Result<T, Refused> {
-    let mut reader = Reader {
-        input,
-        pos: 0,
-        remaining_depth: RECURSION_LIMIT,
-        closed: false,
-        abandoned: false,
-        scratch: String::new(),
+    let mut reader = Reader::new(input, 0);
+    let refused = match T::deserialize(&mut reader) {
+        Ok(value) if reader.skip_whitespace().is_none() && !reader.abandoned => return Ok(value),
+        Ok(_) => Refused::syntax(),
+        Err(refused) => refused,
     };
-    let result = match T::deserialize(&mut reader) {
-        Ok(value) => match reader.skip_whitespace() {
-            None if !reader.abandoned => return Ok(value),
-            _ => Err(Refused::syntax()),
-        },
-        Err(err) => Err(err),
-    };
-    result.map_err(|err| err.at(&reader))
+    Err(refused.at(&reader))
 }
 
 /// `serde_json`'s default: the 128th nested array or object is refused.
@@ -106,14 +97,7 @@ impl Refused {
     #[cold]
     #[inline(never)]
     fn in_property(mut self, input: &str, key_at: usize) -> Self {
-        let mut reader = Reader {
-            input,
-            pos: key_at,
-            remaining_depth: RECURSION_LIMIT,
-            closed: false,
-            abandoned: false,
-            scratch: String::new(),
-        };
+        let mut reader = Reader::new(input, key_at);
         // The key was read once already: it reads again.
         let key = match reader.read_str() {
             Ok(Some(borrowed)) => borrowed.to_owned(),
@@ -132,17 +116,17 @@ impl Refused {
     }
 
     /// Whether a visitor refused a value (rather than the text not being JSON).
-    pub(crate) fn is_data(&self) -> bool {
+    pub fn is_data(&self) -> bool {
         self.0.data
     }
 
     /// The message.
-    pub(crate) fn message(&self) -> &str {
+    pub fn message(&self) -> &str {
         &self.0.message
     }
 
     /// The JSON pointer (RFC 6901) to the fault.
-    pub(crate) fn pointer(&self) -> String {
+    pub fn pointer(&self) -> String {
         let mut pointer = String::new();
         for segment in self.0.path.iter().rev() {
             match segment {
@@ -154,15 +138,10 @@ impl Refused {
     }
 }
 
+/// As the [`DecodeError`](crate::DecodeError) it becomes.
 impl fmt::Display for Refused {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let pointer = self.pointer();
-        write!(
-            f,
-            "{}: {}",
-            if pointer.is_empty() { "/" } else { &pointer },
-            self.0.message
-        )
+        crate::DecodeError::from_reader(self).fmt(f)
     }
 }
 
@@ -247,6 +226,18 @@ enum Number {
 }
 
 impl<'de> Reader<'de> {
+    /// A reader of `input` from byte `pos`.
+    fn new(input: &'de str, pos: usize) -> Self {
+        Reader {
+            input,
+            pos,
+            remaining_depth: RECURSION_LIMIT,
+            closed: false,
+            abandoned: false,
+            scratch: String::new(),
+        }
+    }
+
     /// Skips JSON whitespace; the next byte, if any.
     fn skip_whitespace(&mut self) -> Option<u8> {
         let bytes = self.input.as_bytes();
