@@ -180,7 +180,6 @@ macro_rules! without_profile {
                             }
                         }
                         $(let $req = rt::required($req, $req_name)?;)*
-                        #[allow(clippy::redundant_closure_call)]
                         let mut message: $message = ($build)($($req),*);
                         $(message.$opt = $opt;)*
                         Ok(WithoutProfile(message))
@@ -418,8 +417,6 @@ mod tests {
             };
             let keys: Vec<String> = object.keys().cloned().collect();
             for key in keys {
-                let mut removed = object.clone();
-                removed.remove(&key);
                 for value in wrong.iter().cloned().map(Some).chain([None]) {
                     let mut changed = object.clone();
                     match value {
