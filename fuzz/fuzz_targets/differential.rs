@@ -15,6 +15,8 @@
 // uses) must agree with `from_str` for the type. A payload that decodes must encode, and its
 // encoding must decode to the same value.
 
+include!("numbers.rs");
+
 use ocpp_types::{AnyAction, AnyRequest, AnyResponse, MessageError};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -34,11 +36,7 @@ where
             "from_str and serde_json read {text:?} differently: {ours:?} vs {reference:?}"
         ),
         (Err(_), Err(_)) => {}
-        // A number just beyond f64::MAX that rounds down to it: serde_json's inexact parse
-        // overflows.
-        (Ok(_), Err(reference))
-            if has_long_number(text)
-                && reference.to_string().starts_with("number out of range") => {}
+        (Ok(_), Err(reference)) if serde_json_overflowed(text, reference) => {}
         (Ok(ours), Err(reference)) => {
             panic!("from_str accepts {text:?} as {ours:?}; serde_json refuses: {reference}")
         }
@@ -58,20 +56,6 @@ where
         ours.map(wrap),
         "the union decode and from_str disagree on {text:?}"
     );
-}
-
-/// Whether `text` has a number of 16 or more digits, or an exponent: numbers that serde_json
-/// (without `float_roundtrip`) may read one unit in the last place off.
-fn has_long_number(text: &str) -> bool {
-    let mut run = 0;
-    text.bytes().any(|b| {
-        run = match b {
-            b'0'..=b'9' => run + 1,
-            b'.' => run,
-            _ => 0,
-        };
-        run >= 16 || b == b'e' || b == b'E'
-    })
 }
 
 /// Runs [`agree`] for the request and response type of the action `action`, found by the
