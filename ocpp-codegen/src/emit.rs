@@ -33,6 +33,7 @@ pub fn emit(model: &Model) -> String {
     emit_union(&mut out, model, MessageKind::Request);
     emit_union(&mut out, model, MessageKind::Response);
     emit_visit_messages(&mut out, model);
+    crate::tables::emit_schemas(&mut out, model);
     out
 }
 
@@ -829,6 +830,10 @@ fn emit_message_traits(out: &mut String, model: &Model) {
                 "    const ANY_ACTION: crate::AnyAction =\n        {any_action}\n"
             );
         }
+        let _ = writeln!(
+            out,
+            "    const SCHEMA: &'static crate::Schema = &schemas::{request};\n"
+        );
         emit_any_conversions(out, "Request", "AnyRequest", name);
         let _ = writeln!(out, "}}\n");
         match response {
@@ -837,7 +842,11 @@ fn emit_message_traits(out: &mut String, model: &Model) {
                 let _ = writeln!(out, "    type Response = {response};");
                 let _ = writeln!(out, "}}\n");
                 let _ = writeln!(out, "impl crate::Response for {response} {{");
-                let _ = writeln!(out, "    type Request = {request};\n");
+                let _ = writeln!(out, "    type Request = {request};");
+                let _ = writeln!(
+                    out,
+                    "    const SCHEMA: &'static crate::Schema = &schemas::{response};\n"
+                );
                 emit_any_conversions(out, "Response", "AnyResponse", name);
                 let _ = writeln!(out, "}}\n");
                 emit_from(out, response, "crate::Response", "AnyResponse");

@@ -7,7 +7,9 @@
 //!    2.0.1 and 2.1 repeat in every file (and failing where two same-named ones differ), and
 //!    naming 1.6's inline types from the table in [`v16_names`].
 //! 3. [`emit`] writes the model as Rust source against the runtime of `ocpp-rs-types`, with the
-//!    schemas' descriptions as doc comments cleaned of the specification's markup by [`doc`].
+//!    schemas' descriptions as doc comments cleaned of the specification's markup by [`doc`],
+//!    and [`tables`] writes it once more as data (the `schemas` module), for the runtime's
+//!    table-driven decoder.
 //!
 //! The OCPP schemas use a small subset of JSON Schema (draft-04/06): `type` (one of object,
 //! string, integer, number, boolean, array), `properties`, `required`, `additionalProperties`,
@@ -20,6 +22,7 @@ pub mod emit;
 pub mod model;
 pub mod schema;
 pub mod senders;
+pub mod tables;
 pub mod v16_names;
 
 use std::fmt;

@@ -457,12 +457,12 @@ impl TryFrom<&str> for DateTime {
 }
 
 /// The longest canonical form: `YYYY-MM-DDTHH:MM:SS.nnnnnnnnn+HH:MM`.
-const MAX_TEXT: usize = 35;
+pub(crate) const MAX_TEXT: usize = 35;
 
 impl DateTime {
     /// Writes the canonical form into `buf` without going through `fmt` (serializing a date-time
     /// is on the hot path of every OCPP response that carries one).
-    fn write_text<'b>(&self, buf: &'b mut [u8; MAX_TEXT]) -> &'b str {
+    pub(crate) fn write_text<'b>(&self, buf: &'b mut [u8; MAX_TEXT]) -> &'b str {
         fn digits(out: &mut [u8], mut value: u32) {
             for slot in out.iter_mut().rev() {
                 *slot = b'0' + (value % 10) as u8;

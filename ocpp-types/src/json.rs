@@ -34,8 +34,13 @@ use serde::forward_to_deserialize_any;
 
 /// Decodes `T` from `input`, refusing trailing characters.
 pub fn from_str<'de, T: de::Deserialize<'de>>(input: &'de str) -> Result<T, Refused> {
+    seed(input, core::marker::PhantomData::<T>)
+}
+
+/// Decodes `input` through `seed`, refusing trailing characters.
+pub fn seed<'de, S: DeserializeSeed<'de>>(input: &'de str, seed: S) -> Result<S::Value, Refused> {
     let mut reader = Reader::new(input, 0);
-    let refused = match T::deserialize(&mut reader) {
+    let refused = match seed.deserialize(&mut reader) {
         Ok(value) if reader.skip_whitespace().is_none() && !reader.abandoned => return Ok(value),
         Ok(_) => Refused::syntax(),
         Err(refused) => refused,

@@ -40,6 +40,7 @@ mod datetime;
 mod error;
 mod json;
 mod message;
+pub mod schema;
 mod uri;
 
 #[cfg(feature = "random")]
@@ -62,6 +63,7 @@ pub use bounded::{BoundedString, LengthError};
 pub use datetime::{DateTime, DateTimeError};
 pub use error::{DecodeError, ErrorKind, Limit, from_slice, from_str};
 pub use message::{MessageError, OcppVersion, Role};
+pub use schema::Schema;
 // The message traits need the union of some version's messages; without a version the crate
 // is the runtime alone (BoundedString, DateTime, decode errors).
 #[cfg(any(feature = "v16", feature = "v201", feature = "v21"))]

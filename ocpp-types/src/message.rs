@@ -143,6 +143,8 @@ pub trait Message:
     const SENT_BY: &'static [Role];
     /// The action, as [`AnyRequest::action`] reports it.
     const ANY_ACTION: AnyAction;
+    /// Its schema, as data (see [`crate::schema::decode`]).
+    const SCHEMA: &'static crate::Schema;
 
     /// Whether `role` may send it.
     fn sent_by(role: Role) -> bool {
@@ -199,6 +201,8 @@ pub trait Response:
 {
     /// The request it answers.
     type Request: Request<Response = Self>;
+    /// Its schema, as data (see [`crate::schema::decode`]).
+    const SCHEMA: &'static crate::Schema;
 
     /// Wraps it in the cross-version union.
     fn into_any(self) -> AnyResponse;

@@ -306,34 +306,44 @@ fn in_range<T: PartialOrd>(
     Ok(())
 }
 
+/// `minimum` and `maximum` of an `integer`, as run-time values.
+pub fn integer_range(v: i64, min: Option<i64>, max: Option<i64>) -> Result<(), Violation> {
+    in_range(&v, &v, |b| b, min, max)
+}
+
+/// `minimum` and `maximum` of a `number`, as run-time values.
+pub fn number_range(v: f64, min: Option<i64>, max: Option<i64>) -> Result<(), Violation> {
+    in_range(&v, &Number(v), |b| b as f64, min, max)
+}
+
 impl<const MIN: i64> Check<i64> for Min<MIN> {
     fn check(v: &i64) -> Result<(), Violation> {
-        in_range(v, v, |b| b, Some(MIN), None)
+        integer_range(*v, Some(MIN), None)
     }
 }
 impl<const MAX: i64> Check<i64> for Max<MAX> {
     fn check(v: &i64) -> Result<(), Violation> {
-        in_range(v, v, |b| b, None, Some(MAX))
+        integer_range(*v, None, Some(MAX))
     }
 }
 impl<const MIN: i64, const MAX: i64> Check<i64> for Range<MIN, MAX> {
     fn check(v: &i64) -> Result<(), Violation> {
-        in_range(v, v, |b| b, Some(MIN), Some(MAX))
+        integer_range(*v, Some(MIN), Some(MAX))
     }
 }
 impl<const MIN: i64> Check<f64> for Min<MIN> {
     fn check(v: &f64) -> Result<(), Violation> {
-        in_range(v, &Number(*v), |b| b as f64, Some(MIN), None)
+        number_range(*v, Some(MIN), None)
     }
 }
 impl<const MAX: i64> Check<f64> for Max<MAX> {
     fn check(v: &f64) -> Result<(), Violation> {
-        in_range(v, &Number(*v), |b| b as f64, None, Some(MAX))
+        number_range(*v, None, Some(MAX))
     }
 }
 impl<const MIN: i64, const MAX: i64> Check<f64> for Range<MIN, MAX> {
     fn check(v: &f64) -> Result<(), Violation> {
-        in_range(v, &Number(*v), |b| b as f64, Some(MIN), Some(MAX))
+        number_range(*v, Some(MIN), Some(MAX))
     }
 }
 
@@ -350,68 +360,72 @@ pub struct MultipleOf<const NUM: u64, const DEN: u64>;
 
 /// Whether the shortest decimal form of a finite `v` is a multiple of `num/den`; `None` if
 /// that decimal has too many digits for 128-bit arithmetic.
+///
+/// The decimal is the one `serde_json` writes (the shortest that reads back as `v`, with an
+/// exponent for large and small magnitudes: `1e20`, `1.5e-9`): core's own float formatting
+/// would add 8 KB to a firmware.
 fn decimal_multiple(v: f64, num: u64, den: u64) -> Option<bool> {
-    use core::fmt::Write as _;
-
-    /// The digits of a decimal as one integer, and how many of them follow the point.
-    struct Digits {
-        mantissa: u128,
-        decimals: u32,
-        after_point: bool,
-    }
-    impl fmt::Write for Digits {
-        fn write_str(&mut self, s: &str) -> fmt::Result {
-            for b in s.bytes() {
-                match b {
-                    b'-' => {}
-                    b'.' => self.after_point = true,
-                    b'0'..=b'9' => {
-                        self.mantissa = self
-                            .mantissa
-                            .checked_mul(10)
-                            .and_then(|m| m.checked_add(u128::from(b - b'0')))
-                            .ok_or(fmt::Error)?;
-                        self.decimals += u32::from(self.after_point);
-                    }
-                    _ => return Err(fmt::Error),
-                }
-            }
-            Ok(())
-        }
-    }
-
     if num == 0 {
         return None;
     }
-    let mut digits = Digits {
-        mantissa: 0,
-        decimals: 0,
-        after_point: false,
+    let text = serde_json::to_string(&v).ok()?;
+    let (digits, exponent) = match text.split_once(['e', 'E']) {
+        Some((digits, exponent)) => (digits, exponent.parse::<i32>().ok()?),
+        None => (text.as_str(), 0),
     };
-    // `Display` for f64 writes the shortest decimal that reads back as the same value, without
-    // an exponent.
-    write!(digits, "{v}").ok()?;
-    // v / (num/den) = mantissa·den / (num·10^decimals)
-    let divisor = u128::from(num).checked_mul(10u128.checked_pow(digits.decimals)?)?;
-    let dividend = digits.mantissa.checked_mul(u128::from(den))?;
+    // digits = mantissa · 10^-decimals
+    let (mut mantissa, mut decimals) = (0u128, 0i32);
+    let mut after_point = false;
+    for b in digits.bytes() {
+        match b {
+            b'-' => {}
+            b'.' => after_point = true,
+            b'0'..=b'9' => {
+                mantissa = mantissa
+                    .checked_mul(10)?
+                    .checked_add(u128::from(b - b'0'))?;
+                decimals += i32::from(after_point);
+            }
+            _ => return None,
+        }
+    }
+    // v / (num/den) = mantissa·10^scale·den / num
+    let scale = exponent.checked_sub(decimals)?;
+    let power = 10u128.checked_pow(scale.unsigned_abs())?;
+    let (dividend, divisor) = if scale >= 0 {
+        (
+            mantissa.checked_mul(power)?.checked_mul(u128::from(den))?,
+            u128::from(num),
+        )
+    } else {
+        (
+            mantissa.checked_mul(u128::from(den))?,
+            u128::from(num).checked_mul(power)?,
+        )
+    };
     Some(dividend % divisor == 0)
 }
 
 impl<const NUM: u64, const DEN: u64> Check<f64> for MultipleOf<NUM, DEN> {
     fn check(v: &f64) -> Result<(), Violation> {
-        let multiple = v.is_finite()
-            && decimal_multiple(*v, NUM, DEN).unwrap_or_else(|| {
-                let (num, den) = (NUM as f64, DEN as f64);
-                round(*v * den / num) * num / den == *v
-            });
-        if multiple {
-            Ok(())
-        } else {
-            Err(violation(
-                Rule::MultipleOf(NUM as f64 / DEN as f64),
-                format_args!("{v}"),
-            ))
-        }
+        multiple_of(*v, NUM, DEN)
+    }
+}
+
+/// `multipleOf: num/den` as run-time values (see [`MultipleOf`]).
+pub fn multiple_of(v: f64, num: u64, den: u64) -> Result<(), Violation> {
+    let multiple = v.is_finite()
+        && decimal_multiple(v, num, den).unwrap_or_else(|| {
+            let (num, den) = (num as f64, den as f64);
+            round(v * den / num) * num / den == v
+        });
+    if multiple {
+        Ok(())
+    } else {
+        Err(violation(
+            Rule::MultipleOf(num as f64 / den as f64),
+            format_args!("{}", Number(v)),
+        ))
     }
 }
 
@@ -420,19 +434,18 @@ pub struct Items<const MIN: usize, const MAX: usize>;
 
 impl<T, const MIN: usize, const MAX: usize> Check<Vec<T>> for Items<MIN, MAX> {
     fn check(v: &Vec<T>) -> Result<(), Violation> {
-        if v.len() < MIN {
-            Err(violation(
-                Rule::MinItems(MIN),
-                format_args!("{} items", v.len()),
-            ))
-        } else if v.len() > MAX {
-            Err(violation(
-                Rule::MaxItems(MAX),
-                format_args!("{} items", v.len()),
-            ))
-        } else {
-            Ok(())
-        }
+        item_count(v.len(), MIN, MAX)
+    }
+}
+
+/// `minItems` and `maxItems` as run-time values, for an array of `len` items.
+pub fn item_count(len: usize, min: usize, max: usize) -> Result<(), Violation> {
+    if len < min {
+        Err(violation(Rule::MinItems(min), format_args!("{len} items")))
+    } else if len > max {
+        Err(violation(Rule::MaxItems(max), format_args!("{len} items")))
+    } else {
+        Ok(())
     }
 }
 
@@ -756,6 +769,64 @@ mod tests {
         assert_eq!(decimal_multiple(7.5, 5, 2), Some(true)); // 2.5 · 3
         assert_eq!(decimal_multiple(1e300, 1, 10), None); // past 128 bits: the f64 fallback
         assert!(MultipleOf::<1, 10>::check(&f64::NAN).is_err());
+    }
+
+    /// The decimal read from serde_json's text (with an exponent) decides as the one read
+    /// from core's `Display` (without) did, wherever both fit 128 bits and both formatters
+    /// chose the same digits. (At 17 significant digits an f64 can lie exactly halfway between
+    /// two shortest decimals, and the two break the tie differently: -2001638337748404.25 is
+    /// `…404.3` to core and `…404.2` to serde_json. Which one the sender wrote, no f64 tells.)
+    #[test]
+    fn multiple_of_decides_as_with_core_formatting() {
+        fn by_display(v: f64, num: u64, den: u64) -> Option<bool> {
+            let text = alloc::format!("{v}");
+            let decimals = text.split_once('.').map_or(0, |(_, f)| f.len() as u32);
+            let mantissa: u128 = text.replace(['-', '.'], "").parse().ok()?;
+            let divisor = u128::from(num).checked_mul(10u128.checked_pow(decimals)?)?;
+            Some(mantissa.checked_mul(u128::from(den))? % divisor == 0)
+        }
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let significant = |text: &str| {
+            let mantissa = text.split(['e', 'E']).next().unwrap_or_default();
+            let digits = mantissa.replace(['-', '.'], "");
+            alloc::string::String::from(digits.trim_matches('0'))
+        };
+        let (mut compared, mut multiples, mut ties) = (0, 0, 0);
+        for i in 0..200_000u64 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let v = match i % 4 {
+                // Decimals with one to three places, the values a charging limit has.
+                0 => (state % 2_000_000) as f64 / 10.0,
+                1 => (state % 2_000_000) as f64 / 1000.0,
+                2 => f64::from_bits(state) % 1e6,
+                _ => f64::from_bits(state),
+            };
+            if !v.is_finite() {
+                continue;
+            }
+            for (num, den) in [(1, 10), (5, 2), (1, 1), (3, 100)] {
+                if let (Some(a), Some(b)) = (decimal_multiple(v, num, den), by_display(v, num, den))
+                {
+                    let core = alloc::format!("{v}");
+                    let serde = serde_json::to_string(&v).unwrap();
+                    if significant(&core) != significant(&serde) {
+                        assert_eq!(serde.parse::<f64>().ok(), Some(v), "{serde}");
+                        ties += 1;
+                        continue;
+                    }
+                    assert_eq!(a, b, "{v} multiple of {num}/{den}");
+                    compared += 1;
+                    multiples += usize::from(a);
+                }
+            }
+        }
+        assert!(
+            compared > 400_000 && multiples > 100_000,
+            "{compared} {multiples}"
+        );
+        assert!(ties * 1000 < compared, "{ties} ties");
     }
 
     #[test]

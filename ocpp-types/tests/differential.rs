@@ -67,16 +67,51 @@ struct Version {
     /// `None` if the table below has no such message.
     sample: fn(&str, Side, u64) -> Option<Result<Value, String>>,
     /// Whether our JSON reader, and `serde_json`, accept the payload as the action's message
-    /// type (they must agree); `None` if the table below has no such message.
-    readers: fn(&str, Side, &str) -> Option<(bool, bool)>,
+    /// type (they must agree), and how the table-driven decoder differs from the typed one
+    /// (`Err`); `None` if the table below has no such message.
+    readers: fn(&str, Side, &str) -> Option<Readers>,
 }
 
-/// The verdicts of our JSON reader and of `serde_json` on a payload for `T`.
-fn readers_of<T: DeserializeOwned>(payload: &str) -> (bool, bool) {
-    (
+/// The verdicts of our reader and `serde_json`, and the table-driven decode's difference.
+type Readers = ((bool, bool), Result<(), String>);
+
+/// The verdicts of our JSON reader and of `serde_json` on a payload for `T`, and whether
+/// the table-driven decode of `T`'s schema agrees with `T`'s typed decode.
+fn readers_of<T: DeserializeOwned + Serialize>(
+    schema: &'static ocpp_types::Schema,
+    payload: &str,
+) -> Readers {
+    let verdicts = (
         ocpp_types::__rt::fast_from_str::<T>(payload).is_ok(),
         serde_json::from_str::<T>(payload).is_ok(),
-    )
+    );
+    let typed = ocpp_types::from_str::<T>(payload);
+    let table = ocpp_types::schema::decode(schema, payload);
+    let agreed = match (typed, table) {
+        (Ok(typed), Ok(table)) => {
+            let typed = serde_json::to_value(&typed).expect("a decoded value encodes");
+            if typed == table {
+                Ok(())
+            } else {
+                Err(format!("typed: {typed}\n    table: {table}"))
+            }
+        }
+        (Err(typed), Err(table)) => {
+            let typed = (typed.kind(), typed.pointer(), typed.message());
+            let table = (table.kind(), table.pointer(), table.message());
+            if typed == table {
+                Ok(())
+            } else {
+                Err(format!("typed: {typed:?}\n    table: {table:?}"))
+            }
+        }
+        (typed, table) => Err(format!(
+            "typed: {:?}\n    table: {:?}",
+            typed.map(|_| ()),
+            table.map(|_| ())
+        )),
+    };
+    (verdicts, agreed)
 }
 
 fn decode_with<U: Serialize + PartialEq + Debug>(
@@ -181,10 +216,16 @@ macro_rules! version {
                 $(
                     if action == <m::$call as ocpp_types::Message>::ACTION {
                         return Some(match side {
-                            Side::Request => readers_of::<m::$call>(payload),
+                            Side::Request => readers_of::<m::$call>(
+                                <m::$call as ocpp_types::Message>::SCHEMA,
+                                payload,
+                            ),
                             Side::Response => readers_of::<
                                 <m::$call as ocpp_types::Request>::Response,
-                            >(payload),
+                            >(
+                                <<m::$call as ocpp_types::Request>::Response as ocpp_types::Response>::SCHEMA,
+                                payload,
+                            ),
                         });
                     }
                 )*
@@ -192,7 +233,10 @@ macro_rules! version {
                     if action == <m::$send as ocpp_types::Message>::ACTION
                         && side == Side::Request
                     {
-                        return Some(readers_of::<m::$send>(payload));
+                        return Some(readers_of::<m::$send>(
+                            <m::$send as ocpp_types::Message>::SCHEMA,
+                            payload,
+                        ));
                     }
                 )*
                 None
@@ -375,6 +419,8 @@ struct Report {
     diagnostics: Vec<String>,
     /// The JSON reader and `serde_json` disagree on a payload.
     readers: Vec<String>,
+    /// The table-driven decoder and the typed decode differ (verdict, value or error).
+    tables: Vec<String>,
     /// A generated value that is invalid or does not round-trip; a decoded value whose
     /// encoding is invalid, does not decode to the same value, or lost extra properties.
     round_trips: Vec<String>,
@@ -459,7 +505,16 @@ impl Report {
             }
         };
         let ours_ok = matches!(ours, Outcome::Accepted(_));
-        if let Some((fast, serde_json)) = (version.readers)(&file.action, file.side, &text) {
+        if let Some(((fast, serde_json), tables)) =
+            (version.readers)(&file.action, file.side, &text)
+        {
+            if let Err(difference) = tables {
+                self.tables.push(format!(
+                    "{}\n    {difference}\n    payload: {}",
+                    place(),
+                    shorten(&text, 400)
+                ));
+            }
             // The reader decides alone: it must accept exactly what serde_json accepts.
             if fast != serde_json {
                 self.readers.push(format!(
@@ -539,6 +594,7 @@ impl Report {
         self.disagreements.extend(other.disagreements);
         self.diagnostics.extend(other.diagnostics);
         self.readers.extend(other.readers);
+        self.tables.extend(other.tables);
         self.round_trips.extend(other.round_trips);
         self.coverage.extend(other.coverage);
         self.notes.extend(other.notes);
@@ -548,6 +604,7 @@ impl Report {
         !(self.disagreements.is_empty()
             && self.diagnostics.is_empty()
             && self.readers.is_empty()
+            && self.tables.is_empty()
             && self.round_trips.is_empty()
             && self.coverage.is_empty())
     }
@@ -579,6 +636,10 @@ impl Report {
             "payloads our reader and serde_json judge differently",
             self.readers.iter().collect(),
         );
+        section(
+            "payloads the table-driven and the typed decode judge differently",
+            self.tables.iter().collect(),
+        );
         section("round-trip problems", self.round_trips.iter().collect());
         section(
             "notes: mutations the validator judged otherwise than meant (not failures)",
@@ -590,8 +651,9 @@ impl Report {
     fn summary(&self) -> String {
         format!(
             "differential: {} payloads checked, {} valid and {} invalid per jsonschema, {} agreements \
-             ({} disagreements, {} wrong diagnostics, {} judged otherwise by serde_json, {} round-trip \
-             problems, {} coverage problems); mutations: {:?}",
+             ({} disagreements, {} wrong diagnostics, {} judged otherwise by serde_json, {} judged \
+             otherwise by the table-driven decode, {} round-trip problems, {} coverage problems); \
+             mutations: {:?}",
             self.payloads,
             self.schema_valid,
             self.schema_invalid,
@@ -599,6 +661,7 @@ impl Report {
             self.disagreements.len(),
             self.diagnostics.len(),
             self.readers.len(),
+            self.tables.len(),
             self.round_trips.len(),
             self.coverage.len(),
             self.mutations_by_kind

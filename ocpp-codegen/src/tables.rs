@@ -1,0 +1,105 @@
+//! Writing the model as data: the `schemas` module of each version, one `static`
+//! `ocpp_types::Schema` per named type, read by `ocpp_types::schema::decode` (the
+//! table-driven decoder a firmware links instead of one typed decoder per message).
+
+use std::fmt::Write;
+
+use crate::model::{Model, Ty, TypeDef};
+
+/// The `schemas` module.
+pub fn emit_schemas(out: &mut String, model: &Model) {
+    let version = model.version;
+    let _ = writeln!(
+        out,
+        "/// Every schema of OCPP {version} as data, named as the schema definitions (and messages) \
+         are:\n/// the input of [`crate::schema::decode`]."
+    );
+    let _ = writeln!(out, "#[allow(non_upper_case_globals)]\npub mod schemas {{");
+    let _ = writeln!(out, "    use crate::schema::{{Object, Schema}};\n");
+    for (name, named) in &model.types {
+        let _ = writeln!(out, "    /// The schema of [`super::{name}`].");
+        match &named.def {
+            TypeDef::Struct { fields, open } => {
+                assert!(fields.len() <= 64, "{name}: more than 64 properties");
+                let required = fields
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, f)| f.required)
+                    .fold(0u64, |bits, (i, _)| bits | 1 << i);
+                let _ = writeln!(
+                    out,
+                    "    pub static {name}: Schema = Schema::Object(Object {{"
+                );
+                let _ = writeln!(out, "        name: {name:?},");
+                let _ = writeln!(out, "        names: &[");
+                for field in fields {
+                    let _ = writeln!(out, "            {:?},", field.wire_name);
+                }
+                let _ = writeln!(out, "        ],");
+                let _ = writeln!(out, "        schemas: &[");
+                for field in fields {
+                    let _ = writeln!(out, "            &{},", schema_expr(&field.ty));
+                }
+                let _ = writeln!(out, "        ],");
+                let _ = writeln!(out, "        required: {required:#b},");
+                let _ = writeln!(out, "        open: {open},");
+                let _ = writeln!(out, "    }});\n");
+            }
+            TypeDef::Enum(values) => {
+                let _ = writeln!(out, "    pub static {name}: Schema = Schema::Enum {{");
+                let _ = writeln!(out, "        name: {name:?},");
+                let _ = writeln!(out, "        values: &[");
+                for value in values {
+                    let _ = writeln!(out, "            {value:?},");
+                }
+                let _ = writeln!(out, "        ],");
+                let _ = writeln!(out, "    }};\n");
+            }
+        }
+    }
+    let _ = writeln!(out, "}}\n");
+}
+
+/// A `Schema` expression for `ty` (a named type is its static).
+fn schema_expr(ty: &Ty) -> String {
+    let opt = |v: Option<i64>| v.map_or("None".to_owned(), |v| format!("Some({v})"));
+    match ty {
+        Ty::String { max_length, uri } => format!(
+            "Schema::String {{ max_length: {}, uri: {uri} }}",
+            max_length.map_or("None".to_owned(), |n| format!("Some({n})"))
+        ),
+        Ty::DateTime => "Schema::DateTime".to_owned(),
+        Ty::Integer {
+            minimum,
+            maximum,
+            draft4,
+        } => format!(
+            "Schema::Integer {{ minimum: {}, maximum: {}, draft4: {draft4} }}",
+            opt(*minimum),
+            opt(*maximum)
+        ),
+        Ty::Number {
+            minimum,
+            maximum,
+            multiple_of,
+        } => format!(
+            "Schema::Number {{ minimum: {}, maximum: {}, multiple_of: {} }}",
+            opt(*minimum),
+            opt(*maximum),
+            multiple_of.map_or("None".to_owned(), |(n, d)| format!("Some(({n}, {d}))"))
+        ),
+        Ty::Bool => "Schema::Bool".to_owned(),
+        Ty::Any => "Schema::Any".to_owned(),
+        Ty::Array {
+            items,
+            min_items,
+            max_items,
+        } => format!(
+            "Schema::Array {{ items: &{}, min_items: {}, max_items: {} }}",
+            schema_expr(items),
+            min_items.unwrap_or(0),
+            max_items.map_or("None".to_owned(), |n| format!("Some({n})"))
+        ),
+        Ty::Named(name) => name.clone(),
+    }
+}
