@@ -1,15 +1,23 @@
 //! What the station decodes: the CSMS requests it handles and the answers to the calls it
-//! makes, nothing else, so a firmware links no decoder (nor serializer) of any other
-//! message. The session refuses every other request before decoding
+//! makes, nothing else. The session refuses every other request before decoding
 //! ([`Config::handled`](ocpp_rpc::Config::handled)); these decoders only ever see the
-//! actions listed here. [`request`] and [`answer`] then copy the fields the station uses out
-//! of the decoded messages.
+//! actions listed here.
+//!
+//! Payloads are checked against their schemas by the table-driven decoder
+//! ([`ocpp_types::schema::decode`] over the generated `schemas` of each version), which
+//! refuses exactly what the generated typed decoders refuse, with the same errors; the
+//! station then moves the few fields it reads out of the checked JSON into [`wire`]'s
+//! structs. A firmware thus links one decoder and a few bytes of table per message, instead
+//! of a typed decoder per message type (26 KB of code for these 16 messages).
 
-use alloc::borrow::ToOwned;
+use alloc::boxed::Box;
 use alloc::string::String;
+use alloc::vec::Vec;
 
 use ocpp_rpc::Decoders;
-use ocpp_types::{AnyAction, AnyRequest, AnyResponse, MessageError};
+use ocpp_types::schema::{self, Object, Schema};
+use ocpp_types::{AnyAction, MessageError};
+use serde_json::{Map, Value};
 
 use crate::wire::{self, Id};
 
@@ -17,53 +25,47 @@ use crate::wire::{self, Id};
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct StationMessages;
 
-/// Decodes and reads the listed messages of one version; `$req` are the requests the CSMS
-/// sends that the station handles, `$res` the answers to the station's own calls.
+/// What the station's session reports.
+pub(crate) type SessionEvent = ocpp_rpc::Event<Box<wire::Request>, wire::Answer>;
+
+/// The schemas of one version's messages that the station decodes: `$req` are the requests
+/// the CSMS sends that it handles, `$res` the answers to its own calls.
 macro_rules! version {
-    ($feature:literal, $module:ident, $variant:ident,
-     remote_start: $start:ident => $start_type:ident,
-     requests: [$($req:ident => $req_type:ident),* $(,)?],
+    ($feature:literal, $module:ident,
+     requests: [$($req:ident => $req_schema:expr),* $(,)?],
      responses: [$($res:ident => $res_type:ident),* $(,)?]) => {
         #[cfg(feature = $feature)]
         mod $module {
             use super::*;
-            use ocpp_types::$module as v;
+            use ocpp_types::$module::{Action, schemas};
 
-            pub fn request(action: v::Action, payload: &str) -> Result<AnyRequest, MessageError> {
-                match action {
-                    v::Action::$start => Ok(AnyRequest::from_message(
-                        ocpp_types::from_str::<WithoutProfile<v::$start_type>>(payload)?.0,
-                    )),
-                    $(v::Action::$req => Ok(AnyRequest::from_message(
-                        ocpp_types::from_str::<v::$req_type>(payload)?,
-                    )),)*
-                    other => Err(MessageError::UnknownAction { action: String::from(other.as_str()) }),
-                }
+            pub fn request(action: Action) -> Option<&'static Schema> {
+                Some(match action {
+                    $(Action::$req => $req_schema,)*
+                    _ => return None,
+                })
             }
 
-            pub fn response(action: v::Action, payload: &str) -> Result<AnyResponse, MessageError> {
-                match action {
-                    $(v::Action::$res => Ok(AnyResponse::from_message(
-                        ocpp_types::from_str::<v::$res_type>(payload)?,
-                    )),)*
-                    other => Err(MessageError::UnknownAction { action: String::from(other.as_str()) }),
-                }
+            pub fn response(action: Action) -> Option<&'static Schema> {
+                Some(match action {
+                    $(Action::$res => &schemas::$res_type,)*
+                    _ => return None,
+                })
             }
-
         }
     };
 }
 
-version!("v16", v16, V16,
-remote_start: RemoteStartTransaction => RemoteStartTransactionRequest,
+version!("v16", v16,
 requests: [
-    RemoteStopTransaction => RemoteStopTransactionRequest,
-    Reset => ResetRequest,
-    ChangeAvailability => ChangeAvailabilityRequest,
-    TriggerMessage => TriggerMessageRequest,
-    UnlockConnector => UnlockConnectorRequest,
-    GetConfiguration => GetConfigurationRequest,
-    ChangeConfiguration => ChangeConfigurationRequest,
+    RemoteStartTransaction => &REMOTE_START_V16,
+    RemoteStopTransaction => &schemas::RemoteStopTransactionRequest,
+    Reset => &schemas::ResetRequest,
+    ChangeAvailability => &schemas::ChangeAvailabilityRequest,
+    TriggerMessage => &schemas::TriggerMessageRequest,
+    UnlockConnector => &schemas::UnlockConnectorRequest,
+    GetConfiguration => &schemas::GetConfigurationRequest,
+    ChangeConfiguration => &schemas::ChangeConfigurationRequest,
 ],
 responses: [
     BootNotification => BootNotificationResponse,
@@ -76,18 +78,18 @@ responses: [
 ]);
 
 macro_rules! version_2 {
-    ($feature:literal, $module:ident, $variant:ident) => {
-        version!($feature, $module, $variant,
-            remote_start: RequestStartTransaction => RequestStartTransactionRequest,
+    ($feature:literal, $module:ident, $remote_start:ident) => {
+        version!($feature, $module,
             requests: [
-                RequestStopTransaction => RequestStopTransactionRequest,
-                Reset => ResetRequest,
-                ChangeAvailability => ChangeAvailabilityRequest,
-                TriggerMessage => TriggerMessageRequest,
-                UnlockConnector => UnlockConnectorRequest,
-                GetVariables => GetVariablesRequest,
-                SetVariables => SetVariablesRequest,
-                GetBaseReport => GetBaseReportRequest,
+                RequestStartTransaction => &$remote_start,
+                RequestStopTransaction => &schemas::RequestStopTransactionRequest,
+                Reset => &schemas::ResetRequest,
+                ChangeAvailability => &schemas::ChangeAvailabilityRequest,
+                TriggerMessage => &schemas::TriggerMessageRequest,
+                UnlockConnector => &schemas::UnlockConnectorRequest,
+                GetVariables => &schemas::GetVariablesRequest,
+                SetVariables => &schemas::SetVariablesRequest,
+                GetBaseReport => &schemas::GetBaseReportRequest,
             ],
             responses: [
                 BootNotification => BootNotificationResponse,
@@ -101,301 +103,434 @@ macro_rules! version_2 {
     };
 }
 
-version_2!("v201", v201, V201);
-version_2!("v21", v21, V21);
+version_2!("v201", v201, REMOTE_START_V201);
+version_2!("v21", v21, REMOTE_START_V21);
+
+/// The schema of `action`'s request (`request`) or answer of the enabled version.
+fn schema_of(action: AnyAction, request: bool) -> Result<&'static Schema, MessageError> {
+    let schema = match action {
+        #[cfg(feature = "v16")]
+        AnyAction::V16(a) if request => v16::request(a),
+        #[cfg(feature = "v16")]
+        AnyAction::V16(a) => v16::response(a),
+        #[cfg(feature = "v201")]
+        AnyAction::V201(a) if request => v201::request(a),
+        #[cfg(feature = "v201")]
+        AnyAction::V201(a) => v201::response(a),
+        #[cfg(feature = "v21")]
+        AnyAction::V21(a) if request => v21::request(a),
+        #[cfg(feature = "v21")]
+        AnyAction::V21(a) => v21::response(a),
+    };
+    schema.ok_or_else(|| MessageError::UnknownAction {
+        action: String::from(action.as_str()),
+    })
+}
+
+/// The checked payload's properties (every schema above is an object's).
+fn checked(
+    action: AnyAction,
+    request: bool,
+    payload: &str,
+) -> Result<Map<String, Value>, MessageError> {
+    match schema::decode(schema_of(action, request)?, payload)? {
+        Value::Object(properties) => Ok(properties),
+        _ => Ok(Map::new()),
+    }
+}
 
 impl Decoders for StationMessages {
-    fn request(action: AnyAction, payload: &str) -> Result<AnyRequest, MessageError> {
-        match action {
-            #[cfg(feature = "v16")]
-            AnyAction::V16(a) => v16::request(a, payload),
-            #[cfg(feature = "v201")]
-            AnyAction::V201(a) => v201::request(a, payload),
-            #[cfg(feature = "v21")]
-            AnyAction::V21(a) => v21::request(a, payload),
-        }
+    // Boxed: the session queues its events, and an unboxed request (300 bytes) would make
+    // every slot of that queue as large, for as long as the station runs.
+    type Request = Box<wire::Request>;
+    type Response = wire::Answer;
+
+    fn request(action: AnyAction, payload: &str) -> Result<Box<wire::Request>, MessageError> {
+        checked(action, true, payload).map(|properties| Box::new(request(action, properties)))
     }
 
-    fn response(action: AnyAction, payload: &str) -> Result<AnyResponse, MessageError> {
-        match action {
-            #[cfg(feature = "v16")]
-            AnyAction::V16(a) => v16::response(a, payload),
-            #[cfg(feature = "v201")]
-            AnyAction::V201(a) => v201::response(a, payload),
-            #[cfg(feature = "v21")]
-            AnyAction::V21(a) => v21::response(a, payload),
-        }
+    fn response(action: AnyAction, payload: &str) -> Result<wire::Answer, MessageError> {
+        checked(action, false, payload).map(answer)
     }
 }
 
-/// A remote start decoded without its `chargingProfile`, which a station without smart
-/// charging ignores (1.6 5.11: "this parameter SHOULD be ignored"; 2.0.1 and 2.1 F01.FR.12,
-/// K05.FR.04: "SHALL ignore"): the profile must be well-formed JSON, and is then dropped
-/// unread. Every other property is read and checked as the generated decoder does (through
-/// the same `ocpp_types::__rt` functions), so only the profile's schema goes unchecked; and
-/// the code of `ChargingProfileType` and everything under it (20 KB of a firmware) is not
-/// linked.
-#[derive(Debug)]
-pub(crate) struct WithoutProfile<M>(pub M);
+// ---------------------------------------------------------------------------------------------
+// Remote start without its charging profile
 
-/// The `Deserialize` of a [`WithoutProfile`]: `$message` is built by `$build` from the
-/// required properties' values, and the optional ones are set after.
+/// A remote start's schema with `chargingProfile` taken as any JSON, which a station without
+/// smart charging ignores (1.6 5.11: "this parameter SHOULD be ignored"; 2.0.1 and 2.1
+/// F01.FR.12, K05.FR.04: "SHALL ignore"): the profile must be well-formed JSON, and is then
+/// dropped unread. Every other property is checked as the generated schema says (the table is
+/// the generated one with that one entry replaced, at compile time), and the tables and
+/// checks under `ChargingProfileType` are not linked.
 macro_rules! without_profile {
-    ($feature:literal, $message:ty,
-     required: [$($req:ident: $req_ty:ty = $req_name:literal $(, $req_check:expr)?);* $(;)?],
-     optional: [$($opt:ident: $opt_ty:ty = $opt_name:literal $(, $opt_check:expr)?);* $(;)?],
-     build: $build:expr) => {
+    ($feature:literal, $name:ident, $module:ident :: $message:ident) => {
         #[cfg(feature = $feature)]
-        impl<'de> serde::Deserialize<'de> for WithoutProfile<$message> {
-            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                use ocpp_types::__rt as rt;
-                struct Visitor;
-                impl<'de> serde::de::Visitor<'de> for Visitor {
-                    type Value = WithoutProfile<$message>;
-                    fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-                        f.write_str("a remote start request object")
-                    }
-                    fn visit_map<A: serde::de::MapAccess<'de>>(
-                        self,
-                        mut map: A,
-                    ) -> Result<Self::Value, A::Error> {
-                        const FIELDS: &[&str] = &[$($req_name,)* $($opt_name,)* "chargingProfile"];
-                        $(let mut $req: Option<$req_ty> = None;)*
-                        $(let mut $opt: Option<$opt_ty> = None;)*
-                        let mut profile = false;
-                        while let Some(key) = rt::next_key(&mut map)? {
-                            match key.as_str() {
-                                $($req_name => without_profile!(@read map, $req, $req_name $(, $req_check)?),)*
-                                $($opt_name => without_profile!(@read map, $opt, $opt_name $(, $opt_check)?),)*
-                                "chargingProfile" => {
-                                    if profile {
-                                        return Err(serde::de::Error::duplicate_field(
-                                            "chargingProfile",
-                                        ));
-                                    }
-                                    map.next_value::<serde::de::IgnoredAny>()?;
-                                    profile = true;
-                                }
-                                other => return Err(rt::unknown_field(other, FIELDS)),
-                            }
-                        }
-                        $(let $req = rt::required($req, $req_name)?;)*
-                        let mut message: $message = ($build)($($req),*);
-                        $(message.$opt = $opt;)*
-                        Ok(WithoutProfile(message))
-                    }
-                }
-                deserializer.deserialize_map(Visitor)
-            }
+        static $name: Schema = {
+            const BASE: Object = match ocpp_types::$module::schemas::$message {
+                Schema::Object(object) => object,
+                _ => panic!("a remote start is an object"),
+            };
+            const SCHEMAS: [&Schema; BASE.names.len()] =
+                any_json_for::<{ BASE.names.len() }>(BASE, "chargingProfile");
+            Schema::Object(Object {
+                schemas: &SCHEMAS,
+                ..BASE
+            })
+        };
+    };
+}
+
+without_profile!("v16", REMOTE_START_V16, v16::RemoteStartTransactionRequest);
+without_profile!(
+    "v201",
+    REMOTE_START_V201,
+    v201::RequestStartTransactionRequest
+);
+without_profile!("v21", REMOTE_START_V21, v21::RequestStartTransactionRequest);
+
+/// `object`'s property schemas with `name`'s replaced by [`Schema::Any`] (a compile error if
+/// the object has no such property).
+#[cfg_attr(
+    not(any(feature = "v16", feature = "v201", feature = "v21")),
+    allow(dead_code)
+)]
+const fn any_json_for<const N: usize>(object: Object, name: &str) -> [&'static Schema; N] {
+    const fn same(a: &str, b: &str) -> bool {
+        let (a, b) = (a.as_bytes(), b.as_bytes());
+        if a.len() != b.len() {
+            return false;
         }
-    };
-    (@read $map:ident, $slot:ident, $name:literal) => {
-        rt::read(&mut $map, &mut $slot, $name)?
-    };
-    (@read $map:ident, $slot:ident, $name:literal, $check:expr) => {
-        rt::read_checked(&mut $map, &mut $slot, $name, $check)?
-    };
-}
-
-without_profile!("v16", ocpp_types::v16::RemoteStartTransactionRequest,
-    required: [id_tag: ocpp_types::BoundedString<20> = "idTag"],
-    optional: [connector_id: i64 = "connectorId", rt::Draft4Integer(())],
-    build: ocpp_types::v16::RemoteStartTransactionRequest::new);
-
-/// The same for both 2.x versions, whose RequestStartTransactionRequest is alike.
-macro_rules! without_profile_2 {
-    ($feature:literal, $module:ident) => {
-        without_profile!($feature, ocpp_types::$module::RequestStartTransactionRequest,
-            required: [
-                id_token: ocpp_types::$module::IdTokenType = "idToken";
-                remote_start_id: i64 = "remoteStartId";
-            ],
-            optional: [
-                custom_data: alloc::boxed::Box<ocpp_types::$module::CustomDataType> = "customData";
-                evse_id: i64 = "evseId";
-                group_id_token: ocpp_types::$module::IdTokenType = "groupIdToken";
-            ],
-            build: ocpp_types::$module::RequestStartTransactionRequest::new);
-    };
-}
-
-without_profile_2!("v201", v201);
-without_profile_2!("v21", v21);
-
-/// The fields the station reads from a request it decoded (all absent for any other).
-pub(crate) fn request(request: &AnyRequest) -> wire::Request {
-    let mut out = wire::Request::default();
-    match request.action() {
-        #[cfg(feature = "v16")]
-        AnyAction::V16(_) => v16_request(request, &mut out),
-        #[cfg(feature = "v201")]
-        AnyAction::V201(_) => v201_request(request, &mut out),
-        #[cfg(feature = "v21")]
-        AnyAction::V21(_) => v21_request(request, &mut out),
+        let mut i = 0;
+        while i < a.len() {
+            if a[i] != b[i] {
+                return false;
+            }
+            i += 1;
+        }
+        true
     }
+    let mut out = [&Schema::Any; N];
+    let (mut i, mut found) = (0, false);
+    while i < N {
+        if same(object.names[i], name) {
+            found = true;
+        } else {
+            out[i] = object.schemas[i];
+        }
+        i += 1;
+    }
+    assert!(found, "no such property");
     out
 }
 
-/// The fields the station reads from an answer it decoded (all absent for any other).
-pub(crate) fn answer(response: &AnyResponse) -> wire::Answer {
-    let mut out = wire::Answer::default();
-    match response.action() {
+// ---------------------------------------------------------------------------------------------
+// The fields the station reads
+
+fn text(properties: &mut Map<String, Value>, name: &str) -> Option<String> {
+    match properties.remove(name)? {
+        Value::String(text) => Some(text),
+        _ => None,
+    }
+}
+
+fn int(properties: &Map<String, Value>, name: &str) -> Option<i64> {
+    properties.get(name).and_then(Value::as_i64)
+}
+
+fn object(properties: &mut Map<String, Value>, name: &str) -> Option<Map<String, Value>> {
+    match properties.remove(name)? {
+        Value::Object(object) => Some(object),
+        _ => None,
+    }
+}
+
+fn evse(e: Map<String, Value>) -> wire::EvseRef {
+    wire::EvseRef {
+        id: int(&e, "id").unwrap_or_default(),
+        connector_id: int(&e, "connectorId"),
+    }
+}
+
+/// A GetVariables / SetVariables item.
+fn item(value: Value) -> wire::VariableItem {
+    let Value::Object(mut item) = value else {
+        return wire::VariableItem::default();
+    };
+    let mut component = object(&mut item, "component").unwrap_or_default();
+    let mut variable = object(&mut item, "variable").unwrap_or_default();
+    wire::VariableItem {
+        attribute_type: text(&mut item, "attributeType"),
+        attribute_value: text(&mut item, "attributeValue"),
+        component: wire::Component {
+            name: text(&mut component, "name").unwrap_or_default(),
+            instance: text(&mut component, "instance"),
+            evse: object(&mut component, "evse").map(evse),
+        },
+        variable: wire::Variable {
+            name: text(&mut variable, "name").unwrap_or_default(),
+            instance: text(&mut variable, "instance"),
+        },
+    }
+}
+
+fn items(properties: &mut Map<String, Value>, name: &str) -> Vec<wire::VariableItem> {
+    match properties.remove(name) {
+        Some(Value::Array(items)) => items.into_iter().map(item).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The fields the station reads from a checked request of `action`. The handled requests
+/// of every version name their fields alike, so one reading serves them all: a field another
+/// action lacks stays absent.
+fn request(action: AnyAction, mut p: Map<String, Value>) -> wire::Request {
+    let id_token = object(&mut p, "idToken").map(|mut token| wire::TokenIn {
+        id_token: text(&mut token, "idToken").unwrap_or_default(),
+        kind: text(&mut token, "type").unwrap_or_default(),
+    });
+    let transaction_id = match p.remove("transactionId") {
+        Some(Value::String(id)) => Some(Id::Text(id)),
+        Some(number) => number.as_i64().map(Id::Number),
+        None => None,
+    };
+    let key = match p.remove("key") {
+        Some(Value::String(key)) => Some(wire::Keys::One(key)),
+        Some(Value::Array(keys)) => Some(wire::Keys::Many(
+            keys.into_iter()
+                .filter_map(|k| match k {
+                    Value::String(k) => Some(k),
+                    _ => None,
+                })
+                .collect(),
+        )),
+        _ => None,
+    };
+    wire::Request {
+        action: action.as_str(),
+        id_tag: text(&mut p, "idTag"),
+        id_token,
+        connector_id: int(&p, "connectorId"),
+        evse_id: int(&p, "evseId"),
+        evse: object(&mut p, "evse").map(evse),
+        remote_start_id: int(&p, "remoteStartId"),
+        transaction_id,
+        kind: text(&mut p, "type"),
+        operational_status: text(&mut p, "operationalStatus"),
+        requested_message: text(&mut p, "requestedMessage"),
+        key,
+        value: text(&mut p, "value"),
+        get_variable_data: items(&mut p, "getVariableData"),
+        set_variable_data: items(&mut p, "setVariableData"),
+        request_id: int(&p, "requestId"),
+        report_base: text(&mut p, "reportBase"),
+    }
+}
+
+/// The fields the station reads from a checked answer (as [`request`], one reading for all).
+fn answer(mut p: Map<String, Value>) -> wire::Answer {
+    let mut info = object(&mut p, "idTagInfo")
+        .or_else(|| object(&mut p, "idTokenInfo"))
+        .unwrap_or_default();
+    wire::Answer {
+        status: text(&mut p, "status"),
+        interval: int(&p, "interval"),
+        current_time: text(&mut p, "currentTime").and_then(|t| t.parse().ok()),
+        token_status: text(&mut info, "status"),
+        transaction_id: int(&p, "transactionId").map(Id::Number),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::borrow::ToOwned;
+    use alloc::format;
+    use alloc::string::ToString;
+    use core::fmt::Debug;
+    use ocpp_types::{AnyRequest, AnyResponse};
+    use serde::Serialize;
+    use serde::de::DeserializeOwned;
+    use serde_json::json;
+
+    /// The typed reading the table-driven one replaced: the oracle of
+    /// `the_table_driven_reading_agrees_with_the_typed_one`.
+    mod typed {
+        use super::*;
+
+        /// The fields the station read from a request decoded into its generated type (all absent
+        /// for any other), as it did before the table-driven decode.
+        pub(super) fn request(request: &AnyRequest) -> wire::Request {
+            let mut out = wire::Request {
+                action: request.action().as_str(),
+                ..wire::Request::default()
+            };
+            match request.action() {
+                #[cfg(feature = "v16")]
+                AnyAction::V16(_) => v16_request(request, &mut out),
+                #[cfg(feature = "v201")]
+                AnyAction::V201(_) => v201_request(request, &mut out),
+                #[cfg(feature = "v21")]
+                AnyAction::V21(_) => v21_request(request, &mut out),
+            }
+            out
+        }
+
+        /// The fields the station reads from an answer it decoded (all absent for any other).
+        pub(super) fn answer(response: &AnyResponse) -> wire::Answer {
+            let mut out = wire::Answer::default();
+            match response.action() {
+                #[cfg(feature = "v16")]
+                AnyAction::V16(_) => v16_answer(response, &mut out),
+                #[cfg(feature = "v201")]
+                AnyAction::V201(_) => v201_answer(response, &mut out),
+                #[cfg(feature = "v21")]
+                AnyAction::V21(_) => v21_answer(response, &mut out),
+            }
+            out
+        }
+
         #[cfg(feature = "v16")]
-        AnyAction::V16(_) => v16_answer(response, &mut out),
-        #[cfg(feature = "v201")]
-        AnyAction::V201(_) => v201_answer(response, &mut out),
-        #[cfg(feature = "v21")]
-        AnyAction::V21(_) => v21_answer(response, &mut out),
-    }
-    out
-}
-
-#[cfg(feature = "v16")]
-fn v16_request(request: &AnyRequest, out: &mut wire::Request) {
-    use ocpp_types::v16 as v;
-    if let Some(m) = request.message::<v::RemoteStartTransactionRequest>() {
-        out.connector_id = m.connector_id;
-        out.id_tag = Some(m.id_tag.as_str().to_owned());
-    } else if let Some(m) = request.message::<v::RemoteStopTransactionRequest>() {
-        out.transaction_id = Some(Id::Number(m.transaction_id));
-    } else if let Some(m) = request.message::<v::ResetRequest>() {
-        out.kind = Some(m.r#type.as_str());
-    } else if let Some(m) = request.message::<v::ChangeAvailabilityRequest>() {
-        out.connector_id = Some(m.connector_id);
-        out.kind = Some(m.r#type.as_str());
-    } else if let Some(m) = request.message::<v::TriggerMessageRequest>() {
-        out.requested_message = Some(m.requested_message.as_str());
-        out.connector_id = m.connector_id;
-    } else if let Some(m) = request.message::<v::UnlockConnectorRequest>() {
-        out.connector_id = Some(m.connector_id);
-    } else if let Some(m) = request.message::<v::GetConfigurationRequest>() {
-        out.key = m
-            .key
-            .as_ref()
-            .map(|keys| wire::Keys::Many(keys.iter().map(|k| k.as_str().to_owned()).collect()));
-    } else if let Some(m) = request.message::<v::ChangeConfigurationRequest>() {
-        out.key = Some(wire::Keys::One(m.key.as_str().to_owned()));
-        out.value = Some(m.value.as_str().to_owned());
-    }
-}
-
-#[cfg(feature = "v16")]
-fn v16_answer(response: &AnyResponse, out: &mut wire::Answer) {
-    use ocpp_types::v16 as v;
-    if let Some(m) = response.message::<v::BootNotificationResponse>() {
-        out.status = Some(m.status.as_str());
-        out.interval = Some(m.interval);
-        out.current_time = Some(m.current_time);
-    } else if let Some(m) = response.message::<v::HeartbeatResponse>() {
-        out.current_time = Some(m.current_time);
-    } else if let Some(m) = response.message::<v::AuthorizeResponse>() {
-        out.token_status = Some(m.id_tag_info.status.as_str());
-    } else if let Some(m) = response.message::<v::StartTransactionResponse>() {
-        out.token_status = Some(m.id_tag_info.status.as_str());
-        out.transaction_id = Some(Id::Number(m.transaction_id));
-    } else if let Some(m) = response.message::<v::StopTransactionResponse>() {
-        out.token_status = m.id_tag_info.as_ref().map(|info| info.status.as_str());
-    }
-}
-
-/// The readers of a 2.x version (2.0.1 and 2.1 name these fields alike).
-macro_rules! version_2_readers {
-    ($feature:literal, $module:ident, $request:ident, $answer:ident) => {
-        #[cfg(feature = $feature)]
-        fn $request(request: &AnyRequest, out: &mut wire::Request) {
-            use ocpp_types::$module as v;
-            let evse = |e: &v::EVSEType| wire::EvseRef {
-                id: e.id,
-                connector_id: e.connector_id,
-            };
-            let item = |attribute_type: Option<v::AttributeEnumType>,
-                        component: &v::ComponentType,
-                        variable: &v::VariableType| wire::VariableItem {
-                attribute_type: attribute_type.map(|t| t.as_str()),
-                attribute_value: None,
-                component: wire::Component {
-                    name: component.name.as_str().to_owned(),
-                    instance: component.instance.as_ref().map(|i| i.as_str().to_owned()),
-                    evse: component.evse.as_ref().map(evse),
-                },
-                variable: wire::Variable {
-                    name: variable.name.as_str().to_owned(),
-                    instance: variable.instance.as_ref().map(|i| i.as_str().to_owned()),
-                },
-            };
-            if let Some(m) = request.message::<v::RequestStartTransactionRequest>() {
-                out.evse_id = m.evse_id;
-                out.remote_start_id = Some(m.remote_start_id);
-                out.id_token = Some(wire::TokenIn {
-                    id_token: m.id_token.id_token.as_str().to_owned(),
-                    kind: m.id_token.r#type.as_str().to_owned(),
-                });
-            } else if let Some(m) = request.message::<v::RequestStopTransactionRequest>() {
-                out.transaction_id = Some(Id::Text(m.transaction_id.as_str().to_owned()));
+        fn v16_request(request: &AnyRequest, out: &mut wire::Request) {
+            use ocpp_types::v16 as v;
+            if let Some(m) = request.message::<v::RemoteStartTransactionRequest>() {
+                out.connector_id = m.connector_id;
+                out.id_tag = Some(m.id_tag.as_str().to_owned());
+            } else if let Some(m) = request.message::<v::RemoteStopTransactionRequest>() {
+                out.transaction_id = Some(Id::Number(m.transaction_id));
             } else if let Some(m) = request.message::<v::ResetRequest>() {
-                out.kind = Some(m.r#type.as_str());
-                out.evse_id = m.evse_id;
+                out.kind = Some(m.r#type.as_str().to_owned());
             } else if let Some(m) = request.message::<v::ChangeAvailabilityRequest>() {
-                out.operational_status = Some(m.operational_status.as_str());
-                out.evse = m.evse.as_ref().map(evse);
-            } else if let Some(m) = request.message::<v::TriggerMessageRequest>() {
-                out.requested_message = Some(m.requested_message.as_str());
-                out.evse = m.evse.as_ref().map(evse);
-            } else if let Some(m) = request.message::<v::UnlockConnectorRequest>() {
-                out.evse_id = Some(m.evse_id);
                 out.connector_id = Some(m.connector_id);
-            } else if let Some(m) = request.message::<v::GetVariablesRequest>() {
-                out.get_variable_data = m
-                    .get_variable_data
-                    .iter()
-                    .map(|d| item(d.attribute_type, &d.component, &d.variable))
-                    .collect();
-            } else if let Some(m) = request.message::<v::SetVariablesRequest>() {
-                out.set_variable_data = m
-                    .set_variable_data
-                    .iter()
-                    .map(|d| wire::VariableItem {
-                        attribute_value: Some(d.attribute_value.as_str().to_owned()),
-                        ..item(d.attribute_type, &d.component, &d.variable)
-                    })
-                    .collect();
-            } else if let Some(m) = request.message::<v::GetBaseReportRequest>() {
-                out.request_id = Some(m.request_id);
-                out.report_base = Some(m.report_base.as_str());
+                out.kind = Some(m.r#type.as_str().to_owned());
+            } else if let Some(m) = request.message::<v::TriggerMessageRequest>() {
+                out.requested_message = Some(m.requested_message.as_str().to_owned());
+                out.connector_id = m.connector_id;
+            } else if let Some(m) = request.message::<v::UnlockConnectorRequest>() {
+                out.connector_id = Some(m.connector_id);
+            } else if let Some(m) = request.message::<v::GetConfigurationRequest>() {
+                out.key = m.key.as_ref().map(|keys| {
+                    wire::Keys::Many(keys.iter().map(|k| k.as_str().to_owned()).collect())
+                });
+            } else if let Some(m) = request.message::<v::ChangeConfigurationRequest>() {
+                out.key = Some(wire::Keys::One(m.key.as_str().to_owned()));
+                out.value = Some(m.value.as_str().to_owned());
             }
         }
 
-        #[cfg(feature = $feature)]
-        fn $answer(response: &AnyResponse, out: &mut wire::Answer) {
-            use ocpp_types::$module as v;
+        #[cfg(feature = "v16")]
+        fn v16_answer(response: &AnyResponse, out: &mut wire::Answer) {
+            use ocpp_types::v16 as v;
             if let Some(m) = response.message::<v::BootNotificationResponse>() {
-                out.status = Some(m.status.as_str());
+                out.status = Some(m.status.as_str().to_owned());
                 out.interval = Some(m.interval);
                 out.current_time = Some(m.current_time);
             } else if let Some(m) = response.message::<v::HeartbeatResponse>() {
                 out.current_time = Some(m.current_time);
             } else if let Some(m) = response.message::<v::AuthorizeResponse>() {
-                out.token_status = Some(m.id_token_info.status.as_str());
-            } else if let Some(m) = response.message::<v::TransactionEventResponse>() {
-                out.token_status = m.id_token_info.as_ref().map(|info| info.status.as_str());
+                out.token_status = Some(m.id_tag_info.status.as_str().to_owned());
+            } else if let Some(m) = response.message::<v::StartTransactionResponse>() {
+                out.token_status = Some(m.id_tag_info.status.as_str().to_owned());
+                out.transaction_id = Some(Id::Number(m.transaction_id));
+            } else if let Some(m) = response.message::<v::StopTransactionResponse>() {
+                out.token_status = m
+                    .id_tag_info
+                    .as_ref()
+                    .map(|info| info.status.as_str().to_owned());
             }
         }
-    };
-}
 
-version_2_readers!("v201", v201, v201_request, v201_answer);
-version_2_readers!("v21", v21, v21_request, v21_answer);
+        /// The readers of a 2.x version (2.0.1 and 2.1 name these fields alike).
+        macro_rules! version_2_readers {
+            ($feature:literal, $module:ident, $request:ident, $answer:ident) => {
+                #[cfg(feature = $feature)]
+                fn $request(request: &AnyRequest, out: &mut wire::Request) {
+                    use ocpp_types::$module as v;
+                    let evse = |e: &v::EVSEType| wire::EvseRef {
+                        id: e.id,
+                        connector_id: e.connector_id,
+                    };
+                    let item = |attribute_type: Option<v::AttributeEnumType>,
+                                component: &v::ComponentType,
+                                variable: &v::VariableType| wire::VariableItem {
+                        attribute_type: attribute_type.map(|t| t.as_str().to_owned()),
+                        attribute_value: None,
+                        component: wire::Component {
+                            name: component.name.as_str().to_owned(),
+                            instance: component.instance.as_ref().map(|i| i.as_str().to_owned()),
+                            evse: component.evse.as_ref().map(evse),
+                        },
+                        variable: wire::Variable {
+                            name: variable.name.as_str().to_owned(),
+                            instance: variable.instance.as_ref().map(|i| i.as_str().to_owned()),
+                        },
+                    };
+                    if let Some(m) = request.message::<v::RequestStartTransactionRequest>() {
+                        out.evse_id = m.evse_id;
+                        out.remote_start_id = Some(m.remote_start_id);
+                        out.id_token = Some(wire::TokenIn {
+                            id_token: m.id_token.id_token.as_str().to_owned(),
+                            kind: m.id_token.r#type.as_str().to_owned(),
+                        });
+                    } else if let Some(m) = request.message::<v::RequestStopTransactionRequest>() {
+                        out.transaction_id = Some(Id::Text(m.transaction_id.as_str().to_owned()));
+                    } else if let Some(m) = request.message::<v::ResetRequest>() {
+                        out.kind = Some(m.r#type.as_str().to_owned());
+                        out.evse_id = m.evse_id;
+                    } else if let Some(m) = request.message::<v::ChangeAvailabilityRequest>() {
+                        out.operational_status = Some(m.operational_status.as_str().to_owned());
+                        out.evse = m.evse.as_ref().map(evse);
+                    } else if let Some(m) = request.message::<v::TriggerMessageRequest>() {
+                        out.requested_message = Some(m.requested_message.as_str().to_owned());
+                        out.evse = m.evse.as_ref().map(evse);
+                    } else if let Some(m) = request.message::<v::UnlockConnectorRequest>() {
+                        out.evse_id = Some(m.evse_id);
+                        out.connector_id = Some(m.connector_id);
+                    } else if let Some(m) = request.message::<v::GetVariablesRequest>() {
+                        out.get_variable_data = m
+                            .get_variable_data
+                            .iter()
+                            .map(|d| item(d.attribute_type, &d.component, &d.variable))
+                            .collect();
+                    } else if let Some(m) = request.message::<v::SetVariablesRequest>() {
+                        out.set_variable_data = m
+                            .set_variable_data
+                            .iter()
+                            .map(|d| wire::VariableItem {
+                                attribute_value: Some(d.attribute_value.as_str().to_owned()),
+                                ..item(d.attribute_type, &d.component, &d.variable)
+                            })
+                            .collect();
+                    } else if let Some(m) = request.message::<v::GetBaseReportRequest>() {
+                        out.request_id = Some(m.request_id);
+                        out.report_base = Some(m.report_base.as_str().to_owned());
+                    }
+                }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use alloc::format;
-    use alloc::string::ToString;
-    use alloc::vec::Vec;
-    use core::fmt::Debug;
-    use serde::Serialize;
-    use serde::de::DeserializeOwned;
-    use serde_json::{Value, json};
+                #[cfg(feature = $feature)]
+                fn $answer(response: &AnyResponse, out: &mut wire::Answer) {
+                    use ocpp_types::$module as v;
+                    if let Some(m) = response.message::<v::BootNotificationResponse>() {
+                        out.status = Some(m.status.as_str().to_owned());
+                        out.interval = Some(m.interval);
+                        out.current_time = Some(m.current_time);
+                    } else if let Some(m) = response.message::<v::HeartbeatResponse>() {
+                        out.current_time = Some(m.current_time);
+                    } else if let Some(m) = response.message::<v::AuthorizeResponse>() {
+                        out.token_status = Some(m.id_token_info.status.as_str().to_owned());
+                    } else if let Some(m) = response.message::<v::TransactionEventResponse>() {
+                        out.token_status = m
+                            .id_token_info
+                            .as_ref()
+                            .map(|info| info.status.as_str().to_owned());
+                    }
+                }
+            };
+        }
+
+        version_2_readers!("v201", v201, v201_request, v201_answer);
+        version_2_readers!("v21", v21, v21_request, v21_answer);
+    }
 
     /// Valid payloads, and each with one property removed, replaced by a value of each JSON
     /// type, or joined by an unknown one (at the top and one level down).
@@ -441,37 +576,44 @@ mod tests {
         out
     }
 
-    /// The station's decode of a remote start agrees with the generated decoder on every
-    /// variant: the same value but for the profile (dropped), the same error kind and pointer;
-    /// only a fault inside `chargingProfile` may be taken by ours.
-    fn agree<M>(seeds: core::ops::Range<u64>, drop_profile: fn(&mut M))
+    /// The station's remote-start schema agrees with the generated decoder on every variant:
+    /// the same value but for the profile (dropped), the same error kind and pointer; only a
+    /// fault inside `chargingProfile` may be taken by ours.
+    fn agree<M>(seeds: core::ops::Range<u64>, ours: &'static Schema)
     where
         M: ocpp_types::random::Generate + Serialize + DeserializeOwned + PartialEq + Debug,
-        WithoutProfile<M>: DeserializeOwned,
     {
+        let without_profile = |value: Value| match value {
+            Value::Object(mut o) => {
+                o.remove("chargingProfile");
+                Value::Object(o)
+            }
+            other => other,
+        };
         let mut checked = 0;
         for seed in seeds {
             let message: M = ocpp_types::random::from_seed(seed);
             let payload = serde_json::to_value(&message).unwrap();
             for text in variants(&payload) {
                 let full = ocpp_types::from_str::<M>(&text);
-                let ours = ocpp_types::from_str::<WithoutProfile<M>>(&text).map(|w| w.0);
-                match (full, ours) {
-                    (Ok(mut full), Ok(ours)) => {
-                        drop_profile(&mut full);
-                        assert_eq!(full, ours, "{text}");
-                    }
-                    (Err(full), ours) if full.pointer().starts_with("/chargingProfile") => {
-                        if let Err(ours) = ours {
-                            assert!(!ours.pointer().starts_with("/chargingProfile"), "{text}");
-                        }
-                    }
-                    (Err(full), Err(ours)) => assert_eq!(
-                        (full.kind(), full.pointer()),
-                        (ours.kind(), ours.pointer()),
+                let table = schema::decode(ours, &text);
+                match (full, table) {
+                    (Ok(full), Ok(table)) => assert_eq!(
+                        without_profile(serde_json::to_value(full).unwrap()),
+                        without_profile(table),
                         "{text}"
                     ),
-                    (full, ours) => panic!("{text}: generated {full:?}, ours {ours:?}"),
+                    (Err(full), table) if full.pointer().starts_with("/chargingProfile") => {
+                        if let Err(table) = table {
+                            assert!(!table.pointer().starts_with("/chargingProfile"), "{text}");
+                        }
+                    }
+                    (Err(full), Err(table)) => assert_eq!(
+                        (full.kind(), full.pointer(), full.message()),
+                        (table.kind(), table.pointer(), table.message()),
+                        "{text}"
+                    ),
+                    (full, table) => panic!("{text}: generated {full:?}, ours {table:?}"),
                 }
                 checked += 1;
             }
@@ -482,56 +624,114 @@ mod tests {
     #[cfg(feature = "v16")]
     #[test]
     fn a_1_6_remote_start_decodes_as_generated_but_for_the_profile() {
-        agree::<ocpp_types::v16::RemoteStartTransactionRequest>(0..100, |m| {
-            m.charging_profile = None
-        });
+        agree::<ocpp_types::v16::RemoteStartTransactionRequest>(0..100, &REMOTE_START_V16);
     }
 
     #[cfg(feature = "v201")]
     #[test]
     fn a_2_0_1_request_start_decodes_as_generated_but_for_the_profile() {
-        agree::<ocpp_types::v201::RequestStartTransactionRequest>(0..100, |m| {
-            m.charging_profile = None
-        });
+        agree::<ocpp_types::v201::RequestStartTransactionRequest>(0..100, &REMOTE_START_V201);
     }
 
     #[cfg(feature = "v21")]
     #[test]
     fn a_2_1_request_start_decodes_as_generated_but_for_the_profile() {
-        agree::<ocpp_types::v21::RequestStartTransactionRequest>(0..100, |m| {
-            m.charging_profile = None
-        });
+        agree::<ocpp_types::v21::RequestStartTransactionRequest>(0..100, &REMOTE_START_V21);
     }
 
     #[cfg(feature = "v201")]
     #[test]
     fn a_profile_is_ignored_even_when_the_schema_would_refuse_it() {
+        let action = AnyAction::V201(ocpp_types::v201::Action::RequestStartTransaction);
         let text = format!(
             r#"{{"idToken":{{"idToken":"T","type":"ISO14443"}},"remoteStartId":1,"chargingProfile":{}}}"#,
             r#"{"id":"not a number","nested":[1,{"a":null}]}"#
         );
-        let m = ocpp_types::from_str::<
-            WithoutProfile<ocpp_types::v201::RequestStartTransactionRequest>,
-        >(&text)
-        .unwrap()
-        .0;
-        assert_eq!((m.remote_start_id, m.charging_profile), (1, None));
+        let request = StationMessages::request(action, &text).unwrap();
+        assert_eq!(request.remote_start_id, Some(1));
         // But it must be JSON, and only once.
         let broken = text.replace("[1,", "[1,,");
-        let err = ocpp_types::from_str::<
-            WithoutProfile<ocpp_types::v201::RequestStartTransactionRequest>,
-        >(&broken)
-        .unwrap_err();
+        let Err(MessageError::Invalid(err)) = StationMessages::request(action, &broken) else {
+            panic!("accepted {broken}");
+        };
         assert_eq!(err.kind(), ocpp_types::ErrorKind::Syntax);
         let twice = text.replace(
             r#""remoteStartId":1,"#,
             r#""chargingProfile":{},"remoteStartId":1,"#,
         );
-        assert!(
-            ocpp_types::from_str::<WithoutProfile<ocpp_types::v201::RequestStartTransactionRequest>>(
-                &twice
-            )
-            .is_err()
-        );
+        assert!(StationMessages::request(action, &twice).is_err());
+    }
+
+    #[test]
+    fn an_action_the_station_does_not_handle_is_unknown_to_its_decoders() {
+        let versions = ocpp_types::OcppVersion::ALL.into_iter();
+        let actions: Vec<AnyAction> = versions
+            .filter_map(|v| AnyAction::from_name(v, "DataTransfer"))
+            .collect();
+        assert!(!actions.is_empty());
+        for action in actions {
+            assert!(matches!(
+                StationMessages::request(action, "{}"),
+                Err(MessageError::UnknownAction { .. })
+            ));
+        }
+    }
+
+    /// Random messages of `M` (and their answers `M::Response`) read alike through the table
+    /// and through the generated type, where the station decodes them; how many were read.
+    fn reads_alike<M>(seeds: core::ops::Range<u64>) -> usize
+    where
+        M: ocpp_types::Request + ocpp_types::random::Generate,
+        M::Response: ocpp_types::random::Generate,
+    {
+        let mut read = 0;
+        for seed in seeds {
+            let request: M = ocpp_types::random::from_seed(seed);
+            let text = serde_json::to_string(&request).unwrap();
+            if let Ok(table) = StationMessages::request(M::ANY_ACTION, &text) {
+                let typed = typed::request(&AnyRequest::from_message(request));
+                assert_eq!(*table, typed, "{text}");
+                read += 1;
+            }
+            let response: M::Response = ocpp_types::random::from_seed(seed);
+            let text = serde_json::to_string(&response).unwrap();
+            if let Ok(table) = StationMessages::response(M::ANY_ACTION, &text) {
+                let typed = typed::answer(&AnyResponse::from_message(response));
+                assert_eq!(table, typed, "{text}");
+                read += 1;
+            }
+        }
+        read
+    }
+
+    /// Both sides of every action the station decodes, so that no reading is missed: a
+    /// request the table decodes must have been decodable before, and read alike.
+    #[test]
+    fn the_table_driven_reading_agrees_with_the_typed_one() {
+        macro_rules! each {
+            ($module:ident: $($message:ident),*) => {{
+                use ocpp_types::$module as v;
+                // Every valid message of a decoded side is read (one side per action).
+                $(assert_eq!(reads_alike::<v::$message>(0..40), 40, stringify!($message));)*
+            }};
+        }
+        #[cfg(feature = "v16")]
+        each!(v16: RemoteStartTransactionRequest, RemoteStopTransactionRequest, ResetRequest,
+            ChangeAvailabilityRequest, TriggerMessageRequest, UnlockConnectorRequest,
+            GetConfigurationRequest, ChangeConfigurationRequest, BootNotificationRequest,
+            HeartbeatRequest, StatusNotificationRequest, AuthorizeRequest,
+            StartTransactionRequest, StopTransactionRequest, MeterValuesRequest);
+        #[cfg(feature = "v201")]
+        each!(v201: RequestStartTransactionRequest, RequestStopTransactionRequest, ResetRequest,
+            ChangeAvailabilityRequest, TriggerMessageRequest, UnlockConnectorRequest,
+            GetVariablesRequest, SetVariablesRequest, GetBaseReportRequest,
+            BootNotificationRequest, HeartbeatRequest, StatusNotificationRequest,
+            AuthorizeRequest, TransactionEventRequest, MeterValuesRequest, NotifyReportRequest);
+        #[cfg(feature = "v21")]
+        each!(v21: RequestStartTransactionRequest, RequestStopTransactionRequest, ResetRequest,
+            ChangeAvailabilityRequest, TriggerMessageRequest, UnlockConnectorRequest,
+            GetVariablesRequest, SetVariablesRequest, GetBaseReportRequest,
+            BootNotificationRequest, HeartbeatRequest, StatusNotificationRequest,
+            AuthorizeRequest, TransactionEventRequest, MeterValuesRequest, NotifyReportRequest);
     }
 }

@@ -2,9 +2,8 @@
 //! own answers, for every version at once (the names agree across versions; where a type
 //! differs, as 1.6's integer `transactionId` and 2.x's string, both are kept).
 //!
-//! The session has already decoded every payload into its generated type, checked against
-//! its schema; `decoders` copies out of it the fields below, so the station's logic is written
-//! once for every version.
+//! The session has already checked every payload against its schema; `decoders` moves the
+//! fields below out of it, so the station's logic is written once for every version.
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -30,7 +29,7 @@ pub(crate) enum Keys {
 }
 
 /// A 2.x `idToken`.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct TokenIn {
     pub id_token: String,
     pub kind: String,
@@ -66,17 +65,19 @@ pub(crate) struct Variable {
 }
 
 /// One item of GetVariables / SetVariables.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct VariableItem {
-    pub attribute_type: Option<&'static str>,
+    pub attribute_type: Option<String>,
     pub attribute_value: Option<String>,
     pub component: Component,
     pub variable: Variable,
 }
 
 /// Every field the station reads from a CSMS request, of whichever action.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Request {
+    /// The action's name.
+    pub action: &'static str,
     pub id_tag: Option<String>,
     pub id_token: Option<TokenIn>,
     pub connector_id: Option<i64>,
@@ -85,25 +86,25 @@ pub(crate) struct Request {
     pub remote_start_id: Option<i64>,
     pub transaction_id: Option<Id>,
     /// Reset's and 1.6 ChangeAvailability's `type`.
-    pub kind: Option<&'static str>,
-    pub operational_status: Option<&'static str>,
-    pub requested_message: Option<&'static str>,
+    pub kind: Option<String>,
+    pub operational_status: Option<String>,
+    pub requested_message: Option<String>,
     pub key: Option<Keys>,
     pub value: Option<String>,
     pub get_variable_data: Vec<VariableItem>,
     pub set_variable_data: Vec<VariableItem>,
     pub request_id: Option<i64>,
-    pub report_base: Option<&'static str>,
+    pub report_base: Option<String>,
 }
 
 /// Every field the station reads from an answer to its calls.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct Answer {
-    pub status: Option<&'static str>,
+    pub status: Option<String>,
     pub interval: Option<i64>,
     pub current_time: Option<DateTime>,
     /// 1.6 `idTagInfo.status`, 2.x `idTokenInfo.status`.
-    pub token_status: Option<&'static str>,
+    pub token_status: Option<String>,
     pub transaction_id: Option<Id>,
 }
 

@@ -20,12 +20,15 @@ pub struct CallId(pub u64);
 pub struct IncomingId(pub u64);
 
 /// How one of our calls ended. Every call ends in exactly one outcome.
+///
+/// `P` is what answers decode to (see [`Decoders`](super::Decoders)): [`AnyResponse`] unless
+/// the session was given other decoders.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
-pub enum Outcome {
+pub enum Outcome<P = AnyResponse> {
     /// The CALLRESULT, decoded (and schema-valid). [`Outcome::into_response`] gives the
     /// concrete type.
-    Response(AnyResponse),
+    Response(P),
     /// The peer answered with a CALLERROR.
     CallError(RpcError),
     /// The peer's answer broke its schema or the frame structure (on 2.1 the session answered
@@ -35,6 +38,19 @@ pub enum Outcome {
     Timeout,
     /// The connection closed first (or the call was still queued when it closed).
     Closed,
+}
+
+impl<P> Outcome<P> {
+    /// The decoded response, or why there is none.
+    pub fn into_result(self) -> Result<P, CallFailure> {
+        match self {
+            Outcome::Response(response) => Ok(response),
+            Outcome::CallError(error) => Err(CallFailure::CallError(error)),
+            Outcome::InvalidResponse(error) => Err(CallFailure::InvalidResponse(error)),
+            Outcome::Timeout => Err(CallFailure::Timeout),
+            Outcome::Closed => Err(CallFailure::Closed),
+        }
+    }
 }
 
 impl Outcome {
@@ -57,35 +73,30 @@ impl Outcome {
     /// The response of whichever action, or why there is none (what an adapter hands to the
     /// caller waiting on the call).
     pub fn into_any_response(self) -> Result<AnyResponse, CallFailure> {
-        match self {
-            Outcome::Response(response) => Ok(response),
-            Outcome::CallError(error) => Err(CallFailure::CallError(error)),
-            Outcome::InvalidResponse(error) => Err(CallFailure::InvalidResponse(error)),
-            Outcome::Timeout => Err(CallFailure::Timeout),
-            Outcome::Closed => Err(CallFailure::Closed),
-        }
+        self.into_result()
     }
 }
 
 /// An incoming CALL, decoded and schema-valid, awaiting [`Session::respond`](super::Session::respond) (or
 /// [`Session::respond_error`](super::Session::respond_error)).
 #[derive(Debug, Clone, PartialEq)]
-pub struct IncomingCall {
+pub struct IncomingCall<Q = AnyRequest> {
     /// What to answer it with.
     pub id: IncomingId,
     /// Its message id on the wire.
     pub message_id: MessageId,
-    /// The request.
-    pub request: AnyRequest,
+    /// The request ([`AnyRequest`] unless the session was given other
+    /// [`Decoders`](super::Decoders)).
+    pub request: Q,
 }
 
 /// An incoming 2.1 SEND message, decoded and schema-valid (it gets no answer).
 #[derive(Debug, Clone, PartialEq)]
-pub struct IncomingSend {
+pub struct IncomingSend<Q = AnyRequest> {
     /// Its message id on the wire.
     pub message_id: MessageId,
     /// The message.
-    pub message: AnyRequest,
+    pub message: Q,
 }
 
 /// What went wrong with an incoming message.
@@ -129,19 +140,22 @@ pub struct Violation {
 }
 
 /// Something the application should know about, from [`Session::poll_event`](super::Session::poll_event).
+///
+/// `Q` and `P` are what requests and answers decode to: [`AnyRequest`] and [`AnyResponse`]
+/// unless the session was given other [`Decoders`](super::Decoders).
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
-pub enum Event {
+pub enum Event<Q = AnyRequest, P = AnyResponse> {
     /// The peer called us: answer with [`Session::respond`](super::Session::respond) or [`Session::respond_error`](super::Session::respond_error).
-    IncomingCall(IncomingCall),
+    IncomingCall(IncomingCall<Q>),
     /// The peer sent a 2.1 SEND message.
-    IncomingSend(IncomingSend),
+    IncomingSend(IncomingSend<Q>),
     /// One of our calls ended.
     CallCompleted {
         /// The call.
         call: CallId,
         /// How it ended.
-        outcome: Outcome,
+        outcome: Outcome<P>,
     },
     /// The peer refused one of our CALLRESULTs with a CALLRESULTERROR (2.1).
     ResponseRejected {

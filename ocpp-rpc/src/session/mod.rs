@@ -77,15 +77,22 @@ fn shorten(text: &str) -> &str {
     }
 }
 
-/// How a session decodes payloads: the requests the peer calls it with, and the answers to
-/// its own calls. [`AllMessages`] decodes every action of the version; an implementation
-/// that decodes only some answers the others as if the action were not supported (a
-/// payload it cannot decode is `MessageError::UnknownAction` for a request).
+/// How a session decodes payloads, and into what: the requests the peer calls it with, and
+/// the answers to its own calls. [`AllMessages`] decodes every action of the version into its
+/// generated type; an implementation that decodes only some answers the others as if the
+/// action were not supported (a payload it cannot decode is `MessageError::UnknownAction` for
+/// a request). A firmware's decoders may give something other than the generated types (the
+/// station core checks payloads with `ocpp_types::schema::decode` and keeps the fields it
+/// reads), so that no typed decoder is linked at all.
 pub trait Decoders {
+    /// What a request (or SEND message) decodes to: [`Event::IncomingCall`] carries it.
+    type Request: fmt::Debug + Clone + PartialEq;
+    /// What an answer to our call decodes to: [`Outcome::Response`] carries it.
+    type Response: fmt::Debug + Clone + PartialEq;
     /// Decodes the payload of a CALL (or SEND) for `action`, enforcing its schema.
-    fn request(action: AnyAction, payload: &str) -> Result<AnyRequest, MessageError>;
+    fn request(action: AnyAction, payload: &str) -> Result<Self::Request, MessageError>;
     /// Decodes the payload of a CALLRESULT to our call of `action`, enforcing its schema.
-    fn response(action: AnyAction, payload: &str) -> Result<AnyResponse, MessageError>;
+    fn response(action: AnyAction, payload: &str) -> Result<Self::Response, MessageError>;
 }
 
 /// Every action of every enabled version ([`AnyRequest::decode`], [`AnyResponse::decode`]).
@@ -93,6 +100,9 @@ pub trait Decoders {
 pub struct AllMessages;
 
 impl Decoders for AllMessages {
+    type Request = AnyRequest;
+    type Response = AnyResponse;
+
     fn request(action: AnyAction, payload: &str) -> Result<AnyRequest, MessageError> {
         AnyRequest::decode(action, payload)
     }
@@ -101,6 +111,9 @@ impl Decoders for AllMessages {
         AnyResponse::decode(action, payload)
     }
 }
+
+/// The events of a session that decodes with `D`.
+type EventOf<D> = Event<<D as Decoders>::Request, <D as Decoders>::Response>;
 
 /// How many settled call ids are remembered to tell a late answer from an unknown one.
 const SETTLED_MEMORY: usize = 16;
@@ -147,7 +160,7 @@ pub struct Session<G: IdGenerator = CounterIds, D: Decoders = AllMessages> {
     incoming: Vec<Pending>,
     settled: VecDeque<MessageId>,
     transmit: VecDeque<Vec<u8>>,
-    events: VecDeque<Event>,
+    events: VecDeque<EventOf<D>>,
     bad_streak: u32,
     wants_close: bool,
     closed: bool,
@@ -518,7 +531,7 @@ impl<G: IdGenerator, D: Decoders> Session<G, D> {
     }
 
     /// The next event.
-    pub fn poll_event(&mut self) -> Option<Event> {
+    pub fn poll_event(&mut self) -> Option<EventOf<D>> {
         self.events.pop_front()
     }
 
@@ -782,7 +795,7 @@ impl<G: IdGenerator, D: Decoders> Session<G, D> {
         message_id: &MessageId,
         action: AnyAction,
         payload: &RawValue,
-    ) -> Result<AnyRequest, DecodeError> {
+    ) -> Result<D::Request, DecodeError> {
         self.decode(message_id, action, payload, D::request)
     }
 
@@ -791,7 +804,7 @@ impl<G: IdGenerator, D: Decoders> Session<G, D> {
         message_id: &MessageId,
         action: AnyAction,
         payload: &RawValue,
-    ) -> Result<AnyResponse, DecodeError> {
+    ) -> Result<D::Response, DecodeError> {
         self.decode(message_id, action, payload, D::response)
     }
 
@@ -947,7 +960,7 @@ impl<G: IdGenerator, D: Decoders> Session<G, D> {
         ));
     }
 
-    fn complete(&mut self, call: CallId, outcome: Outcome) {
+    fn complete(&mut self, call: CallId, outcome: Outcome<D::Response>) {
         self.events
             .push_back(Event::CallCompleted { call, outcome });
     }

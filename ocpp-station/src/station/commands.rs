@@ -84,22 +84,21 @@ fn status(status: &str) -> Box<RawValue> {
 /// TriggerMessage goes before the message; B07: NotifyReport after GetBaseReport).
 enum After {
     Nothing,
-    Trigger(&'static str, Option<ConnectorId>),
+    Trigger(String, Option<ConnectorId>),
     Report(i64),
 }
 
 /// The 2.x attribute type of a GetVariables / SetVariables item (Actual when absent,
 /// B05.FR.12, B06.FR.11).
 fn attribute_type(item: &wire::VariableItem) -> &str {
-    item.attribute_type.unwrap_or("Actual")
+    item.attribute_type.as_deref().unwrap_or("Actual")
 }
 
 impl<H: Hardware> Station<H> {
-    pub(super) fn on_incoming_call(&mut self, call: IncomingCall, now: Millis) {
-        let action = call.request.action();
-        // The session checked the payload against its schema; read the fields we use.
-        let request = crate::decoders::request(&call.request);
-        let (answer, after) = self.answer(action.as_str(), request, now);
+    pub(super) fn on_incoming_call(&mut self, call: IncomingCall<Box<wire::Request>>, now: Millis) {
+        // The session checked the payload against its schema and read the fields we use.
+        let request = *call.request;
+        let (answer, after) = self.answer(request.action, request, now);
         let Some(session) = self.session.as_mut() else {
             return;
         };
@@ -110,7 +109,7 @@ impl<H: Hardware> Station<H> {
         };
         match after {
             After::Nothing => {}
-            After::Trigger(message, connector) => self.send_triggered(message, connector, now),
+            After::Trigger(message, connector) => self.send_triggered(&message, connector, now),
             After::Report(request_id) => self.send_report(request_id, now),
         }
         self.report_statuses(now);
@@ -177,7 +176,7 @@ impl<H: Hardware> Station<H> {
                     .connector_id
                     .or(request.evse.as_ref().map(|e| e.id))
                     .and_then(|c| u32::try_from(c).ok());
-                let verdict = self.trigger_verdict(message, connector);
+                let verdict = self.trigger_verdict(&message, connector);
                 let after = if verdict == "Accepted" {
                     After::Trigger(message, connector)
                 } else {
@@ -215,7 +214,7 @@ impl<H: Hardware> Station<H> {
             "SetVariables" => self.set_variables(&request),
             "GetBaseReport" => {
                 let request_id = request.request_id.unwrap_or_default();
-                return match request.report_base {
+                return match request.report_base.as_deref() {
                     Some("ConfigurationInventory" | "FullInventory") => {
                         (Ok(status("Accepted")), After::Report(request_id))
                     }
@@ -275,7 +274,7 @@ impl<H: Hardware> Station<H> {
             // B11.FR.09: no per-EVSE reset.
             return "Rejected";
         }
-        let (reset, reason, on_idle) = match request.kind {
+        let (reset, reason, on_idle) = match request.kind.as_deref() {
             Some("Soft") => (ResetKind::Soft, StopReason::SoftReset, false),
             Some("OnIdle") => (ResetKind::Hard, StopReason::HardReset, true),
             _ => (ResetKind::Hard, StopReason::HardReset, false),
@@ -298,11 +297,11 @@ impl<H: Hardware> Station<H> {
     /// transaction runs.
     fn change_availability(&mut self, request: &wire::Request, v16: bool) -> &'static str {
         let wanted = if v16 {
-            request.kind
+            &request.kind
         } else {
-            request.operational_status
+            &request.operational_status
         };
-        let operative = wanted == Some("Operative");
+        let operative = wanted.as_deref() == Some("Operative");
         let target = if v16 {
             request.connector_id.filter(|c| *c != 0)
         } else {

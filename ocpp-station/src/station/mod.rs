@@ -554,7 +554,7 @@ impl<H: Hardware> Station<H> {
         }
     }
 
-    fn on_session_event(&mut self, event: Event, now: Millis) {
+    fn on_session_event(&mut self, event: crate::decoders::SessionEvent, now: Millis) {
         match event {
             Event::IncomingCall(call) => self.on_incoming_call(call, now),
             Event::CallCompleted { call, outcome } => {
@@ -571,7 +571,7 @@ impl<H: Hardware> Station<H> {
         }
     }
 
-    fn on_outcome(&mut self, purpose: Pending, outcome: Outcome, now: Millis) {
+    fn on_outcome(&mut self, purpose: Pending, outcome: Outcome<crate::wire::Answer>, now: Millis) {
         if let Outcome::InvalidResponse(error) = &outcome {
             let action = match &purpose {
                 Pending::Queued(seq) => self
@@ -592,9 +592,7 @@ impl<H: Hardware> Station<H> {
                 });
             }
         }
-        let response = outcome
-            .into_any_response()
-            .map(|r| crate::decoders::answer(&r));
+        let response = outcome.into_result();
         match purpose {
             Pending::Boot => self.on_boot(response, now),
             Pending::Heartbeat => {
@@ -647,7 +645,7 @@ impl<H: Hardware> Station<H> {
             .interval
             .and_then(|i| u32::try_from(i).ok())
             .unwrap_or(0);
-        let status = match answer.status {
+        let status = match answer.status.as_deref() {
             Some("Accepted") => RegistrationStatus::Accepted,
             Some("Pending") => RegistrationStatus::Pending,
             _ => RegistrationStatus::Rejected,

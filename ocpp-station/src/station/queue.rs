@@ -366,7 +366,10 @@ impl<H: Hardware> Station<H> {
                     _ => None,
                 };
                 let local = head.msg.tx;
-                let refused = answer.token_status.is_some_and(|s| s != "Accepted");
+                let refused = answer
+                    .token_status
+                    .as_deref()
+                    .is_some_and(|s| s != "Accepted");
                 self.finish_head(csms_id, false, now);
                 if refused {
                     self.deauthorize(local, now);

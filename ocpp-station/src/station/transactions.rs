@@ -228,7 +228,7 @@ impl<H: Hardware> Station<H> {
                 return;
             }
         };
-        let accepted = answer.token_status == Some("Accepted");
+        let accepted = answer.token_status.as_deref() == Some("Accepted");
         if self.config.variables.auth_cache_enabled {
             self.cache.retain(|(t, _)| *t != token.id);
             self.cache.push((token.id.clone(), accepted));
