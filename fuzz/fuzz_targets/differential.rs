@@ -12,8 +12,11 @@
 // number that serde_json may round one unit in the last place off: ours is correctly rounded,
 // which also takes a number just above f64::MAX that rounds to it, where serde_json overflows).
 // The version's union decode (`AnyRequest::decode` / `AnyResponse::decode`, which the session
-// uses) must agree with `from_str` for the type. A payload that decodes must encode, and its
-// encoding must decode to the same value.
+// uses) must agree with `from_str` for the type, and so must the table-driven decoder
+// (`ocpp_types::schema::decode` with `T`'s schema, what the station core uses): the same
+// verdict, the same error (kind, pointer, message) where both refuse, and the value `T`
+// encodes to where both accept. A payload that decodes must encode, and its encoding must
+// decode to the same value.
 
 include!("numbers.rs");
 
@@ -22,9 +25,14 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 /// Holds the two readers of `T` to the same verdicts on `text`; `union` is the version's
-/// union decode of the same text, `wrap` puts a `T` into the union type.
-fn agree<T, U>(text: &str, union: Result<U, MessageError>, wrap: fn(T) -> U)
-where
+/// union decode of the same text, `wrap` puts a `T` into the union type; `schema` is `T`'s
+/// schema as data.
+fn agree<T, U>(
+    text: &str,
+    union: Result<U, MessageError>,
+    wrap: fn(T) -> U,
+    schema: &'static ocpp_types::Schema,
+) where
     T: DeserializeOwned + Serialize + PartialEq + core::fmt::Debug,
     U: PartialEq + core::fmt::Debug,
 {
@@ -43,6 +51,23 @@ where
         (Err(ours), Ok(reference)) => {
             panic!("from_str refuses {text:?} ({ours}); serde_json reads {reference:?}")
         }
+    }
+    match (&ours, ocpp_types::schema::decode(schema, text)) {
+        (Ok(typed), Ok(table)) => assert_eq!(
+            serde_json::to_value(typed).expect("a decoded message encodes"),
+            table,
+            "the table-driven decode reads {text:?} differently"
+        ),
+        (Err(typed), Err(table)) => assert_eq!(
+            (typed.kind(), typed.pointer(), typed.message()),
+            (table.kind(), table.pointer(), table.message()),
+            "the table-driven decode refuses {text:?} otherwise"
+        ),
+        (typed, table) => panic!(
+            "typed and table-driven decodes disagree on {text:?}: {:?} vs {:?}",
+            typed.as_ref().map(|_| ()),
+            table.map(|_| ())
+        ),
     }
     let union = union.ok();
     let ours = ours.ok();
@@ -80,11 +105,13 @@ impl ocpp_types::__rt::VisitMessages for Check<'_> {
             self.text,
             AnyRequest::decode(self.action, self.text),
             AnyRequest::from_message::<R>,
+            R::SCHEMA,
         );
         agree::<R::Response, AnyResponse>(
             self.text,
             AnyResponse::decode(self.action, self.text),
             AnyResponse::from_message::<R::Response>,
+            <R::Response as ocpp_types::Response>::SCHEMA,
         );
     }
 
@@ -97,6 +124,7 @@ impl ocpp_types::__rt::VisitMessages for Check<'_> {
             self.text,
             AnyRequest::decode(self.action, self.text),
             AnyRequest::from_message::<S>,
+            S::SCHEMA,
         );
     }
 }
