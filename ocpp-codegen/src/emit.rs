@@ -820,6 +820,10 @@ fn emit_message_traits(out: &mut String, model: &Model) {
             "    const SENT_BY: &'static [crate::Role] = {};",
             senders_path(*sender)
         );
+        let _ = writeln!(
+            out,
+            "    const SCHEMA: &'static crate::Schema = &schemas::{request};"
+        );
         let any_action = format!("crate::AnyAction::{variant}(Action::{name});");
         let line = format!("    const ANY_ACTION: crate::AnyAction = {any_action}");
         if line.len() <= MAX_WIDTH {
@@ -830,10 +834,6 @@ fn emit_message_traits(out: &mut String, model: &Model) {
                 "    const ANY_ACTION: crate::AnyAction =\n        {any_action}\n"
             );
         }
-        let _ = writeln!(
-            out,
-            "    const SCHEMA: &'static crate::Schema = &schemas::{request};\n"
-        );
         emit_any_conversions(out, "Request", "AnyRequest", name);
         let _ = writeln!(out, "}}\n");
         match response {

@@ -11,13 +11,13 @@ pub fn emit_schemas(out: &mut String, model: &Model) {
     let version = model.version;
     let _ = writeln!(
         out,
-        "/// Every schema of OCPP {version} as data, named as the schema definitions (and messages) \
+        "\n/// Every schema of OCPP {version} as data, named as the schema definitions (and messages) \
          are:\n/// the input of [`crate::schema::decode`]."
     );
     let _ = writeln!(out, "#[allow(non_upper_case_globals)]\npub mod schemas {{");
-    let _ = writeln!(out, "    use crate::schema::{{Object, Schema}};\n");
+    let _ = writeln!(out, "    use crate::schema::{{Object, Schema}};");
     for (name, named) in &model.types {
-        let _ = writeln!(out, "    /// The schema of [`super::{name}`].");
+        let _ = writeln!(out, "\n    /// The schema of [`super::{name}`].");
         match &named.def {
             TypeDef::Struct { fields, open } => {
                 assert!(fields.len() <= 64, "{name}: more than 64 properties");
@@ -43,7 +43,7 @@ pub fn emit_schemas(out: &mut String, model: &Model) {
                 let _ = writeln!(out, "        ],");
                 let _ = writeln!(out, "        required: {required:#b},");
                 let _ = writeln!(out, "        open: {open},");
-                let _ = writeln!(out, "    }});\n");
+                let _ = writeln!(out, "    }});");
             }
             TypeDef::Enum(values) => {
                 let _ = writeln!(out, "    pub static {name}: Schema = Schema::Enum {{");
@@ -53,11 +53,11 @@ pub fn emit_schemas(out: &mut String, model: &Model) {
                     let _ = writeln!(out, "            {value:?},");
                 }
                 let _ = writeln!(out, "        ],");
-                let _ = writeln!(out, "    }};\n");
+                let _ = writeln!(out, "    }};");
             }
         }
     }
-    let _ = writeln!(out, "}}\n");
+    let _ = writeln!(out, "}}");
 }
 
 /// A `Schema` expression for `ty` (a named type is its static).
