@@ -14,7 +14,11 @@ pub fn emit_schemas(out: &mut String, model: &Model) {
         "\n/// Every schema of OCPP {version} as data, named as the schema definitions (and messages) \
          are:\n/// the input of [`crate::schema::decode`]."
     );
-    let _ = writeln!(out, "#[allow(non_upper_case_globals)]\npub mod schemas {{");
+    // Tables, one entry per line: rustfmt would fold them by width instead.
+    let _ = writeln!(
+        out,
+        "#[rustfmt::skip]\n#[allow(non_upper_case_globals)]\npub mod schemas {{"
+    );
     let _ = writeln!(out, "    use crate::schema::{{Object, Schema}};");
     for (name, named) in &model.types {
         let _ = writeln!(out, "\n    /// The schema of [`super::{name}`].");
