@@ -633,23 +633,36 @@ fn range(minimum: Option<i64>, maximum: Option<i64>) -> Option<String> {
     }
 }
 
+/// An `Option` as a Rust expression: `None`, or `Some(<v>)`.
+pub(crate) fn option_expr<T: std::fmt::Display>(v: Option<T>) -> String {
+    v.map_or("None".to_owned(), |v| format!("Some({v})"))
+}
+
+/// A `multipleOf` fraction as a Rust expression: `None`, or `Some((num, den))`.
+pub(crate) fn fraction_expr(fraction: Option<(u64, u64)>) -> String {
+    option_expr(fraction.map(|(n, d)| format!("({n}, {d})")))
+}
+
 /// An expression producing a random valid value of `ty` from `g`.
 fn gen_expr(ty: &Ty) -> String {
-    let opt = |v: Option<i64>| v.map_or("None".to_owned(), |v| format!("Some({v})"));
     match ty {
         Ty::String { uri: true, .. } => "g.uri()".to_owned(),
         Ty::Integer {
             minimum, maximum, ..
-        } => format!("g.int({}, {})", opt(*minimum), opt(*maximum)),
+        } => format!(
+            "g.int({}, {})",
+            option_expr(*minimum),
+            option_expr(*maximum)
+        ),
         Ty::Number {
             minimum,
             maximum,
             multiple_of,
         } => format!(
             "g.num({}, {}, {})",
-            opt(*minimum),
-            opt(*maximum),
-            multiple_of.map_or("None".to_owned(), |(n, d)| format!("Some(({n}, {d}))"))
+            option_expr(*minimum),
+            option_expr(*maximum),
+            fraction_expr(*multiple_of)
         ),
         Ty::Array {
             items,
@@ -658,7 +671,7 @@ fn gen_expr(ty: &Ty) -> String {
         } => format!(
             "g.array({}, {}, |g| {})",
             min_items.unwrap_or(0),
-            max_items.map_or("None".to_owned(), |m| format!("Some({m})")),
+            option_expr(*max_items),
             gen_expr(items)
         ),
         _ => "g.generate()".to_owned(),

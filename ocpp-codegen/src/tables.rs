@@ -4,6 +4,7 @@
 
 use std::fmt::Write;
 
+use crate::emit::{fraction_expr, option_expr};
 use crate::model::{Model, Ty, TypeDef};
 
 /// The `schemas` module.
@@ -24,7 +25,7 @@ pub fn emit_schemas(out: &mut String, model: &Model) {
         let _ = writeln!(out, "\n    /// The schema of [`super::{name}`].");
         match &named.def {
             TypeDef::Struct { fields, open } => {
-                assert!(fields.len() <= 64, "{name}: more than 64 properties");
+                // Bit i for field i; `Object::new` refuses more than 64 (at compile time).
                 let required = fields
                     .iter()
                     .enumerate()
@@ -32,22 +33,22 @@ pub fn emit_schemas(out: &mut String, model: &Model) {
                     .fold(0u64, |bits, (i, _)| bits | 1 << i);
                 let _ = writeln!(
                     out,
-                    "    pub static {name}: Schema = Schema::Object(Object {{"
+                    "    pub static {name}: Schema = Schema::Object(Object::new("
                 );
-                let _ = writeln!(out, "        name: {name:?},");
-                let _ = writeln!(out, "        names: &[");
+                let _ = writeln!(out, "        {name:?},");
+                let _ = writeln!(out, "        &[");
                 for field in fields {
                     let _ = writeln!(out, "            {:?},", field.wire_name);
                 }
                 let _ = writeln!(out, "        ],");
-                let _ = writeln!(out, "        schemas: &[");
+                let _ = writeln!(out, "        &[");
                 for field in fields {
                     let _ = writeln!(out, "            &{},", schema_expr(&field.ty));
                 }
                 let _ = writeln!(out, "        ],");
-                let _ = writeln!(out, "        required: {required:#b},");
-                let _ = writeln!(out, "        open: {open},");
-                let _ = writeln!(out, "    }});");
+                let _ = writeln!(out, "        {required:#b},");
+                let _ = writeln!(out, "        {open},");
+                let _ = writeln!(out, "    ));");
             }
             TypeDef::Enum(values) => {
                 let _ = writeln!(out, "    pub static {name}: Schema = Schema::Enum {{");
@@ -66,11 +67,10 @@ pub fn emit_schemas(out: &mut String, model: &Model) {
 
 /// A `Schema` expression for `ty` (a named type is its static).
 fn schema_expr(ty: &Ty) -> String {
-    let opt = |v: Option<i64>| v.map_or("None".to_owned(), |v| format!("Some({v})"));
     match ty {
         Ty::String { max_length, uri } => format!(
             "Schema::String {{ max_length: {}, uri: {uri} }}",
-            max_length.map_or("None".to_owned(), |n| format!("Some({n})"))
+            option_expr(*max_length)
         ),
         Ty::DateTime => "Schema::DateTime".to_owned(),
         Ty::Integer {
@@ -79,8 +79,8 @@ fn schema_expr(ty: &Ty) -> String {
             draft4,
         } => format!(
             "Schema::Integer {{ minimum: {}, maximum: {}, draft4: {draft4} }}",
-            opt(*minimum),
-            opt(*maximum)
+            option_expr(*minimum),
+            option_expr(*maximum)
         ),
         Ty::Number {
             minimum,
@@ -88,9 +88,9 @@ fn schema_expr(ty: &Ty) -> String {
             multiple_of,
         } => format!(
             "Schema::Number {{ minimum: {}, maximum: {}, multiple_of: {} }}",
-            opt(*minimum),
-            opt(*maximum),
-            multiple_of.map_or("None".to_owned(), |(n, d)| format!("Some(({n}, {d}))"))
+            option_expr(*minimum),
+            option_expr(*maximum),
+            fraction_expr(*multiple_of)
         ),
         Ty::Bool => "Schema::Bool".to_owned(),
         Ty::Any => "Schema::Any".to_owned(),
@@ -102,7 +102,7 @@ fn schema_expr(ty: &Ty) -> String {
             "Schema::Array {{ items: &{}, min_items: {}, max_items: {} }}",
             schema_expr(items),
             min_items.unwrap_or(0),
-            max_items.map_or("None".to_owned(), |n| format!("Some({n})"))
+            option_expr(*max_items)
         ),
         Ty::Named(name) => name.clone(),
     }

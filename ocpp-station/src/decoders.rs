@@ -16,7 +16,7 @@ use alloc::vec::Vec;
 
 use ocpp_rpc::Decoders;
 use ocpp_types::schema::{self, Object, Schema};
-use ocpp_types::{AnyAction, MessageError};
+use ocpp_types::{AnyAction, MessageError, OcppVersion};
 use serde_json::{Map, Value};
 
 use crate::wire::{self, Id};
@@ -31,13 +31,16 @@ pub(crate) type SessionEvent = ocpp_rpc::Event<Box<wire::Request>, wire::Answer>
 /// The schemas of one version's messages that the station decodes: `$req` are the requests
 /// the CSMS sends that it handles, `$res` the answers to its own calls.
 macro_rules! version {
-    ($feature:literal, $module:ident,
+    ($feature:literal, $module:ident, $variant:ident,
      requests: [$($req:ident => $req_schema:expr),* $(,)?],
      responses: [$($res:ident => $res_type:ident),* $(,)?]) => {
         #[cfg(feature = $feature)]
         mod $module {
             use super::*;
             use ocpp_types::$module::{Action, schemas};
+
+            /// The requests decoded here: the only ones the session lets through.
+            pub static HANDLED: &[AnyAction] = &[$(AnyAction::$variant(Action::$req)),*];
 
             pub fn request(action: Action) -> Option<&'static Schema> {
                 Some(match action {
@@ -56,7 +59,7 @@ macro_rules! version {
     };
 }
 
-version!("v16", v16,
+version!("v16", v16, V16,
 requests: [
     RemoteStartTransaction => &REMOTE_START_V16,
     RemoteStopTransaction => &schemas::RemoteStopTransactionRequest,
@@ -78,8 +81,8 @@ responses: [
 ]);
 
 macro_rules! version_2 {
-    ($feature:literal, $module:ident, $remote_start:ident) => {
-        version!($feature, $module,
+    ($feature:literal, $module:ident, $variant:ident, $remote_start:ident) => {
+        version!($feature, $module, $variant,
             requests: [
                 RequestStartTransaction => &$remote_start,
                 RequestStopTransaction => &schemas::RequestStopTransactionRequest,
@@ -103,8 +106,23 @@ macro_rules! version_2 {
     };
 }
 
-version_2!("v201", v201, REMOTE_START_V201);
-version_2!("v21", v21, REMOTE_START_V21);
+version_2!("v201", v201, V201, REMOTE_START_V201);
+version_2!("v21", v21, V21, REMOTE_START_V21);
+
+/// The CSMS actions a station of `version` handles, which its session decodes; it answers
+/// every other one `NotSupported` undecoded ([`Config::handled`](ocpp_rpc::Config::handled)).
+pub(crate) fn handled(version: OcppVersion) -> &'static [AnyAction] {
+    match version {
+        #[cfg(feature = "v16")]
+        OcppVersion::V16 => v16::HANDLED,
+        #[cfg(feature = "v201")]
+        OcppVersion::V201 => v201::HANDLED,
+        #[cfg(feature = "v21")]
+        OcppVersion::V21 => v21::HANDLED,
+        #[allow(unreachable_patterns)]
+        _ => &[],
+    }
+}
 
 /// The schema of `action`'s request (`request`) or answer of the enabled version.
 fn schema_of(action: AnyAction, request: bool) -> Result<&'static Schema, MessageError> {
@@ -171,12 +189,15 @@ macro_rules! without_profile {
                 Schema::Object(object) => object,
                 _ => panic!("a remote start is an object"),
             };
-            const SCHEMAS: [&Schema; BASE.names.len()] =
-                any_json_for::<{ BASE.names.len() }>(BASE, "chargingProfile");
-            Schema::Object(Object {
-                schemas: &SCHEMAS,
-                ..BASE
-            })
+            const SCHEMAS: [&Schema; BASE.names().len()] =
+                any_json_for::<{ BASE.names().len() }>(BASE, "chargingProfile");
+            Schema::Object(Object::new(
+                BASE.name(),
+                BASE.names(),
+                &SCHEMAS,
+                BASE.required(),
+                BASE.is_open(),
+            ))
         };
     };
 }
@@ -213,10 +234,10 @@ const fn any_json_for<const N: usize>(object: Object, name: &str) -> [&'static S
     let mut out = [&Schema::Any; N];
     let (mut i, mut found) = (0, false);
     while i < N {
-        if same(object.names[i], name) {
+        if same(object.names()[i], name) {
             found = true;
         } else {
-            out[i] = object.schemas[i];
+            out[i] = object.schemas()[i];
         }
         i += 1;
     }

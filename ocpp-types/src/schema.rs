@@ -80,26 +80,70 @@ pub enum Schema {
     Object(Object),
 }
 
-/// An object's properties.
+/// An object's properties. Built with [`Object::new`], which checks that the table is
+/// consistent (at compile time, for the generated `static`s), so that [`decode`] can trust it.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Object {
-    /// The definition's name (`ResetRequest`).
-    pub name: &'static str,
-    /// The property names, in schema order.
-    pub names: &'static [&'static str],
-    /// Their schemas, in the same order.
-    pub schemas: &'static [&'static Schema],
-    /// Which are `required`: bit `i` for `names[i]`.
-    pub required: u64,
-    /// `additionalProperties` is not `false` (`CustomDataType`): other properties are kept.
-    pub open: bool,
+    name: &'static str,
+    names: &'static [&'static str],
+    schemas: &'static [&'static Schema],
+    required: u64,
+    open: bool,
 }
 
 impl Object {
-    /// The schema of property `name`, if the object defines it.
-    pub fn property(&self, name: &str) -> Option<&'static Schema> {
-        let index = self.names.iter().position(|n| *n == name)?;
-        self.schemas.get(index).copied()
+    /// The object `name` (`ResetRequest`) whose properties are `names`, with `schemas` in the
+    /// same order; bit `i` of `required` set for each `required` property `names[i]`; `open`
+    /// if `additionalProperties` is not `false` (`CustomDataType`: other properties are kept).
+    ///
+    /// # Panics
+    /// If `names` and `schemas` differ in length, or there are more than 64 properties, or
+    /// `required` has a bit beyond them (in a `static`, a compile error).
+    pub const fn new(
+        name: &'static str,
+        names: &'static [&'static str],
+        schemas: &'static [&'static Schema],
+        required: u64,
+        open: bool,
+    ) -> Object {
+        assert!(names.len() == schemas.len(), "one schema per property name");
+        assert!(names.len() <= 64, "at most 64 properties");
+        assert!(
+            names.len() == 64 || required >> names.len() == 0,
+            "required names a property that is not there"
+        );
+        Object {
+            name,
+            names,
+            schemas,
+            required,
+            open,
+        }
+    }
+
+    /// The definition's name.
+    pub const fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// The property names, in schema order.
+    pub const fn names(&self) -> &'static [&'static str] {
+        self.names
+    }
+
+    /// Their schemas, in the same order.
+    pub const fn schemas(&self) -> &'static [&'static Schema] {
+        self.schemas
+    }
+
+    /// Which properties are `required`: bit `i` for `names()[i]`.
+    pub const fn required(&self) -> u64 {
+        self.required
+    }
+
+    /// Whether properties other than `names()` are allowed (and kept).
+    pub const fn is_open(&self) -> bool {
+        self.open
     }
 }
 
@@ -286,5 +330,42 @@ impl<'de> Visitor<'de> for Properties {
         }
         out.extend(extra);
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    static TEXT: Schema = Schema::String {
+        max_length: None,
+        uri: false,
+    };
+    static ONE: [&Schema; 1] = [&TEXT];
+
+    #[test]
+    #[should_panic(expected = "one schema per property name")]
+    fn an_object_needs_a_schema_per_name() {
+        let _ = Object::new("X", &["a", "b"], &ONE, 0, false);
+    }
+
+    #[test]
+    #[should_panic(expected = "required names a property that is not there")]
+    fn required_bits_stay_within_the_properties() {
+        let _ = Object::new("X", &["a"], &ONE, 0b10, false);
+    }
+
+    #[test]
+    fn a_consistent_table_decodes() {
+        static X: Schema = Schema::Object(Object::new("X", &["a"], &[&TEXT], 0b1, false));
+        assert_eq!(
+            decode(&X, r#"{"a":"b"}"#).ok(),
+            Some(serde_json::json!({"a": "b"}))
+        );
+        let missing = decode(&X, "{}").unwrap_err();
+        assert_eq!(
+            (missing.kind(), missing.pointer()),
+            (crate::ErrorKind::Missing, "/a")
+        );
     }
 }

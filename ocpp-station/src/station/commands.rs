@@ -2,7 +2,7 @@
 //! TriggerMessage, UnlockConnector, and the configuration of [`Variables`](crate::Variables)
 //! (1.6 GetConfiguration / ChangeConfiguration; 2.x GetVariables / SetVariables /
 //! GetBaseReport with NotifyReport). Every other action is answered `NotSupported` by the
-//! session without decoding its payload ([`handled`]), and an unknown one `NotImplemented`
+//! session without decoding its payload ([`handled`](crate::decoders::handled)), and an unknown one `NotImplemented`
 //! (OCPP-J 1.6 4.2.3, OCPP-J 2.0.1 part 4 4.3).
 
 use alloc::boxed::Box;
@@ -10,7 +10,7 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use ocpp_rpc::{AnyAction, ErrorCode, IncomingCall, Millis, RpcError};
+use ocpp_rpc::{ErrorCode, IncomingCall, Millis, RpcError};
 use ocpp_types::{DateTime, OcppVersion};
 use serde_json::value::RawValue;
 
@@ -19,62 +19,6 @@ use crate::hardware::{ConnectorId, Hardware, IdToken, ResetKind, StopReason, Unl
 use crate::messages::json;
 use crate::variables::{self, DataType, SPECS, Spec, Unknown};
 use crate::wire;
-
-/// The CSMS actions a station of `version` handles (the session refuses the others
-/// undecoded).
-pub(super) fn handled(version: OcppVersion) -> &'static [AnyAction] {
-    match version {
-        #[cfg(feature = "v16")]
-        OcppVersion::V16 => {
-            use ocpp_types::v16::Action::*;
-            static V16: [AnyAction; 8] = [
-                AnyAction::V16(RemoteStartTransaction),
-                AnyAction::V16(RemoteStopTransaction),
-                AnyAction::V16(Reset),
-                AnyAction::V16(ChangeAvailability),
-                AnyAction::V16(TriggerMessage),
-                AnyAction::V16(UnlockConnector),
-                AnyAction::V16(GetConfiguration),
-                AnyAction::V16(ChangeConfiguration),
-            ];
-            &V16
-        }
-        #[cfg(feature = "v201")]
-        OcppVersion::V201 => {
-            use ocpp_types::v201::Action::*;
-            static V201: [AnyAction; 9] = [
-                AnyAction::V201(RequestStartTransaction),
-                AnyAction::V201(RequestStopTransaction),
-                AnyAction::V201(Reset),
-                AnyAction::V201(ChangeAvailability),
-                AnyAction::V201(TriggerMessage),
-                AnyAction::V201(UnlockConnector),
-                AnyAction::V201(GetVariables),
-                AnyAction::V201(SetVariables),
-                AnyAction::V201(GetBaseReport),
-            ];
-            &V201
-        }
-        #[cfg(feature = "v21")]
-        OcppVersion::V21 => {
-            use ocpp_types::v21::Action::*;
-            static V21: [AnyAction; 9] = [
-                AnyAction::V21(RequestStartTransaction),
-                AnyAction::V21(RequestStopTransaction),
-                AnyAction::V21(Reset),
-                AnyAction::V21(ChangeAvailability),
-                AnyAction::V21(TriggerMessage),
-                AnyAction::V21(UnlockConnector),
-                AnyAction::V21(GetVariables),
-                AnyAction::V21(SetVariables),
-                AnyAction::V21(GetBaseReport),
-            ];
-            &V21
-        }
-        #[allow(unreachable_patterns)]
-        _ => &[],
-    }
-}
 
 fn status(status: &str) -> Box<RawValue> {
     json(&wire::Status { status })
@@ -297,11 +241,11 @@ impl<H: Hardware> Station<H> {
     /// transaction runs.
     fn change_availability(&mut self, request: &wire::Request, v16: bool) -> &'static str {
         let wanted = if v16 {
-            &request.kind
+            request.kind.as_deref()
         } else {
-            &request.operational_status
+            request.operational_status.as_deref()
         };
-        let operative = wanted.as_deref() == Some("Operative");
+        let operative = wanted == Some("Operative");
         let target = if v16 {
             request.connector_id.filter(|c| *c != 0)
         } else {

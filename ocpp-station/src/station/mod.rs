@@ -329,7 +329,7 @@ impl<H: Hardware> Station<H> {
         let mut session_config = self.config.session.clone();
         session_config.version = self.config.version;
         session_config.role = ocpp_types::Role::ChargingStation;
-        session_config.handled = Some(commands::handled(self.config.version));
+        session_config.handled = Some(crate::decoders::handled(self.config.version));
         self.session = Some(Session::with_decoders(session_config, CounterIds::new()));
         if self.registration == Some(RegistrationStatus::Accepted) {
             self.after_acceptance(now);
