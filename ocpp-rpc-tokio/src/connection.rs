@@ -538,7 +538,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Driver<S> {
             match event {
                 Event::CallCompleted { call, outcome } => {
                     if let Some(waiter) = self.calls.remove(&call) {
-                        let _ = waiter.send(outcome.into_any_response());
+                        let _ = waiter.send(outcome.into_result());
                     }
                 }
                 Event::IncomingCall(call) => {

@@ -138,7 +138,10 @@ impl Variables {
 }
 
 impl Default for Variables {
+    /// The specification's defaults where it gives one (the back-off's are
+    /// [`RetryBackOff::default`]).
     fn default() -> Variables {
+        let back_off = RetryBackOff::default();
         Variables {
             heartbeat_interval: 300,
             sample_interval: 60,
@@ -154,9 +157,9 @@ impl Default for Variables {
             tx_updated_measurands: Measurands::ALL,
             tx_ended_measurands: Measurands::ENERGY,
             web_socket_ping_interval: 60,
-            retry_back_off_wait_minimum: 10,
-            retry_back_off_random_range: 10,
-            retry_back_off_repeat_times: 5,
+            retry_back_off_wait_minimum: whole_seconds(back_off.wait_minimum),
+            retry_back_off_random_range: whole_seconds(back_off.random_range),
+            retry_back_off_repeat_times: back_off.repeat_times,
         }
     }
 }
@@ -249,6 +252,11 @@ macro_rules! spec {
             },
         }
     };
+}
+
+/// `duration` in whole seconds, as the variables hold it.
+fn whole_seconds(duration: Duration) -> u32 {
+    u32::try_from(duration.as_secs()).unwrap_or(u32::MAX)
 }
 
 /// Every variable, in report order.

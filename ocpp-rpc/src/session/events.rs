@@ -41,7 +41,8 @@ pub enum Outcome<P = AnyResponse> {
 }
 
 impl<P> Outcome<P> {
-    /// The decoded response, or why there is none.
+    /// The decoded response, or why there is none (what an adapter hands to the caller
+    /// waiting on the call).
     pub fn into_result(self) -> Result<P, CallFailure> {
         match self {
             Outcome::Response(response) => Ok(response),
@@ -65,15 +66,9 @@ impl Outcome {
     /// # Ok(()) }
     /// ```
     pub fn into_response<R: Request>(self) -> Result<R::Response, CallFailure> {
-        self.into_any_response()?
+        self.into_result()?
             .into_message::<R::Response>()
             .map_err(|other| CallFailure::WrongType(other.action().as_str()))
-    }
-
-    /// The response of whichever action, or why there is none (what an adapter hands to the
-    /// caller waiting on the call).
-    pub fn into_any_response(self) -> Result<AnyResponse, CallFailure> {
-        self.into_result()
     }
 }
 

@@ -160,7 +160,7 @@ impl Csms {
                     }
                 }
                 Event::CallCompleted { outcome, .. } => {
-                    let response = outcome.into_any_response().expect("the station answers");
+                    let response = outcome.into_result().expect("the station answers");
                     self.answers.push((
                         response.action().as_str().to_string(),
                         serde_json::to_value(&response).unwrap(),
