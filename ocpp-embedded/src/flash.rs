@@ -55,6 +55,20 @@
 //! falls back to what is left of the generation before (its records up to the first gap), or
 //! to an empty log.
 //!
+//! # Torn item headers
+//!
+//! `sequential-storage` 8.0.2 appends the item after a torn item header right after the torn
+//! words, where the cut may have half programmed a word and where a header read through the
+//! torn bytes can pass its CRC and hide the new item after a restart
+//! (tweedegolf/sequential-storage#136). So every scan (every load, and the first write after
+//! a failure) ends by reading the item headers of the page being appended to; if they end in
+//! a torn one, it writes a seal after it: zeros over one header slot, then an empty erased
+//! item, checked so that no header read through the torn bytes leads past it (or, where it
+//! does not fit, zeros to the end of the page). The next item then goes on words never
+//! written, reached through the seal. This reads `sequential-storage` 8's item header and
+//! page markers itself (a test cuts every byte of a header write and fails if it does not
+//! match); a seal costs two header slots of flash, or the rest of the page.
+//!
 //! Costs: a load reads the range twice; an append is one push (the crate's RAM cache, a few
 //! bytes a page, finds the write position); a replace reads the page states and the current
 //! page to check the room, pushes its records and the commit, then reads and removes the old
@@ -150,6 +164,8 @@ use crate::AsyncStore;
 
 #[cfg(feature = "std")]
 pub use file::{FileFlash, FileFlashError};
+
+mod seal;
 
 /// The bytes this store puts before a record in its item: generation and index.
 const HEADER: usize = 8;
@@ -528,10 +544,111 @@ impl<F: MultiwriteNorFlash> FlashStore<F> {
                 entry.pop().await?;
             }
         }
+        self.seal_torn_tail().await?;
         // Every item of another generation is gone now (or torn, which reads as absent), so
         // the next replace may take `generation + 1`.
         self.head = Some(Head { generation, next });
         Ok(records)
+    }
+
+    /// Reads `len` bytes at `at` (both multiples of the read size) into the buffer.
+    async fn read_raw(&mut self, at: u32, len: usize) -> Result<&[u8], FlashStoreError<F::Error>> {
+        let bytes = window(&mut self.buffer, len).ok_or(FlashStoreError::Internal("buffer"))?;
+        self.queue
+            .flash()
+            .read(at, bytes)
+            .await
+            .map_err(FlashStoreError::Flash)?;
+        Ok(bytes)
+    }
+
+    /// The item area of the page `sequential-storage` appends to (its partly filled page:
+    /// start marker written, end marker not), if there is one.
+    async fn appending_page(&mut self) -> Result<Option<Range<u32>>, FlashStoreError<F::Error>> {
+        // A marker counts once half the bits of its first read unit are cleared, as
+        // `sequential-storage` reads it.
+        fn marked(bytes: &[u8]) -> bool {
+            bytes.iter().map(|byte| byte.count_zeros()).sum::<u32>() >= 4
+        }
+        let (page, word, read) = (F::ERASE_SIZE as u32, Self::WORD as u32, F::READ_SIZE);
+        let range = self.queue.flash_range();
+        let mut start = range.start;
+        while start < range.end {
+            let opened = marked(self.read_raw(start, read).await?);
+            let closed = marked(self.read_raw(start + page - read as u32, read).await?);
+            if opened && !closed {
+                return Ok(Some(start + word..start + page - word));
+            }
+            start += page;
+        }
+        Ok(None)
+    }
+
+    /// Seals the page being appended to if its item headers end in a torn one (see
+    /// [`seal`]): after this, the next item goes on words never written, where the header
+    /// walk reaches it.
+    ///
+    /// `sequential-storage`'s cache stays true: a seal changes no page marker, and a scan
+    /// leaves no cached write position (it pops, which caches positions before the torn
+    /// header, and pushes nothing), so the next push finds its place by walking the headers,
+    /// through the seal.
+    async fn seal_torn_tail(&mut self) -> Result<(), FlashStoreError<F::Error>> {
+        let Some(items) = self.appending_page().await? else {
+            return Ok(());
+        };
+        let headers = seal::Headers {
+            word: Self::WORD as u32,
+            slot: Self::ITEM_HEADER as u32,
+        };
+        let (mut at, mut torn) = (items.start, None);
+        let free = loop {
+            if at + headers.slot > items.end {
+                return Ok(()); // full: the next item goes to the next page
+            }
+            let slot = self.read_raw(at, headers.slot as usize).await?;
+            if slot.iter().all(|&byte| byte == 0xFF) {
+                break at;
+            }
+            match headers.item_end(at, slot, items.end) {
+                Some(end) => (at, torn) = (end, None),
+                None => (at, torn) = (at + headers.word, torn.or(Some(at))),
+            }
+        };
+        // Nothing to seal, or no room left for any item of this store (two slots at least).
+        let Some(torn) = torn.filter(|_| items.end - free >= 2 * headers.slot) else {
+            return Ok(());
+        };
+        let mut torn_bytes = Vec::new();
+        let mut at = torn;
+        while at < free {
+            let len = min((free - at) as usize, Self::BUFFER);
+            torn_bytes.extend_from_slice(self.read_raw(at, len).await?);
+            at += len as u32;
+        }
+        let seal = seal::plan(headers, &torn_bytes, torn, free, items.end);
+        let mut at = seal.zeros.start;
+        while at < seal.zeros.end {
+            let len = min((seal.zeros.end - at) as usize, Self::BUFFER);
+            let zeros = window(&mut self.buffer, len).ok_or(FlashStoreError::Internal("buffer"))?;
+            zeros.fill(0);
+            self.queue
+                .flash()
+                .write(at, zeros)
+                .await
+                .map_err(FlashStoreError::Flash)?;
+            at += len as u32;
+        }
+        if let Some(at) = seal.erased_at {
+            let slot = window(&mut self.buffer, headers.slot as usize)
+                .ok_or(FlashStoreError::Internal("buffer"))?;
+            headers.erased_empty(slot);
+            self.queue
+                .flash()
+                .write(at, slot)
+                .await
+                .map_err(FlashStoreError::Flash)?;
+        }
+        Ok(())
     }
 
     /// The head, scanning the flash first if it is not known.

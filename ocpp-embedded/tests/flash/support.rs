@@ -50,6 +50,9 @@ pub struct Power {
     pub touched: usize,
     /// Set once the power was cut: every operation fails from then on.
     pub cut: bool,
+    /// Set by [`TestFlash::fail_after`]: the planned cut fails one write or erase, and the
+    /// flash works on.
+    pub glitch: bool,
     /// Flash operations so far (reads too).
     pub operations: usize,
 }
@@ -104,6 +107,14 @@ impl<const PAGES: usize, const WORD: usize, const PAGE_WORDS: usize>
         self.mock.bytes_until_shutoff = Some(u32::try_from(bytes).unwrap());
     }
 
+    /// Fails the write or erase in which `bytes` more bytes are written or erased, after
+    /// writing those: as a power cut would leave it, but the flash works on (a driver error
+    /// in the middle of a write, as the same store sees it).
+    pub fn fail_after(&mut self, bytes: usize) {
+        self.cut_after(bytes);
+        self.power.borrow_mut().glitch = true;
+    }
+
     /// The flash as found at the next power-up: the same bytes, working again, no cut planned.
     pub fn power_up(&self) -> Self {
         let mut mock = self.mock.clone();
@@ -140,7 +151,7 @@ impl<const PAGES: usize, const WORD: usize, const PAGE_WORDS: usize>
                 Ok(value)
             }
             Err(MockFlashError::EarlyShutoff(..)) => {
-                power.cut = true;
+                power.cut = !std::mem::take(&mut power.glitch);
                 Err(TestFlashError::PoweredOff)
             }
             Err(error) => Err(TestFlashError::Mock(error)),
