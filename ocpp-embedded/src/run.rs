@@ -222,6 +222,31 @@ pub enum Disconnect {
     Asked,
 }
 
+impl Disconnect {
+    /// The close frame's code this end calls for, if one is sent.
+    fn close_code(&self) -> Option<u16> {
+        match self {
+            Disconnect::Read(error) => error.close_code(),
+            Disconnect::Write(_) | Disconnect::WriteTimeout => None,
+            // The CSMS's close is echoed.
+            Disconnect::Closed(code) => Some(code.unwrap_or(1000)),
+            Disconnect::NoPong => Some(1001),
+            Disconnect::Binary => Some(1003),
+            Disconnect::BadMessages => Some(1008),
+            Disconnect::Asked => Some(1000),
+        }
+    }
+
+    /// Whether this end's close is worth waiting for the CSMS's answer to: it closed a
+    /// connection that still works.
+    fn lingers(&self) -> bool {
+        matches!(
+            self,
+            Disconnect::Binary | Disconnect::BadMessages | Disconnect::Asked
+        )
+    }
+}
+
 /// Why [`Runner::run`] stopped.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -511,7 +536,15 @@ impl<'b, H: Hardware, S: AsyncStore> Runner<'b, H, S> {
             core.station.disconnected(now());
         }
         core.settle_offline().await?;
+        // Every attempt but the first waits as the back-off says (one await of it: each one
+        // would be a copy of its state machine in this future).
+        let mut retry = false;
         loop {
+            if retry {
+                core.back_off(inputs, config.backoff.as_ref(), attempt, random)
+                    .await?;
+            }
+            retry = true;
             let deadline = Instant::now().saturating_add(ticks(config.connect_timeout));
             let versions = [core.station.config().version];
             let opened = core
@@ -526,15 +559,11 @@ impl<'b, H: Hardware, S: AsyncStore> Runner<'b, H, S> {
                     let failure = ConnectFailure::Transport(format!("{error:?}"));
                     core.events
                         .event(core.station, Event::ConnectFailed(failure));
-                    core.back_off(inputs, config.backoff.as_ref(), attempt, random)
-                        .await?;
                     continue;
                 }
                 Err(_) => {
                     core.events
                         .event(core.station, Event::ConnectFailed(ConnectFailure::Timeout));
-                    core.back_off(inputs, config.backoff.as_ref(), attempt, random)
-                        .await?;
                     continue;
                 }
             };
@@ -560,8 +589,6 @@ impl<'b, H: Hardware, S: AsyncStore> Runner<'b, H, S> {
                     };
                     core.events
                         .event(core.station, Event::ConnectFailed(failure));
-                    core.back_off(inputs, config.backoff.as_ref(), attempt, random)
-                        .await?;
                     continue;
                 }
             };
@@ -577,10 +604,13 @@ impl<'b, H: Hardware, S: AsyncStore> Runner<'b, H, S> {
             let ended = core
                 .session(inputs, &mut reader, &mut frames, &mut sender)
                 .await;
+            if let Some(code) = ended.as_ref().ok().and_then(Disconnect::close_code) {
+                sender.close(code).await;
+            }
             core.station.disconnected(now());
-            let (reason, linger) = ended?;
+            let reason = ended?;
             core.settle_offline().await?;
-            if linger {
+            if reason.lingers() {
                 let drain = async {
                     while let Ok(incoming) = frames.next(&mut reader).await {
                         if matches!(incoming, Incoming::Close(_)) {
@@ -591,8 +621,6 @@ impl<'b, H: Hardware, S: AsyncStore> Runner<'b, H, S> {
                 let _ = with_timeout(ticks(config.close_timeout), drain).await;
             }
             core.events.event(core.station, Event::Disconnected(reason));
-            core.back_off(inputs, config.backoff.as_ref(), attempt, random)
-                .await?;
         }
     }
 }
@@ -700,7 +728,6 @@ impl<H: Hardware, S: AsyncStore, E: Observer<H>> Core<'_, H, S, E> {
         }
         self.events();
         if self.station.wants_close() {
-            link.close(1008).await;
             return Ok(Err(Disconnect::BadMessages));
         }
         Ok(Ok(()))
@@ -740,22 +767,21 @@ impl<H: Hardware, S: AsyncStore, E: Observer<H>> Core<'_, H, S, E> {
         self.serve(inputs, Timer::after(ticks(wait))).await
     }
 
-    /// One connection, from the handshake to its end: why it ended, and whether a close
-    /// frame was sent whose answer is worth waiting for.
+    /// One connection, from the handshake to its end: why it ended (the caller sends the
+    /// close frame it calls for).
     async fn session<I: Inputs, Rd: Read, Wr: Write, R: FnMut() -> u32>(
         &mut self,
         inputs: &mut I,
         reader: &mut Rd,
         frames: &mut FrameReader<'_>,
         sender: &mut Sender<'_, '_, Wr, R>,
-    ) -> Result<(Disconnect, bool), RunError<S::Error>> {
+    ) -> Result<Disconnect, RunError<S::Error>> {
         let pong_timeout = ticks(sender.config.pong_timeout);
         let mut last_heard = Instant::now();
         let mut ping_sent: Option<Instant> = None;
         loop {
             if let Err(reason) = self.settle(sender).await? {
-                let linger = reason == Disconnect::BadMessages;
-                return Ok((reason, linger));
+                return Ok(reason);
             }
             // The read stays pending while inputs, timeouts and pings are served: it is
             // never cancelled (a TLS read cancelled half-way loses its record).
@@ -776,22 +802,18 @@ impl<H: Hardware, S: AsyncStore, E: Observer<H>> Core<'_, H, S, E> {
                 }
                 match select3(read.as_mut(), inputs.next(), sleep_until(deadline)).await {
                     Either3::First(incoming) => break incoming,
-                    Either3::Second(Input::Close) => {
-                        sender.close(1000).await;
-                        return Ok((Disconnect::Asked, true));
-                    }
+                    Either3::Second(Input::Close) => return Ok(Disconnect::Asked),
                     Either3::Second(input) => self.apply(input),
                     Either3::Third(()) => {
                         let now = Instant::now();
                         if let Some(interval) = ping_interval {
                             match ping_sent {
                                 Some(sent) if now >= sent.saturating_add(pong_timeout) => {
-                                    sender.close(1001).await;
-                                    return Ok((Disconnect::NoPong, false));
+                                    return Ok(Disconnect::NoPong);
                                 }
                                 None if now >= last_heard.saturating_add(interval) => {
                                     if let Err(reason) = sender.send(Outgoing::Ping, &[]).await {
-                                        return Ok((reason, false));
+                                        return Ok(reason);
                                     }
                                     ping_sent = Some(now);
                                 }
@@ -802,7 +824,7 @@ impl<H: Hardware, S: AsyncStore, E: Observer<H>> Core<'_, H, S, E> {
                     }
                 }
                 if let Err(reason) = self.settle(sender).await? {
-                    return Ok((reason, false));
+                    return Ok(reason);
                 }
             };
             last_heard = Instant::now();
@@ -814,24 +836,13 @@ impl<H: Hardware, S: AsyncStore, E: Observer<H>> Core<'_, H, S, E> {
                 }
                 Ok(Incoming::Ping(payload)) => {
                     if let Err(reason) = sender.send(Outgoing::Pong, payload).await {
-                        return Ok((reason, false));
+                        return Ok(reason);
                     }
                 }
                 Ok(Incoming::Pong(_)) => {}
-                Ok(Incoming::Binary(_)) => {
-                    sender.close(1003).await;
-                    return Ok((Disconnect::Binary, true));
-                }
-                Ok(Incoming::Close(code)) => {
-                    sender.close(code.unwrap_or(1000)).await;
-                    return Ok((Disconnect::Closed(code), false));
-                }
-                Err(error) => {
-                    if let Some(code) = error.close_code() {
-                        sender.close(code).await;
-                    }
-                    return Ok((Disconnect::Read(error), false));
-                }
+                Ok(Incoming::Binary(_)) => return Ok(Disconnect::Binary),
+                Ok(Incoming::Close(code)) => return Ok(Disconnect::Closed(code)),
+                Err(error) => return Ok(Disconnect::Read(error)),
             }
         }
     }
