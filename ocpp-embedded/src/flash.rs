@@ -384,7 +384,7 @@ impl<F: NorFlash> FlashStore<F> {
     /// A `StationConfig::store_capacity` for which a replace always fits, even after one
     /// interrupted write since the previous replace, in a range of `range_len` bytes when
     /// every record the station writes is `shortest` to `longest` bytes long (the station's
-    /// own records are JSON of at least 11 bytes, `{"N":[0,0]}`). 0 if no capacity is safe
+    /// own records are at least `ocpp_station::store::SHORTEST_RECORD` bytes). 0 if no capacity is safe
     /// (fewer than 3 pages, or `longest` over [`MAX_RECORD`](Self::MAX_RECORD)).
     ///
     /// With `N` pages, `U = page − 2·W` bytes of items per page at most, `q = U −

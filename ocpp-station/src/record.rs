@@ -4,8 +4,12 @@
 //! Every record is an upsert of whole facts, so replaying the log (or a compacted snapshot of
 //! it) rebuilds the same state, and one record is all-or-nothing: a transaction's state and
 //! the message that reports it are written in the same record, never one without the other.
-//! Records are JSON (short keys): a queued message's payload is kept verbatim, so what is
-//! delivered after a restart is byte for byte what was queued.
+//! Records are [postcard](https://docs.rs/postcard) (serde's compact binary format: fields in
+//! order, no names; an `Option` is one byte and its value): a decoder a fraction of the size
+//! of a JSON one on a microcontroller, and shorter records. Every record starts with one
+//! presence byte per fact, so it is at least [`Record::SHORTEST`] bytes long. A queued
+//! message's payload is kept as its JSON text, so what is delivered after a restart is byte
+//! for byte what was queued.
 
 use alloc::boxed::Box;
 use alloc::string::String;
@@ -21,34 +25,22 @@ use crate::hardware::ConnectorId;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct TxState {
     /// This station's number for it (unique for the store's life).
-    #[serde(rename = "l")]
     pub local: u32,
-    #[serde(rename = "c")]
     pub connector: ConnectorId,
     /// The 2.x `transactionId` (the station chooses it); empty on 1.6.
-    #[serde(rename = "i")]
     pub transaction_id: String,
     /// 1.6: the CSMS's `transactionId`, once the StartTransaction answer gave it.
-    #[serde(rename = "k", default, skip_serializing_if = "Option::is_none")]
     pub csms_id: Option<i64>,
-    #[serde(rename = "t")]
     pub token: String,
-    #[serde(rename = "y", default)]
     pub token_type: String,
-    #[serde(rename = "r", default, skip_serializing_if = "Option::is_none")]
     pub remote_start_id: Option<i64>,
-    #[serde(rename = "s")]
     pub meter_start_wh: f64,
     /// The last meter reading stored, and when.
-    #[serde(rename = "m")]
     pub meter_wh: f64,
-    #[serde(rename = "w")]
     pub meter_at: DateTime,
     /// 2.x: the `seqNo` of the next TransactionEvent.
-    #[serde(rename = "q")]
     pub seq_no: u32,
     /// Whether it has ended (its end message is queued).
-    #[serde(rename = "e", default)]
     pub ended: bool,
 }
 
@@ -56,15 +48,10 @@ pub(crate) struct TxState {
 /// whole [`TxState`] (a sample's record is a third smaller for it).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Progress {
-    #[serde(rename = "l")]
     pub local: u32,
-    #[serde(rename = "q")]
     pub seq_no: u32,
-    #[serde(rename = "m")]
     pub meter_wh: f64,
-    #[serde(rename = "w")]
     pub meter_at: DateTime,
-    #[serde(rename = "e", default)]
     pub ended: bool,
 }
 
@@ -98,17 +85,13 @@ impl Progress {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct StoredMessage {
     /// Its place in the queue (increasing for the store's life).
-    #[serde(rename = "n")]
     pub seq: u64,
-    #[serde(rename = "a")]
     pub action: String,
     /// The transaction it belongs to ([`TxState::local`]).
-    #[serde(rename = "x")]
     pub tx: u32,
     /// 1.6: the payload lacks `transactionId`, which the StartTransaction answer gives.
-    #[serde(rename = "f", default)]
     pub needs_csms_id: bool,
-    #[serde(rename = "p")]
+    #[serde(with = "json_text")]
     pub payload: Box<RawValue>,
 }
 
@@ -116,9 +99,7 @@ pub(crate) struct StoredMessage {
 /// answer gave) or given up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Done {
-    #[serde(rename = "n")]
     pub seq: u64,
-    #[serde(rename = "k", default, skip_serializing_if = "Option::is_none")]
     pub csms_id: Option<i64>,
 }
 
@@ -126,32 +107,53 @@ pub(crate) struct Done {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub(crate) struct Record {
     /// Counters that must never go back (next queue seq, next local transaction number).
-    #[serde(rename = "N", default, skip_serializing_if = "Option::is_none")]
     pub counters: Option<(u64, u32)>,
-    #[serde(rename = "T", default, skip_serializing_if = "Option::is_none")]
     pub tx: Option<TxState>,
-    #[serde(rename = "P", default, skip_serializing_if = "Option::is_none")]
     pub progress: Option<Progress>,
-    #[serde(rename = "M", default, skip_serializing_if = "Option::is_none")]
     pub message: Option<StoredMessage>,
-    #[serde(rename = "D", default, skip_serializing_if = "Option::is_none")]
     pub done: Option<Done>,
     /// A variable the CSMS changed: (key, value).
-    #[serde(rename = "V", default, skip_serializing_if = "Option::is_none")]
     pub setting: Option<(String, String)>,
     /// An authorization cache entry: (token, accepted); `None` removes it.
-    #[serde(rename = "A", default, skip_serializing_if = "Option::is_none")]
     pub cache: Option<(String, Option<bool>)>,
 }
 
 impl Record {
+    /// The length of a record without any fact: one presence byte for each.
+    pub const SHORTEST: usize = 7;
+
     pub fn encode(&self) -> Vec<u8> {
-        // A record holds strings, numbers and JSON already validated: it always serializes.
-        serde_json::to_vec(self).unwrap_or_default()
+        // Serializing into a `Vec` only fails for what a record does not hold (sequences of
+        // unknown length, `collect_str` of a failing `Display`).
+        postcard::to_allocvec(self).unwrap_or_default()
     }
 
+    /// The record in `bytes`, all of them; `None` if they are not one.
     pub fn decode(bytes: &[u8]) -> Option<Record> {
-        serde_json::from_slice(bytes).ok()
+        match postcard::take_from_bytes(bytes) {
+            Ok((record, [])) => Some(record),
+            _ => None,
+        }
+    }
+}
+
+/// A JSON payload kept as its text (postcard cannot carry serde_json's `RawValue` token); read
+/// back, the text must be JSON again.
+mod json_text {
+    use alloc::boxed::Box;
+    use alloc::string::String;
+
+    use serde::{Deserialize, Deserializer, Serializer, de};
+    use serde_json::value::RawValue;
+
+    pub fn serialize<S: Serializer>(payload: &RawValue, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(payload.get())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Box<RawValue>, D::Error> {
+        RawValue::from_string(String::deserialize(deserializer)?).map_err(de::Error::custom)
     }
 }
 
@@ -183,6 +185,37 @@ mod tests {
             r#"{"seqNo": 0,"a" :[1, 2]}"#
         );
         assert_eq!(back.done, record.done);
+        // A byte short, a byte more, or JSON (the format before 0.1): not a record.
+        assert!(Record::decode(&bytes[..bytes.len() - 1]).is_none());
+        assert!(Record::decode(&[&bytes[..], &[0]].concat()).is_none());
         assert!(Record::decode(b"{\"T\":1}").is_none());
+    }
+
+    #[test]
+    fn a_record_without_facts_is_the_shortest() {
+        assert_eq!(Record::default().encode().len(), Record::SHORTEST);
+        let counters = Record {
+            counters: Some((0, 0)),
+            ..Record::default()
+        };
+        assert_eq!(counters.encode().len(), Record::SHORTEST + 2);
+    }
+
+    #[test]
+    fn a_payload_that_is_not_json_is_not_a_record() {
+        let record = Record {
+            message: Some(StoredMessage {
+                seq: 1,
+                action: "MeterValues".into(),
+                tx: 1,
+                needs_csms_id: false,
+                payload: RawValue::from_string("{}".into()).unwrap(),
+            }),
+            ..Record::default()
+        };
+        let mut bytes = record.encode();
+        let at = bytes.windows(2).position(|w| w == b"{}").unwrap();
+        bytes[at] = b'[';
+        assert!(Record::decode(&bytes).is_none());
     }
 }

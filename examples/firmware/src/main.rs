@@ -92,9 +92,12 @@ const STORE_LEN: u32 = 4 * 16 * 1024;
 const LONGEST_RECORD: usize = 2048;
 /// The station's `store_capacity`: the most its log may hold so that a compaction (an atomic
 /// replace, old and new log side by side) always fits in the four sectors, even after a write
-/// cut by a power loss: 6 033 bytes (`FlashStore::store_capacity`, ocpp-embedded's flash.rs).
-const STORE_CAPACITY: usize =
-    FlashStore::<StoreFlash>::store_capacity(STORE_LEN as usize, 11, LONGEST_RECORD);
+/// cut by a power loss (`FlashStore::store_capacity`, ocpp-embedded's flash.rs).
+const STORE_CAPACITY: usize = FlashStore::<StoreFlash>::store_capacity(
+    STORE_LEN as usize,
+    ocpp_station::store::SHORTEST_RECORD,
+    LONGEST_RECORD,
+);
 
 /// The heap: the station's state and messages, the flash store's item buffer (one sector:
 /// 16 KiB), the log read at boot.

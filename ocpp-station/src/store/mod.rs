@@ -28,6 +28,10 @@ pub use file::{FileStore, SyncMode};
 pub use log::RecordTooLarge;
 pub use memory::{MemoryStore, MemoryStoreError};
 
+/// The shortest record the station core writes, in bytes (what a store's capacity rule may
+/// count on; ocpp-embedded's `FlashStore::store_capacity` takes it).
+pub const SHORTEST_RECORD: usize = crate::record::Record::SHORTEST;
+
 /// One durable write that the station core asks its driver to perform on a [`Store`].
 ///
 /// The core considers a write done only once the driver reports it so; until then it must not
