@@ -950,12 +950,21 @@ fn emit_action(out: &mut String, model: &Model) {
         "    /// The action with this exact name, if this version has it."
     );
     let _ = writeln!(out, "    pub fn from_name(name: &str) -> Option<Action> {{");
-    let _ = writeln!(out, "        match name {{");
-    for action in &model.actions {
-        let _ = writeln!(out, "            {0:?} => Some(Action::{0}),", action.name);
-    }
-    let _ = writeln!(out, "            _ => None,");
-    let _ = writeln!(out, "        }}\n    }}\n");
+    let _ = writeln!(
+        out,
+        "        // `ALL` is sorted by name: a binary search is a fraction of a `match` on every name."
+    );
+    let _ = writeln!(out, "        Action::ALL");
+    let _ = writeln!(
+        out,
+        "            .binary_search_by(|a| a.as_str().cmp(name))"
+    );
+    let _ = writeln!(out, "            .ok()");
+    let _ = writeln!(
+        out,
+        "            .and_then(|i| Action::ALL.get(i).copied())"
+    );
+    let _ = writeln!(out, "    }}\n");
     let _ = writeln!(
         out,
         "    /// Who may send the action's request: one role, or both (`DataTransfer`)."

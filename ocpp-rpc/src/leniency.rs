@@ -209,6 +209,22 @@ pub(crate) fn decode_lenient<T>(
     Err(error)
 }
 
+/// Drops `key` from the object `value`; `None` if it is not an object with that key. The
+/// object is rebuilt without it rather than removed from (a fix is rare; a map's removal,
+/// rebalancing included, is code a firmware need not carry for it).
+fn drop_property(value: &mut Value, key: &str) -> Option<()> {
+    let object = value.as_object_mut()?;
+    if !object.contains_key(key) {
+        return None;
+    }
+    for (name, property) in core::mem::take(object) {
+        if name != key {
+            object.insert(name, property);
+        }
+    }
+    Some(())
+}
+
 /// Applies the fix for `error` to `value`: the pointer it fixed and what it did.
 fn fix(value: &mut Value, error: &DecodeError) -> Option<(String, LeniencyKind)> {
     match error.kind() {
@@ -216,11 +232,7 @@ fn fix(value: &mut Value, error: &DecodeError) -> Option<(String, LeniencyKind)>
             // The pointer names the unknown property itself.
             let pointer = error.pointer();
             let (parent, token) = pointer.rsplit_once('/')?;
-            let key = unescape(token);
-            value
-                .pointer_mut(parent)?
-                .as_object_mut()?
-                .remove(key.as_str())?;
+            drop_property(value.pointer_mut(parent)?, &unescape(token))?;
             Some((String::from(pointer), LeniencyKind::DroppedUnknownField))
         }
         ErrorKind::Type => {
@@ -229,11 +241,7 @@ fn fix(value: &mut Value, error: &DecodeError) -> Option<(String, LeniencyKind)>
                 return None;
             }
             let (parent, token) = pointer.rsplit_once('/')?;
-            let key = unescape(token);
-            value
-                .pointer_mut(parent)?
-                .as_object_mut()?
-                .remove(key.as_str())?;
+            drop_property(value.pointer_mut(parent)?, &unescape(token))?;
             Some((String::from(pointer), LeniencyKind::DroppedNull))
         }
         ErrorKind::Length => {

@@ -248,8 +248,14 @@ const fn any_json_for<const N: usize>(object: Object, name: &str) -> [&'static S
 // ---------------------------------------------------------------------------------------------
 // The fields the station reads
 
+/// Takes `name`'s value out of `properties`, leaving `null` (the map's removal, rebalancing
+/// included, is code the firmware need not carry).
+fn take(properties: &mut Map<String, Value>, name: &str) -> Option<Value> {
+    properties.get_mut(name).map(Value::take)
+}
+
 fn text(properties: &mut Map<String, Value>, name: &str) -> Option<String> {
-    match properties.remove(name)? {
+    match take(properties, name)? {
         Value::String(text) => Some(text),
         _ => None,
     }
@@ -260,7 +266,7 @@ fn int(properties: &Map<String, Value>, name: &str) -> Option<i64> {
 }
 
 fn object(properties: &mut Map<String, Value>, name: &str) -> Option<Map<String, Value>> {
-    match properties.remove(name)? {
+    match take(properties, name)? {
         Value::Object(object) => Some(object),
         _ => None,
     }
@@ -296,7 +302,7 @@ fn item(value: Value) -> wire::VariableItem {
 }
 
 fn items(properties: &mut Map<String, Value>, name: &str) -> Vec<wire::VariableItem> {
-    match properties.remove(name) {
+    match take(properties, name) {
         Some(Value::Array(items)) => items.into_iter().map(item).collect(),
         _ => Vec::new(),
     }
@@ -310,12 +316,12 @@ fn request(action: AnyAction, mut p: Map<String, Value>) -> wire::Request {
         id_token: text(&mut token, "idToken").unwrap_or_default(),
         kind: text(&mut token, "type").unwrap_or_default(),
     });
-    let transaction_id = match p.remove("transactionId") {
+    let transaction_id = match take(&mut p, "transactionId") {
         Some(Value::String(id)) => Some(Id::Text(id)),
         Some(number) => number.as_i64().map(Id::Number),
         None => None,
     };
-    let key = match p.remove("key") {
+    let key = match take(&mut p, "key") {
         Some(Value::String(key)) => Some(wire::Keys::One(key)),
         Some(Value::Array(keys)) => Some(wire::Keys::Many(
             keys.into_iter()

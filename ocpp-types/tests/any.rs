@@ -185,3 +185,28 @@ fn senders_follow_the_specification() {
         Role::ChargingStation
     ));
 }
+
+#[test]
+fn every_action_is_found_by_its_exact_name_only() {
+    use ocpp_types::OcppVersion;
+    for version in OcppVersion::ALL {
+        let all = AnyAction::all(version);
+        assert!(all.len() > 20, "{version:?}");
+        for action in &all {
+            let name = action.as_str();
+            assert_eq!(AnyAction::from_name(version, name), Some(*action));
+            for near in [
+                name.to_lowercase(),
+                format!("{name} "),
+                format!(" {name}"),
+                name[..name.len() - 1].to_string(),
+                format!("{name}s"),
+            ] {
+                assert_eq!(AnyAction::from_name(version, &near), None, "{near:?}");
+            }
+        }
+        for other in ["", "A", "Zz", "\u{0}", "BootNotification\u{0}"] {
+            assert_eq!(AnyAction::from_name(version, other), None, "{other:?}");
+        }
+    }
+}
