@@ -542,21 +542,22 @@ impl Serialize for DateTime {
 /// `invalid format (date-time): <reason>`.
 impl<'de> Deserialize<'de> for DateTime {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct DateTimeVisitor;
-
-        impl Visitor<'_> for DateTimeVisitor {
-            type Value = DateTime;
-
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an RFC 3339 date-time string")
-            }
-
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<DateTime, E> {
-                parse(v).map_err(|e| rule::de_error(Rule::DateTime, e.reason))
-            }
-        }
-
         deserializer.deserialize_str(DateTimeVisitor)
+    }
+}
+
+/// Reads a [`DateTime`] from an RFC 3339 string.
+pub(crate) struct DateTimeVisitor;
+
+impl Visitor<'_> for DateTimeVisitor {
+    type Value = DateTime;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an RFC 3339 date-time string")
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<DateTime, E> {
+        parse(v).map_err(|e| rule::de_error(Rule::DateTime, e.reason))
     }
 }
 

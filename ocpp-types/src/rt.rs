@@ -60,31 +60,34 @@ impl<T: Field> Field for alloc::boxed::Box<T> {
 /// `1.5` is not. Values beyond the 64-bit range are out of range.
 impl Field for i64 {
     fn read<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Integer;
-        impl Visitor<'_> for Integer {
-            type Value = i64;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an integer")
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<i64, E> {
-                Ok(v)
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<i64, E> {
-                i64::try_from(v).map_err(|_| rule::de_error(Rule::Integer64, v))
-            }
-            fn visit_f64<E: de::Error>(self, v: f64) -> Result<i64, E> {
-                if !is_integral(v) {
-                    return Err(E::invalid_type(de::Unexpected::Float(v), &self));
-                }
-                // -2^63 is exact in f64; 2^63 is the first value above i64::MAX.
-                if (-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&v) {
-                    Ok(v as i64)
-                } else {
-                    Err(rule::de_error(Rule::Integer64, Number(v)))
-                }
-            }
+        deserializer.deserialize_i64(IntegerVisitor)
+    }
+}
+
+/// Reads an `integer` (see `i64`'s [`Field`] impl).
+pub(crate) struct IntegerVisitor;
+
+impl Visitor<'_> for IntegerVisitor {
+    type Value = i64;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an integer")
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<i64, E> {
+        Ok(v)
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<i64, E> {
+        i64::try_from(v).map_err(|_| rule::de_error(Rule::Integer64, v))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<i64, E> {
+        if !is_integral(v) {
+            return Err(E::invalid_type(de::Unexpected::Float(v), &self));
         }
-        deserializer.deserialize_i64(Integer)
+        // -2^63 is exact in f64; 2^63 is the first value above i64::MAX.
+        if (-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&v) {
+            Ok(v as i64)
+        } else {
+            Err(rule::de_error(Rule::Integer64, Number(v)))
+        }
     }
 }
 
@@ -100,33 +103,36 @@ impl<C: Check<i64>> Check<i64> for Draft4Integer<C> {
     }
 
     fn read<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
-        struct Literal;
-        impl Visitor<'_> for Literal {
-            type Value = i64;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an integer without a fraction or exponent")
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<i64, E> {
-                Ok(v)
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<i64, E> {
-                i64::try_from(v).map_err(|_| rule::de_error(Rule::Integer64, v))
-            }
-            // A JSON parser hands over a float for a number with a fraction or an exponent,
-            // and for an integer too large for 64 bits.
-            fn visit_f64<E: de::Error>(self, v: f64) -> Result<i64, E> {
-                if is_integral(v)
-                    && !(-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&v)
-                {
-                    Err(rule::de_error(Rule::Integer64, Number(v)))
-                } else {
-                    Err(E::invalid_type(de::Unexpected::Float(v), &self))
-                }
-            }
-        }
-        let value = deserializer.deserialize_i64(Literal)?;
+        let value = deserializer.deserialize_i64(Draft4Visitor)?;
         C::check(&value).map_err(de::Error::custom)?;
         Ok(value)
+    }
+}
+
+/// Reads a draft-4 `integer` (see [`Draft4Integer`]).
+pub(crate) struct Draft4Visitor;
+
+impl Visitor<'_> for Draft4Visitor {
+    type Value = i64;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an integer without a fraction or exponent")
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<i64, E> {
+        Ok(v)
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<i64, E> {
+        i64::try_from(v).map_err(|_| rule::de_error(Rule::Integer64, v))
+    }
+    // A JSON parser hands over a float for a number with a fraction or an exponent, and for
+    // an integer too large for 64 bits.
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<i64, E> {
+        if is_integral(v)
+            && !(-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&v)
+        {
+            Err(rule::de_error(Rule::Integer64, Number(v)))
+        } else {
+            Err(E::invalid_type(de::Unexpected::Float(v), &self))
+        }
     }
 }
 
@@ -526,6 +532,11 @@ impl Key<'_> {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The key, owned.
+    pub(crate) fn into_string(self) -> String {
+        self.0.into_owned()
+    }
 }
 
 impl<'de> Deserialize<'de> for Key<'de> {
@@ -613,9 +624,17 @@ pub fn read_extra<'de, A: MapAccess<'de>>(
     key: Key<'de>,
 ) -> Result<(), A::Error> {
     let value: Value = map.next_value()?;
-    let key = key.0.into_owned();
+    insert_extra(extra, key.into_string(), value)
+}
+
+/// Keeps an additional property's value, refusing a second one of the same name.
+pub(crate) fn insert_extra<E: de::Error>(
+    extra: &mut Map,
+    key: String,
+    value: Value,
+) -> Result<(), E> {
     if extra.contains_key(&key) {
-        return Err(de::Error::custom(format_args!("duplicate field `{key}`")));
+        return Err(E::custom(format_args!("duplicate field `{key}`")));
     }
     extra.insert(key, value);
     Ok(())

@@ -18,12 +18,11 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 
-use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
 use crate::DecodeError;
-use crate::rt::{self, Check, Field};
+use crate::rt::{self, Check};
 
 /// A JSON Schema as OCPP writes them: one of the types below, with the constraints each can
 /// carry (the subset `ocpp-codegen` accepts; it refuses a schema that needs more).
@@ -169,92 +168,251 @@ pub fn decode(schema: &'static Schema, payload: &str) -> Result<Value, DecodeErr
         .map_err(|refused| DecodeError::from_reader(&refused))
 }
 
-/// Reads one value checked against its schema.
+/// Reads one value checked against its schema: one visitor for every schema, so the reader's
+/// dispatch on the JSON value's kind is compiled once (a decoder per kind would each carry a
+/// copy of it). Each `visit_*` does what the typed decoder's reader of that kind does, through
+/// the same visitors and checks, and refuses a value of another kind as that reader would
+/// (serde's `invalid type`, with the same `expecting`).
 #[derive(Clone, Copy)]
 struct Checked(&'static Schema);
+
+/// Any JSON value (as `serde_json::Value` reads one).
+static ANY: Schema = Schema::Any;
 
 impl<'de> DeserializeSeed<'de> for Checked {
     type Value = Value;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
-        let violated = |v: rt::Violation| de::Error::custom(v);
-        Ok(match *self.0 {
+        deserializer.deserialize_any(self)
+    }
+}
+
+/// A refusal by one of the table's checks.
+fn violated<E: de::Error>(violation: rt::Violation) -> E {
+    E::custom(violation)
+}
+
+impl Checked {
+    /// serde's refusal of a value of the wrong kind.
+    fn refuse<E: de::Error>(self, unexpected: de::Unexpected<'_>) -> E {
+        E::invalid_type(unexpected, &self)
+    }
+
+    /// An integer as the typed decoder's visitor reads it (`read` calls the visitor), then
+    /// checked against the range.
+    fn integer<E: de::Error>(
+        self,
+        unexpected: de::Unexpected<'_>,
+        read: impl FnOnce(bool) -> Result<i64, E>,
+    ) -> Result<Value, E> {
+        let Schema::Integer {
+            minimum,
+            maximum,
+            draft4,
+        } = *self.0
+        else {
+            return Err(self.refuse(unexpected));
+        };
+        let v = read(draft4)?;
+        rt::integer_range(v, minimum, maximum).map_err(violated)?;
+        Ok(Value::from(v))
+    }
+
+    /// A number (serde's `f64` takes every JSON number), checked.
+    fn number<E: de::Error>(self, unexpected: de::Unexpected<'_>, v: f64) -> Result<Value, E> {
+        let Schema::Number {
+            minimum,
+            maximum,
+            multiple_of,
+        } = *self.0
+        else {
+            return Err(self.refuse(unexpected));
+        };
+        if let Some((num, den)) = multiple_of {
+            rt::multiple_of(v, num, den).map_err(violated)?;
+        }
+        rt::number_range(v, minimum, maximum).map_err(violated)?;
+        // The reader gives finite numbers only (JSON has no others).
+        let number = serde_json::Number::from_f64(v);
+        Ok(Value::Number(
+            number.ok_or_else(|| E::custom("not a finite number"))?,
+        ))
+    }
+}
+
+impl<'de> Visitor<'de> for Checked {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self.0 {
+            Schema::String {
+                max_length: Some(max),
+                ..
+            } => Bounded(max).expecting(f),
+            Schema::String { .. } => f.write_str("a string"),
+            Schema::DateTime => crate::datetime::DateTimeVisitor.expecting(f),
+            Schema::Integer { draft4: true, .. } => rt::Draft4Visitor.expecting(f),
+            Schema::Integer { .. } => rt::IntegerVisitor.expecting(f),
+            Schema::Number { .. } => f.write_str("f64"),
+            Schema::Bool => f.write_str("a boolean"),
+            Schema::Any => f.write_str("any valid JSON value"),
+            Schema::Array { .. } => f.write_str("an array"),
+            Schema::Enum { name, .. } => write!(f, "a {name} string"),
+            Schema::Object(object) => write!(f, "a {} object", object.name),
+        }
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Value, E> {
+        match self.0 {
+            Schema::Bool | Schema::Any => Ok(Value::Bool(v)),
+            _ => Err(self.refuse(de::Unexpected::Bool(v))),
+        }
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Value, E> {
+        match self.0 {
+            Schema::Any => Ok(Value::from(v)),
+            Schema::Number { .. } => self.number(de::Unexpected::Signed(v), v as f64),
+            _ => self.integer(de::Unexpected::Signed(v), |draft4| {
+                if draft4 {
+                    rt::Draft4Visitor.visit_i64(v)
+                } else {
+                    rt::IntegerVisitor.visit_i64(v)
+                }
+            }),
+        }
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Value, E> {
+        match self.0 {
+            Schema::Any => Ok(Value::from(v)),
+            Schema::Number { .. } => self.number(de::Unexpected::Unsigned(v), v as f64),
+            _ => self.integer(de::Unexpected::Unsigned(v), |draft4| {
+                if draft4 {
+                    rt::Draft4Visitor.visit_u64(v)
+                } else {
+                    rt::IntegerVisitor.visit_u64(v)
+                }
+            }),
+        }
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
+        match self.0 {
+            Schema::Any => Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number)),
+            Schema::Number { .. } => self.number(de::Unexpected::Float(v), v),
+            _ => self.integer(de::Unexpected::Float(v), |draft4| {
+                if draft4 {
+                    rt::Draft4Visitor.visit_f64(v)
+                } else {
+                    rt::IntegerVisitor.visit_f64(v)
+                }
+            }),
+        }
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Value, E> {
+        match *self.0 {
             Schema::String { max_length, uri } => {
-                let text = match max_length {
-                    Some(max) => deserializer.deserialize_str(Bounded(max))?,
-                    None => String::deserialize(deserializer)?,
-                };
+                if let Some(max) = max_length {
+                    crate::bounded::check_len(v, max).map_err(E::custom)?;
+                }
+                let text = String::from(v);
                 if uri {
                     rt::Uri::check(&text).map_err(violated)?;
                 }
-                Value::String(text)
+                Ok(Value::String(text))
             }
             Schema::DateTime => {
-                let time = crate::DateTime::deserialize(deserializer)?;
-                Value::String(time.write_text(&mut [0; crate::datetime::MAX_TEXT]).into())
+                let time = crate::datetime::DateTimeVisitor.visit_str::<E>(v)?;
+                let mut text = [0; crate::datetime::MAX_TEXT];
+                Ok(Value::String(String::from(time.write_text(&mut text))))
             }
-            Schema::Integer {
-                minimum,
-                maximum,
-                draft4,
-            } => {
-                let v = if draft4 {
-                    rt::Draft4Integer::<()>::read(deserializer)?
-                } else {
-                    <i64 as Field>::read(deserializer)?
-                };
-                rt::integer_range(v, minimum, maximum).map_err(violated)?;
-                Value::from(v)
+            Schema::Enum { name, values } => {
+                let value = Variant { name, values }.visit_str::<E>(v)?;
+                Ok(Value::String(String::from(value)))
             }
-            Schema::Number {
-                minimum,
-                maximum,
-                multiple_of,
-            } => {
-                let v = f64::deserialize(deserializer)?;
-                if let Some((num, den)) = multiple_of {
-                    rt::multiple_of(v, num, den).map_err(violated)?;
-                }
-                rt::number_range(v, minimum, maximum).map_err(violated)?;
-                // The reader gives finite numbers only (JSON has no others).
-                let number = serde_json::Number::from_f64(v);
-                Value::Number(number.ok_or_else(|| de::Error::custom("not a finite number"))?)
-            }
-            Schema::Bool => Value::Bool(bool::deserialize(deserializer)?),
-            Schema::Any => Value::deserialize(deserializer)?,
+            Schema::Any => Ok(Value::String(String::from(v))),
+            _ => Err(self.refuse(de::Unexpected::Str(v))),
+        }
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Value, E> {
+        match self.0 {
+            Schema::Any => Ok(Value::Null),
+            _ => Err(self.refuse(de::Unexpected::Unit)),
+        }
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let (items, min_items, max_items) = match *self.0 {
             Schema::Array {
                 items,
                 min_items,
                 max_items,
-            } => {
-                let elements = deserializer.deserialize_seq(Elements(items))?;
-                rt::item_count(elements.len(), min_items, max_items.unwrap_or(usize::MAX))
-                    .map_err(violated)?;
-                Value::Array(elements)
+            } => (items, min_items, max_items.unwrap_or(usize::MAX)),
+            Schema::Any => (&ANY, 0, usize::MAX),
+            _ => return Err(self.refuse(de::Unexpected::Seq)),
+        };
+        let mut elements = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(16));
+        while let Some(value) = seq.next_element_seed(Checked(items))? {
+            elements.push(value);
+        }
+        rt::item_count(elements.len(), min_items, max_items).map_err(violated)?;
+        Ok(Value::Array(elements))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let object = match *self.0 {
+            Schema::Object(object) => object,
+            Schema::Any => {
+                // As `serde_json::Value` reads an object: a repeated key keeps its last value.
+                let mut out = Map::new();
+                while let Some(key) = rt::next_key(&mut map)? {
+                    let value = map.next_value_seed(Checked(&ANY))?;
+                    out.insert(key.into_string(), value);
+                }
+                return Ok(Value::Object(out));
             }
-            Schema::Enum { name, values } => Value::String(
-                deserializer
-                    .deserialize_str(Variant { name, values })?
-                    .into(),
-            ),
-            Schema::Object(object) => {
-                Value::Object(deserializer.deserialize_map(Properties(object))?)
+            _ => return Err(self.refuse(de::Unexpected::Map)),
+        };
+        // As a generated struct's `visit_map` reads it: a property twice, one the schema does
+        // not define, or a required one missing is refused.
+        let mut out = Map::new();
+        let mut seen = 0u64;
+        let mut extra = rt::Map::new();
+        while let Some(key) = rt::next_key(&mut map)? {
+            let Some(index) = object.names.iter().position(|n| *n == key.as_str()) else {
+                if object.open {
+                    let value = map.next_value_seed(Checked(&ANY))?;
+                    rt::insert_extra(&mut extra, key.into_string(), value)?;
+                    continue;
+                }
+                return Err(rt::unknown_field(key.as_str(), object.names));
+            };
+            let (name, schema) = (object.names[index], object.schemas[index]);
+            if seen & (1 << index) != 0 {
+                return Err(de::Error::duplicate_field(name));
             }
-        })
+            seen |= 1 << index;
+            out.insert(String::from(name), map.next_value_seed(Checked(schema))?);
+        }
+        let missing = object.required & !seen;
+        if missing != 0 {
+            let name = object.names[missing.trailing_zeros() as usize];
+            return Err(de::Error::missing_field(name));
+        }
+        out.extend(extra);
+        Ok(Value::Object(out))
     }
 }
 
 /// A string of at most `.0` characters (as `BoundedString` reads one).
 struct Bounded(usize);
 
-impl Visitor<'_> for Bounded {
-    type Value = String;
+impl Bounded {
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "a string of at most {} characters", self.0)
-    }
-    fn visit_str<E: de::Error>(self, s: &str) -> Result<String, E> {
-        crate::bounded::check_len(s, self.0).map_err(E::custom)?;
-        Ok(String::from(s))
     }
 }
 
@@ -274,62 +432,6 @@ impl Visitor<'_> for Variant {
         found
             .copied()
             .ok_or_else(|| E::unknown_variant(v, self.values))
-    }
-}
-
-/// An array's elements, each checked against `.0` (as `Vec<T>` reads them).
-struct Elements(&'static Schema);
-
-impl<'de> Visitor<'de> for Elements {
-    type Value = Vec<Value>;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an array")
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<Value>, A::Error> {
-        let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(16));
-        while let Some(value) = seq.next_element_seed(Checked(self.0))? {
-            out.push(value);
-        }
-        Ok(out)
-    }
-}
-
-/// An object's properties (as a generated struct's `visit_map` reads them: a property twice,
-/// one the schema does not define, or a required one missing is refused).
-struct Properties(Object);
-
-impl<'de> Visitor<'de> for Properties {
-    type Value = Map<String, Value>;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "a {} object", self.0.name)
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let object = self.0;
-        let mut out = Map::new();
-        let mut seen = 0u64;
-        let mut extra = rt::Map::new();
-        while let Some(key) = rt::next_key(&mut map)? {
-            let Some(index) = object.names.iter().position(|n| *n == key.as_str()) else {
-                if object.open {
-                    rt::read_extra(&mut map, &mut extra, key)?;
-                    continue;
-                }
-                return Err(rt::unknown_field(key.as_str(), object.names));
-            };
-            let (name, schema) = (object.names[index], object.schemas[index]);
-            if seen & (1 << index) != 0 {
-                return Err(de::Error::duplicate_field(name));
-            }
-            seen |= 1 << index;
-            out.insert(String::from(name), map.next_value_seed(Checked(schema))?);
-        }
-        let missing = object.required & !seen;
-        if missing != 0 {
-            let name = object.names[missing.trailing_zeros() as usize];
-            return Err(de::Error::missing_field(name));
-        }
-        out.extend(extra);
-        Ok(out)
     }
 }
 
