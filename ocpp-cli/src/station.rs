@@ -412,7 +412,6 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 fn client_config(options: &Options) -> ClientConfig {
     let mut client = ClientConfig::new(options.url.clone(), [options.version]);
-    client.backoff = backoff(options);
     client.connect_timeout = CONNECT_TIMEOUT;
     client
 }
@@ -460,10 +459,12 @@ async fn run_tokio(
         },
         store,
     );
-    let mut runner = runner.map_err(|error| match error {
-        RunnerError::Load(e) | RunnerError::Store(e) => fail(e),
-        other => store_error(dir, other),
-    })?;
+    let mut runner = runner
+        .map_err(|error| match error {
+            RunnerError::Load(e) | RunnerError::Store(e) => fail(e),
+            other => store_error(dir, other),
+        })?
+        .backoff(backoff(options));
     let ended = restore(runner.station_mut(), &mut progress, &transcript, dir)?;
     if let Some(summary) = nothing_to_do(options, &transcript, runner.station(), &progress, ended) {
         return Ok(summary);

@@ -9,6 +9,7 @@ use std::time::Duration;
 use futures_util::{SinkExt, StreamExt};
 use hyper_util::rt::TokioIo;
 use ocpp_rpc::Millis;
+use ocpp_rpc::handshake::RetryBackOff;
 use ocpp_station::store::Store;
 use ocpp_station::{
     ConnectorId, Hardware, IdToken, InputError, Reading, RestoreError, Station, StationConfig,
@@ -153,17 +154,21 @@ type Connecting = Pin<Box<dyn Future<Output = Result<Upgraded, ConnectError>> + 
 ///
 /// One future owns everything: the station, its store, the WebSocket when there is one, and
 /// the timers. It waits on whichever comes first: a frame from the CSMS, a hardware event
-/// from a [`StationHandle`], the station's next deadline, the keep-alive timer
-/// ([`ClientConfig::ping_interval`], [`ClientConfig::pong_timeout`]; yawc answers the CSMS's
-/// pings), the end of a connection attempt or the time of the next one. After each, in the
+/// from a [`StationHandle`], the station's next deadline, the keep-alive timer (the station's
+/// `WebSocketPingInterval`, or [`ping_interval`](Self::ping_interval); then
+/// [`ClientConfig::pong_timeout`]; yawc answers the CSMS's pings), the end of a connection
+/// attempt or the time of the next one. After each, in the
 /// order the station asks: its writes are performed on the store (a failed write stops the
 /// runner: nothing may leave that the store does not hold), its frames are written to the
 /// socket (within [`ClientConfig::write_timeout`]; a failed write loses the connection), its
 /// events go to [`on_event`](Self::on_event).
 ///
 /// The station lives across connections: hardware events and timeouts are processed while
-/// offline (transactions start, samples are stored), and the runner reconnects by
-/// [`ClientConfig::backoff`] as [`Client`](crate::Client) does. Its clock
+/// offline (transactions start, samples are stored), and the runner reconnects by the
+/// station's `RetryBackOff*` variables (B04.FR.01), or [`backoff`](Self::backoff). Both are
+/// read at each use, so a CSMS that changes the variables is obeyed from the next ping or
+/// attempt on; [`ClientConfig::ping_interval`] and [`ClientConfig::backoff`] are a plain
+/// [`Client`](crate::Client)'s and not read here. Its clock
 /// ([`Millis`](ocpp_rpc::Millis)) counts from the runner's creation. The runner is a plain
 /// future: spawn it (it is `Send` when the hardware and the store are) or await it.
 ///
@@ -208,6 +213,10 @@ pub struct StationRunner<H: Hardware, S: Store> {
     handle: StationHandle,
     on_event: Option<EventCallback<H>>,
     on_frame: Option<FrameCallback>,
+    /// Overrides the station's `WebSocketPingInterval`.
+    ping_interval: Option<Duration>,
+    /// Overrides the station's `RetryBackOff*` variables.
+    backoff: Option<RetryBackOff>,
 }
 
 impl<H: Hardware, S: Store> std::fmt::Debug for StationRunner<H, S> {
@@ -278,6 +287,8 @@ impl<H: Hardware, S: Store> StationRunner<H, S> {
             },
             on_event: None,
             on_frame: None,
+            ping_interval: None,
+            backoff: None,
         })
     }
 
@@ -313,6 +324,26 @@ impl<H: Hardware, S: Store> StationRunner<H, S> {
     ) -> StationRunner<H, S> {
         self.on_event = Some(Box::new(callback));
         self
+    }
+
+    /// Pings after this much silence instead of the station's `WebSocketPingInterval` (which
+    /// the CSMS may change; its 0 turns pings off).
+    pub fn ping_interval(mut self, interval: Duration) -> StationRunner<H, S> {
+        self.ping_interval = Some(interval);
+        self
+    }
+
+    /// Reconnects by this back-off instead of the station's `RetryBackOff*` variables (whole
+    /// seconds; a test or a demo may want shorter waits).
+    pub fn backoff(mut self, backoff: RetryBackOff) -> StationRunner<H, S> {
+        self.backoff = Some(backoff);
+        self
+    }
+
+    /// The keep-alive interval in force: the override, else the station's variable.
+    fn keep_alive_interval(&self) -> Option<Duration> {
+        self.ping_interval
+            .or_else(|| self.station.config().variables.ping_interval())
     }
 
     /// Calls `callback` with every OCPP-J frame, received or sent, as text (for transcripts;
@@ -460,10 +491,10 @@ impl<H: Hardware, S: Store> StationRunner<H, S> {
 
     /// Schedules the next connection attempt by the back-off; returns the wait.
     fn retry(&mut self, link: &mut Link) -> Duration {
-        let wait = self
-            .client
+        let backoff = self
             .backoff
-            .delay(link.attempt, client::random_u32());
+            .unwrap_or_else(|| self.station.config().variables.retry_back_off());
+        let wait = backoff.delay(link.attempt, client::random_u32());
         link.attempt = link.attempt.saturating_add(1);
         link.retry_at = Some(Instant::now() + wait);
         wait
@@ -513,7 +544,7 @@ impl<H: Hardware, S: Store> StationRunner<H, S> {
     }
 
     fn keep_alive_deadline(&self, online: &Online) -> Option<Instant> {
-        let wait = match (online.awaiting_pong, self.client.ping_interval) {
+        let wait = match (online.awaiting_pong, self.keep_alive_interval()) {
             (false, Some(interval)) => interval,
             (true, _) | (false, None) => self.client.pong_timeout,
         };
@@ -524,7 +555,7 @@ impl<H: Hardware, S: Store> StationRunner<H, S> {
     /// [`ClientConfig::pong_timeout`] more.
     async fn keep_alive(&mut self, link: &mut Link) {
         let write_timeout = self.client.write_timeout;
-        let pinging = self.client.ping_interval.is_some();
+        let pinging = self.keep_alive_interval().is_some();
         let Some(online) = &mut link.online else {
             return;
         };

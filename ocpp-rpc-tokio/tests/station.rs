@@ -133,14 +133,16 @@ fn station_config(version: OcppVersion) -> StationConfig {
 
 fn client_config(addr: SocketAddr, identity: &str) -> ClientConfig {
     let mut client = ClientConfig::new(format!("ws://{addr}/ocpp/{identity}"), [OcppVersion::V201]);
-    client.backoff = RetryBackOff {
-        wait_minimum: Duration::from_millis(100),
-        random_range: Duration::from_millis(100),
-        repeat_times: 2,
-    };
     client.connect_timeout = Duration::from_secs(5);
     client
 }
+
+/// Reconnections a test need not wait for (the station's variables count whole seconds).
+const FAST: RetryBackOff = RetryBackOff {
+    wait_minimum: Duration::from_millis(100),
+    random_range: Duration::from_millis(100),
+    repeat_times: 2,
+};
 
 /// What the test sees of a runner: each event with the station's queue and transaction
 /// counts right after it.
@@ -183,6 +185,7 @@ where
     let (tx, events) = mpsc::unbounded_channel();
     let runner = StationRunner::new(client, station_config(version), Relay::default(), store)
         .unwrap()
+        .backoff(FAST)
         .on_event(move |station, event| {
             let text = match event {
                 RunnerEvent::Station(event) => format!("{event:?}"),
@@ -603,4 +606,92 @@ async fn hardware_events_are_processed_offline_and_refused_inputs_reported() {
         stopped.station.queued()
     );
     assert_eq!(stopped.station.transactions(), 0);
+}
+
+/// The runner reconnects by the station's `RetryBackOff*` variables as the CSMS last set them
+/// (B04.FR.01, read at each attempt), not by `ClientConfig::backoff`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_back_off_follows_the_variables_the_csms_sets() {
+    use ocpp_rpc::{AnyAction, AnyRequest};
+
+    let set = Arc::new(tokio::sync::Notify::new());
+    let mut handlers = Handlers::new();
+    let told = set.clone();
+    handlers.fallback(move |connection, request| {
+        let told = told.clone();
+        async move {
+            let action = request.action();
+            if action.as_str() == "StatusNotification" {
+                tokio::spawn(async move {
+                    let set_variables = AnyAction::from_name(OcppVersion::V201, "SetVariables")
+                        .expect("a 2.0.1 action");
+                    let item = |name: &str, value: &str| {
+                        json!({
+                            "component": {"name": "OCPPCommCtrlr"},
+                            "variable": {"name": name},
+                            "attributeValue": value,
+                        })
+                    };
+                    let payload = json!({"setVariableData": [
+                        item("RetryBackOffWaitMinimum", "3"),
+                        item("RetryBackOffRandomRange", "0"),
+                    ]});
+                    let request = AnyRequest::decode(set_variables, &payload.to_string())
+                        .expect("a valid SetVariables");
+                    let answer = connection.call_any(request).await.expect("answered");
+                    let answer = serde_json::to_value(&answer).expect("encodes");
+                    let statuses: Vec<&Value> = answer["setVariableResult"]
+                        .as_array()
+                        .expect("results")
+                        .iter()
+                        .map(|r| &r["attributeStatus"])
+                        .collect();
+                    assert_eq!(statuses, [&json!("Accepted"), &json!("Accepted")]);
+                    told.notify_one();
+                });
+            }
+            let answer = match action.as_str() {
+                "BootNotification" => json!({
+                    "currentTime": "2026-12-02T00:00:00Z",
+                    "interval": 300,
+                    "status": "Accepted",
+                }),
+                _ => json!({}),
+            };
+            AnyResponse::decode(action, &answer.to_string())
+                .map_err(|e| RpcError::new(ErrorCode::InternalError, e.to_string()))
+        }
+    });
+    let any_port: SocketAddr = "127.0.0.1:0".parse().unwrap();
+    let server = Server::bind(any_port, ServerConfig::default(), handlers)
+        .await
+        .unwrap()
+        .start()
+        .unwrap();
+    let addr = server.local_addr();
+    let mut config = station_config(OcppVersion::V201);
+    // What the station starts with, and what a plain Client would use: neither is the answer.
+    config.variables.retry_back_off_wait_minimum = 7;
+    config.variables.retry_back_off_random_range = 0;
+    let mut client = client_config(addr, "BACKOFF");
+    client.backoff = FAST;
+    let (events, mut seen) = mpsc::unbounded_channel();
+    let runner = StationRunner::new(client, config, Relay::default(), MemoryStore::new())
+        .unwrap()
+        .on_event(move |_, event| {
+            if let RunnerEvent::Disconnected { retry_in } = event {
+                let _ = events.send(*retry_in);
+            }
+        });
+    let task = tokio::spawn(runner.run());
+    tokio::time::timeout(LIMIT, set.notified())
+        .await
+        .expect("the CSMS set the variables");
+    server.shutdown(Duration::from_millis(200)).await;
+    let retry_in = tokio::time::timeout(LIMIT, seen.recv())
+        .await
+        .expect("a disconnection")
+        .expect("an event");
+    assert_eq!(retry_in, Duration::from_secs(3));
+    task.abort();
 }
