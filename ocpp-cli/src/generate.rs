@@ -11,7 +11,6 @@ use ocpp_rpc::frame::{encode_call, encode_call_result, encode_send};
 use ocpp_rpc::{AnyAction, AnyRequest, AnyResponse};
 use ocpp_types::OcppVersion;
 use ocpp_types::random::{Gen, SplitMix64};
-use ocpp_types::{v16, v21, v201};
 
 /// What to generate.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,26 +27,6 @@ pub struct Options {
     pub responses: bool,
 }
 
-/// A random request (or SEND message) of `action`.
-fn request(action: AnyAction, g: &mut Gen<'_>) -> Option<AnyRequest> {
-    match action {
-        AnyAction::V16(a) => v16::Request::generate(a, g).map(|r| AnyRequest::V16(Box::new(r))),
-        AnyAction::V201(a) => v201::Request::generate(a, g).map(|r| AnyRequest::V201(Box::new(r))),
-        AnyAction::V21(a) => v21::Request::generate(a, g).map(|r| AnyRequest::V21(Box::new(r))),
-    }
-}
-
-/// A random response of `action` (`None` for a SEND-only action).
-fn response(action: AnyAction, g: &mut Gen<'_>) -> Option<AnyResponse> {
-    match action {
-        AnyAction::V16(a) => v16::Response::generate(a, g).map(|r| AnyResponse::V16(Box::new(r))),
-        AnyAction::V201(a) => {
-            v201::Response::generate(a, g).map(|r| AnyResponse::V201(Box::new(r)))
-        }
-        AnyAction::V21(a) => v21::Response::generate(a, g).map(|r| AnyResponse::V21(Box::new(r))),
-    }
-}
-
 /// Writes the frames `options` asks for to `output`, one per line.
 pub fn run(options: &Options, output: impl Write) -> io::Result<()> {
     let mut output = io::BufWriter::new(output);
@@ -60,7 +39,7 @@ pub fn run(options: &Options, output: impl Write) -> io::Result<()> {
     for n in 1..=options.count {
         let action = *g.pick(&actions);
         let id = n.to_string();
-        let Some(request) = request(action, &mut g) else {
+        let Some(request) = AnyRequest::generate(action, &mut g) else {
             return Err(io::Error::other(format!("{action} has no request message")));
         };
         let frame = match action.has_response() {
@@ -71,7 +50,7 @@ pub fn run(options: &Options, output: impl Write) -> io::Result<()> {
         output.write_all(b"\n")?;
         if let Some(response) = options
             .responses
-            .then(|| response(action, &mut g))
+            .then(|| AnyResponse::generate(action, &mut g))
             .flatten()
         {
             output.write_all(&encode_call_result(&id, &response)?)?;

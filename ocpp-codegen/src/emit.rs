@@ -1005,7 +1005,39 @@ fn emit_action(out: &mut String, model: &Model) {
     } else {
         let _ = writeln!(out, "        !matches!(self, {})", sends.join(" | "));
     }
-    let _ = writeln!(out, "    }}\n}}\n");
+    let _ = writeln!(out, "    }}\n");
+    let _ = writeln!(
+        out,
+        "    /// The schema of the action's request (or SEND message), as data (see\n    /// [`crate::schema::decode`])."
+    );
+    let _ = writeln!(
+        out,
+        "    pub const fn request_schema(self) -> &'static crate::Schema {{\n        match self {{"
+    );
+    for action in &model.actions {
+        let _ = writeln!(
+            out,
+            "            Action::{} => &schemas::{},",
+            action.name, action.request
+        );
+    }
+    let _ = writeln!(out, "        }}\n    }}\n");
+    let _ = writeln!(
+        out,
+        "    /// The schema of the action's response (`None` for a SEND message), as data."
+    );
+    let _ = writeln!(
+        out,
+        "    pub const fn response_schema(self) -> Option<&'static crate::Schema> {{\n        match self {{"
+    );
+    for action in &model.actions {
+        let schema = match &action.response {
+            Some(response) => format!("Some(&schemas::{response})"),
+            None => "None".to_owned(),
+        };
+        let _ = writeln!(out, "            Action::{} => {schema},", action.name);
+    }
+    let _ = writeln!(out, "        }}\n    }}\n}}\n");
     let _ = writeln!(out, "impl core::fmt::Display for Action {{");
     let _ = writeln!(
         out,

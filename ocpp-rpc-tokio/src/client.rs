@@ -21,6 +21,7 @@ use yawc::WebSocket;
 
 use crate::connection::{self, Connection, DriverConfig, EventObserver, FrameObserver};
 use crate::handlers::Handlers;
+use crate::raw::Offer;
 use crate::websocket_options;
 
 /// How a station connects. Build it with [`ClientConfig::new`] and change what you need.
@@ -164,21 +165,67 @@ pub(crate) struct Upgraded {
 /// [`ClientConfig::connect_timeout`]: the WebSocket and the version chosen, with no driver
 /// started (for [`connect`], and for runners that own the socket themselves).
 pub(crate) async fn handshake(config: &ClientConfig) -> Result<Upgraded, ConnectError> {
-    match tokio::time::timeout(config.connect_timeout, try_connect(config)).await {
+    let target = target(&config.url)?;
+    let offer = Offer {
+        subprotocols: Some(handshake::offered_subprotocols(&config.versions)),
+        authorization: config
+            .password
+            .as_ref()
+            .map(|password| handshake::basic_authorization(&target.identity, password)),
+    };
+    let answer = exchange(config, &target, &offer).await?;
+    if answer.status != StatusCode::SWITCHING_PROTOCOLS.as_u16() {
+        return Err(ConnectError::Refused(answer.status));
+    }
+    let offered = offer.subprotocols.unwrap_or_default();
+    let chosen = handshake::accepted_subprotocol(answer.subprotocol.as_deref(), &config.versions)
+        .ok_or(ConnectError::NoCommonVersion(offered))?;
+    let socket = answer
+        .socket
+        .ok_or_else(|| ConnectError::Handshake("no WebSocket after 101".into()))?;
+    tracing::info!(url = %config.url, version = %chosen, "connected");
+    Ok(Upgraded {
+        socket,
+        version: chosen,
+        identity: target.identity,
+        remote_addr: answer.remote_addr,
+    })
+}
+
+/// The server's answer to an upgrade request, unchecked but for the WebSocket accept key.
+pub(crate) struct Answer {
+    /// The HTTP status.
+    pub(crate) status: u16,
+    /// The `Sec-WebSocket-Protocol` answered, if any.
+    pub(crate) subprotocol: Option<String>,
+    /// The WebSocket, after a `101`.
+    pub(crate) socket: Option<WebSocket<TokioIo<hyper::upgrade::Upgraded>>>,
+    /// The server's address.
+    pub(crate) remote_addr: Option<std::net::SocketAddr>,
+}
+
+/// TCP (and TLS) and the HTTP upgrade request `offer` describes, within
+/// [`ClientConfig::connect_timeout`].
+pub(crate) async fn exchange(
+    config: &ClientConfig,
+    target: &Target,
+    offer: &Offer,
+) -> Result<Answer, ConnectError> {
+    match tokio::time::timeout(config.connect_timeout, try_connect(config, target, offer)).await {
         Ok(result) => result,
         Err(_) => Err(ConnectError::Timeout(config.connect_timeout)),
     }
 }
 
-struct Target {
+pub(crate) struct Target {
     tls: bool,
     host: String,
     port: u16,
     path: String,
-    identity: String,
+    pub(crate) identity: String,
 }
 
-fn target(url: &str) -> Result<Target, ConnectError> {
+pub(crate) fn target(url: &str) -> Result<Target, ConnectError> {
     let fail = |reason| ConnectError::Url {
         url: url.to_owned(),
         reason,
@@ -223,8 +270,11 @@ fn identity_reason(error: &handshake::IdentityError) -> &'static str {
     }
 }
 
-async fn try_connect(config: &ClientConfig) -> Result<Upgraded, ConnectError> {
-    let target = target(&config.url)?;
+async fn try_connect(
+    config: &ClientConfig,
+    target: &Target,
+    offer: &Offer,
+) -> Result<Answer, ConnectError> {
     let address = format!("{}:{}", target.host, target.port);
     let io_error = |source| ConnectError::Io {
         address: address.clone(),
@@ -251,7 +301,7 @@ async fn try_connect(config: &ClientConfig) -> Result<Upgraded, ConnectError> {
                 .connect(name, tcp)
                 .await
                 .map_err(io_error)?;
-            return upgrade(stream, &target, config, remote_addr).await;
+            return upgrade(stream, target, config, offer, remote_addr).await;
         }
         #[cfg(not(feature = "tls"))]
         return Err(ConnectError::Url {
@@ -259,7 +309,7 @@ async fn try_connect(config: &ClientConfig) -> Result<Upgraded, ConnectError> {
             reason: "wss:// needs the `tls` feature of ocpp-rs-rpc",
         });
     }
-    upgrade(tcp, &target, config, remote_addr).await
+    upgrade(tcp, target, config, offer, remote_addr).await
 }
 
 /// A `Sec-WebSocket-Key`: 16 bytes that differ per request (RFC 6455 asks for a nonce, not a
@@ -288,14 +338,14 @@ async fn upgrade<S>(
     stream: S,
     target: &Target,
     config: &ClientConfig,
+    offer: &Offer,
     remote_addr: Option<std::net::SocketAddr>,
-) -> Result<Upgraded, ConnectError>
+) -> Result<Answer, ConnectError>
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let handshake = |reason: String| ConnectError::Handshake(reason);
     let key = websocket_key();
-    let protocols = handshake::offered_subprotocols(&config.versions);
     let mut request = Request::builder()
         .method("GET")
         .uri(target.path.as_str())
@@ -304,16 +354,15 @@ where
         .header(header::CONNECTION, "Upgrade")
         .header(header::SEC_WEBSOCKET_KEY, key.as_str())
         .header(header::SEC_WEBSOCKET_VERSION, "13")
-        .header(header::SEC_WEBSOCKET_PROTOCOL, protocols.as_str())
         .header(
             header::SEC_WEBSOCKET_EXTENSIONS,
             "permessage-deflate; client_no_context_takeover; server_no_context_takeover",
         );
-    if let Some(password) = &config.password {
-        request = request.header(
-            header::AUTHORIZATION,
-            handshake::basic_authorization(&target.identity, password),
-        );
+    if let Some(protocols) = &offer.subprotocols {
+        request = request.header(header::SEC_WEBSOCKET_PROTOCOL, protocols.as_str());
+    }
+    if let Some(authorization) = &offer.authorization {
+        request = request.header(header::AUTHORIZATION, authorization.as_str());
     }
     for (name, value) in &config.headers {
         request = request.header(name.as_str(), value.as_str());
@@ -331,19 +380,24 @@ where
         .send_request(request)
         .await
         .map_err(|e| handshake(e.to_string()))?;
-    if response.status() != StatusCode::SWITCHING_PROTOCOLS {
-        return Err(ConnectError::Refused(response.status().as_u16()));
-    }
+    let status = response.status().as_u16();
     let headers = response.headers();
+    let subprotocol = headers
+        .get(header::SEC_WEBSOCKET_PROTOCOL)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    if status != StatusCode::SWITCHING_PROTOCOLS.as_u16() {
+        return Ok(Answer {
+            status,
+            subprotocol,
+            socket: None,
+            remote_addr,
+        });
+    }
     let accept = headers.get(header::SEC_WEBSOCKET_ACCEPT);
     if accept.and_then(|v| v.to_str().ok()) != Some(accept_key(&key).as_str()) {
         return Err(handshake("wrong Sec-WebSocket-Accept".into()));
     }
-    let answer = headers
-        .get(header::SEC_WEBSOCKET_PROTOCOL)
-        .and_then(|v| v.to_str().ok());
-    let chosen = handshake::accepted_subprotocol(answer, &config.versions)
-        .ok_or_else(|| ConnectError::NoCommonVersion(protocols.clone()))?;
     let extensions = headers
         .get(header::SEC_WEBSOCKET_EXTENSIONS)
         .and_then(|v: &HeaderValue| v.to_str().ok())
@@ -359,11 +413,10 @@ where
         options,
     )
     .map_err(|e| handshake(e.to_string()))?;
-    tracing::info!(url = %config.url, version = %chosen, "connected");
-    Ok(Upgraded {
-        socket,
-        version: chosen,
-        identity: target.identity.clone(),
+    Ok(Answer {
+        status,
+        subprotocol,
+        socket: Some(socket),
         remote_addr,
     })
 }

@@ -40,6 +40,7 @@ mod client;
 mod connection;
 mod handlers;
 mod limits;
+pub mod raw;
 mod registry;
 mod server;
 #[cfg(feature = "station")]

@@ -130,6 +130,16 @@ impl AnyAction {
     pub const fn has_response(self) -> bool {
         each_version!(self, AnyAction, a => a.has_response())
     }
+
+    /// The schema of the action's request (or SEND message), as data.
+    pub const fn request_schema(self) -> &'static crate::Schema {
+        each_version!(self, AnyAction, a => a.request_schema())
+    }
+
+    /// The schema of the action's response (`None` for a SEND message), as data.
+    pub const fn response_schema(self) -> Option<&'static crate::Schema> {
+        each_version!(self, AnyAction, a => a.response_schema())
+    }
 }
 
 impl fmt::Display for AnyAction {
@@ -173,6 +183,21 @@ pub enum AnyRequest {
 }
 
 impl AnyRequest {
+    /// A random schema-valid request (or SEND message) of `action` (see [`crate::random`]).
+    #[cfg(feature = "random")]
+    pub fn generate(action: AnyAction, g: &mut crate::random::Gen<'_>) -> Option<AnyRequest> {
+        match action {
+            #[cfg(feature = "v16")]
+            AnyAction::V16(a) => v16::Request::generate(a, g).map(|r| AnyRequest::V16(Box::new(r))),
+            #[cfg(feature = "v201")]
+            AnyAction::V201(a) => {
+                v201::Request::generate(a, g).map(|r| AnyRequest::V201(Box::new(r)))
+            }
+            #[cfg(feature = "v21")]
+            AnyAction::V21(a) => v21::Request::generate(a, g).map(|r| AnyRequest::V21(Box::new(r))),
+        }
+    }
+
     /// The action.
     pub fn action(&self) -> AnyAction {
         match self {
@@ -259,6 +284,26 @@ pub enum AnyResponse {
 }
 
 impl AnyResponse {
+    /// A random schema-valid response of `action` (`None` for a SEND message; see
+    /// [`crate::random`]).
+    #[cfg(feature = "random")]
+    pub fn generate(action: AnyAction, g: &mut crate::random::Gen<'_>) -> Option<AnyResponse> {
+        match action {
+            #[cfg(feature = "v16")]
+            AnyAction::V16(a) => {
+                v16::Response::generate(a, g).map(|r| AnyResponse::V16(Box::new(r)))
+            }
+            #[cfg(feature = "v201")]
+            AnyAction::V201(a) => {
+                v201::Response::generate(a, g).map(|r| AnyResponse::V201(Box::new(r)))
+            }
+            #[cfg(feature = "v21")]
+            AnyAction::V21(a) => {
+                v21::Response::generate(a, g).map(|r| AnyResponse::V21(Box::new(r)))
+            }
+        }
+    }
+
     /// The action it answers.
     pub fn action(&self) -> AnyAction {
         match self {
