@@ -1,13 +1,14 @@
 #![doc = include_str!("../README.md")]
 //!
 //! # Modules
-//! One per subcommand ([`demo`], [`csms`], [`station`], [`validate`], [`generate`]), and what
+//! One per subcommand ([`demo`], [`csms`], [`station`], [`validate`], [`generate`], [`probe`]), and what
 //! they share: the valid [`answer`]s of the demo CSMS, the frame [`transcript`] they print.
 
 pub mod answer;
 pub mod csms;
 pub mod demo;
 pub mod generate;
+pub mod probe;
 pub mod station;
 pub mod transcript;
 pub mod validate;

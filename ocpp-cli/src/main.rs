@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 use std::time::Duration;
 
 use ocpp_cli::transcript::Transcript;
-use ocpp_cli::{csms, demo, generate, parse_version, station, validate};
+use ocpp_cli::{csms, demo, generate, parse_version, probe, station, validate};
 use ocpp_rpc::AnyAction;
 use ocpp_types::OcppVersion;
 
@@ -83,8 +83,8 @@ enum Command {
         #[arg(long)]
         store: Option<PathBuf>,
         /// How many charging sessions in all (counting those of earlier runs on the same
-        /// store).
-        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+        /// store); 0 with --stay for a charger that only boots and answers.
+        #[arg(long, default_value_t = 1)]
         sessions: u32,
         /// Milliseconds between meter readings, and meter samples sent, during a transaction
         /// (the CSMS reads MeterValueSampleInterval / SampledDataCtrlr.TxUpdatedInterval as
@@ -102,6 +102,10 @@ enum Command {
         /// Seconds without a connection after which the station gives up (exit 3).
         #[arg(long = "give-up", default_value_t = 60)]
         give_up: u64,
+        /// Stay connected at least this many seconds from the start, answering the CSMS's
+        /// calls, before ending (with --sessions 0: an idle charger, for `ocpp probe station`).
+        #[arg(long, default_value_t = 0)]
+        stay: u64,
         /// Run the station core on the embedded stack, as firmware does: ocpp-rs-embedded's
         /// Runner over embedded-io-async (a TCP stream adapted to it), embassy-time, and a
         /// FlashStore on a NOR flash simulated in the file DIR/flash (instead of
@@ -148,6 +152,35 @@ enum Command {
         #[arg(long)]
         responses: bool,
     },
+    /// Test another OCPP implementation over a real connection: the WebSocket handshake,
+    /// malformed frames, schema-valid and systematically broken payloads for every action it
+    /// takes, pings, and its own calls. One line per finding (severity, case, what, clause)
+    /// and a summary; exits 0 only if nothing of severity error or worse was found.
+    Probe {
+        #[command(subcommand)]
+        target: ProbeTarget,
+    },
+}
+
+/// The side `ocpp probe` tests.
+#[derive(Subcommand)]
+enum ProbeTarget {
+    /// Probe a CSMS: connect to it as a charging station, boot, then run every case.
+    Csms {
+        /// The CSMS's URL for a station, ws://HOST:PORT/PATH/IDENTITY.
+        #[arg(long)]
+        url: String,
+        #[command(flatten)]
+        options: probe::Options,
+    },
+    /// Probe a charging station: listen as a CSMS, answer its boot, then run every case.
+    Station {
+        /// Address to listen on (the station connects to ws://ADDR/ANY/PATH/IDENTITY).
+        #[arg(long, default_value = "127.0.0.1:9000")]
+        listen: std::net::SocketAddr,
+        #[command(flatten)]
+        options: probe::Options,
+    },
 }
 
 /// What the station does.
@@ -159,6 +192,20 @@ enum Scenario {
 
 fn main() -> ExitCode {
     match Cli::parse().command {
+        Command::Probe { target } => runtime().block_on(async move {
+            let report = match &target {
+                ProbeTarget::Csms { url, options } => probe::csms(url, options).await,
+                ProbeTarget::Station { listen, options } => probe::station(*listen, options).await,
+            };
+            match report {
+                Ok(report) if report.passed() => ExitCode::SUCCESS,
+                Ok(_) => ExitCode::from(1),
+                Err(error) => {
+                    eprintln!("ocpp probe: {error}");
+                    ExitCode::from(2)
+                }
+            }
+        }),
         Command::Demo { version } => {
             let transcript = Transcript::stdout();
             let result = runtime().block_on(demo::run(version, transcript.clone()));
@@ -223,6 +270,7 @@ fn main() -> ExitCode {
             samples,
             retry_wait,
             give_up,
+            stay,
             #[cfg(feature = "embedded")]
             embedded,
             scenario: Scenario::Charge,
@@ -234,6 +282,7 @@ fn main() -> ExitCode {
             options.samples = samples;
             options.retry_wait = Duration::from_millis(retry_wait);
             options.give_up = Duration::from_secs(give_up);
+            options.stay = Duration::from_secs(stay);
             #[cfg(feature = "embedded")]
             {
                 options.embedded = embedded;
