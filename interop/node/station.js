@@ -3,7 +3,7 @@
 // A charging station built on ocpp-rpc 2.2.1 (strict mode) that runs one
 // charging session against any CSMS.
 //
-//   station.js --url ws://HOST:PORT/PATH/ID --ocpp 1.6|2.0.1|2.1 [--scenario charge]
+//   station.js --url ws://HOST:PORT/PATH/ID --ocpp 1.6|2.0.1|2.1 [--scenario charge] [--stay SECONDS]
 //
 // The same charge scenario as interop/py/station.py: BootNotification,
 // StatusNotification, Heartbeat, Authorize, start (1.6 StartTransaction / 2.x
@@ -154,7 +154,7 @@ async function scenario2x(call, expect) {
     await status('Available');
 }
 
-async function run({ url, version, callTimeoutMs }) {
+async function run({ url, version, callTimeoutMs, stayMs = 0 }) {
     const subprotocol = SUBPROTOCOLS[version];
     const parsed = new URL(url);
     const parts = parsed.pathname.replace(/\/+$/, '').split('/');
@@ -216,6 +216,8 @@ async function run({ url, version, callTimeoutMs }) {
     const expect = (ok, what) => { if (!ok) throw new Failure(what); };
     try {
         await (version === '1.6' ? scenario16 : scenario2x)(call, expect);
+        // Stay connected, answering the CSMS (for `ocpp probe station`).
+        if (stayMs > 0) await new Promise((done) => { setTimeout(done, stayMs); client.once('close', done); });
     } catch (e) {
         if (e instanceof Failure) throw new Failure([...failures, e.message].join('; '));
         throw e;
@@ -235,6 +237,7 @@ async function main() {
                 ocpp: { type: 'string' },
                 scenario: { type: 'string', default: 'charge' },
                 'call-timeout': { type: 'string', default: '15' },
+                stay: { type: 'string', default: '0' },
                 help: { type: 'boolean', short: 'h' },
             },
         }));
@@ -243,12 +246,12 @@ async function main() {
         process.exit(2);
     }
     if (opts.help || !opts.url || !SUBPROTOCOLS[opts.ocpp] || opts.scenario !== 'charge') {
-        process.stderr.write('usage: station.js --url ws://HOST:PORT/PATH/ID --ocpp 1.6|2.0.1|2.1 [--scenario charge] [--call-timeout SECONDS]\n');
+        process.stderr.write('usage: station.js --url ws://HOST:PORT/PATH/ID --ocpp 1.6|2.0.1|2.1 [--scenario charge] [--call-timeout SECONDS] [--stay SECONDS]\n');
         process.exit(opts.help ? 0 : 2);
     }
     const version = opts.ocpp;
     try {
-        await run({ url: opts.url, version, callTimeoutMs: Number(opts['call-timeout']) * 1000 });
+        await run({ url: opts.url, version, callTimeoutMs: Number(opts['call-timeout']) * 1000, stayMs: Number(opts.stay) * 1000 });
     } catch (e) {
         process.stderr.write(`station (node ocpp-rpc ${version}): FAIL: ${e instanceof Failure ? e.message : e.stack}\n`);
         process.exit(1);

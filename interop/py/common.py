@@ -201,7 +201,10 @@ class PeerMixin:
             task.add_done_callback(self._tasks.discard)
 
     async def _handle_call(self, msg):
-        if msg.action not in self.route_map:
+        # An action that is no string (a malformed CALL) goes to the library, which refuses it
+        # with a CALLERROR: the generic answer below would raise a TypeError, which ends the
+        # library's receive loop (`ocpp probe station` found it).
+        if isinstance(msg.action, str) and msg.action not in self.route_map:
             return await self._answer_generic(msg)
         try:
             result = await super()._handle_call(msg)

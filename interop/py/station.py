@@ -2,7 +2,7 @@
 """A charging station built on mobilityhouse `ocpp` 2.1.0 that runs one
 charging session against any CSMS.
 
-    station.py --url ws://HOST:PORT/PATH/ID --ocpp 1.6|2.0.1|2.1 [--scenario charge]
+    station.py --url ws://HOST:PORT/PATH/ID --ocpp 1.6|2.0.1|2.1 [--scenario charge] [--stay SECONDS]
 
 Charge scenario: BootNotification, StatusNotification, Heartbeat, Authorize,
 start (1.6 StartTransaction / 2.x TransactionEvent Started), meter values
@@ -285,6 +285,9 @@ async def run(args):
             scenario.result()
         except Failure as e:
             raise Failure("; ".join(cp.failures + [str(e)]))
+        if args.stay:
+            # Stay connected, answering the CSMS (for `ocpp probe station`).
+            await asyncio.wait({receiver}, timeout=args.stay)
         if cp.failures:
             raise Failure("; ".join(cp.failures))
         LOG.info("%s: answered %d call(s) from the CSMS: %s", identity, len(cp.answered), ", ".join(cp.answered) or "-")
@@ -303,6 +306,7 @@ def main():
     p.add_argument("--ocpp", required=True, choices=sorted(SUBPROTOCOLS))
     p.add_argument("--scenario", default="charge", choices=["charge"])
     p.add_argument("--call-timeout", type=float, default=15, help="seconds to wait for each answer")
+    p.add_argument("--stay", type=float, default=0, help="seconds to stay connected after the scenario, answering the CSMS")
     args = p.parse_args()
     try:
         asyncio.run(run(args))

@@ -21,6 +21,11 @@ use crate::peer::{Peer, boot_request};
 use crate::report::{CaseResult, Report};
 use crate::verdict::{Closed, Finding, Observed, Severity, Upgrade, judge};
 
+/// The largest message the probe reads: far above any OCPP frame, so that a peer whose
+/// CALLERROR echoes a big payload (the Python `ocpp` library puts it in the details) is not
+/// cut off by the probe itself.
+const MAX_MESSAGE_SIZE: usize = 16 << 20;
+
 /// How a campaign runs.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -38,6 +43,9 @@ pub struct Settings {
     pub only: Vec<String>,
     /// Called with each case's result as it is judged (for a live display).
     pub on_result: Option<fn(&CaseResult)>,
+    /// How long the probe holds its answer to each of the peer's CALLs: a CALL of the peer's
+    /// that comes meanwhile breaks the one-CALL-in-flight rule (OCPP-J §4.1.1).
+    pub hold: Duration,
 }
 
 impl Default for Settings {
@@ -50,6 +58,7 @@ impl Default for Settings {
             duration: None,
             only: Vec::new(),
             on_result: None,
+            hold: Duration::from_millis(20),
         }
     }
 }
@@ -118,6 +127,47 @@ pub async fn probe_station_on(
 struct Live {
     socket: RawSocket,
     peer: Peer,
+    /// The answer to the peer's last CALL, held until its time comes: a CALL of the peer's
+    /// that arrives meanwhile breaks the one-CALL-in-flight rule.
+    held: Option<(tokio::time::Instant, String, String)>,
+}
+
+impl Live {
+    fn new(socket: RawSocket, peer: Peer) -> Live {
+        Live {
+            socket,
+            peer,
+            held: None,
+        }
+    }
+
+    /// The next message before `deadline` (`None`: the deadline passed; `Some(None)`: the
+    /// connection is gone), sending the held answer when its time comes.
+    async fn receive(&mut self, deadline: tokio::time::Instant) -> Option<Option<Message>> {
+        loop {
+            let wake = self
+                .held
+                .as_ref()
+                .map_or(deadline, |(due, _, _)| (*due).min(deadline));
+            match tokio::time::timeout_at(wake, self.socket.receive()).await {
+                Ok(message) => return Some(message),
+                Err(_) if self.held.is_some() && tokio::time::Instant::now() >= wake => {
+                    self.release().await;
+                    if tokio::time::Instant::now() >= deadline {
+                        return None;
+                    }
+                }
+                Err(_) => return None,
+            }
+        }
+    }
+
+    /// Sends the held answer now.
+    async fn release(&mut self) {
+        if let Some((_, _, reply)) = self.held.take() {
+            let _ = self.socket.send_text(&reply).await;
+        }
+    }
 }
 
 /// How the runner gets a (new) connection.
@@ -165,6 +215,7 @@ impl Link for CsmsLink {
     async fn connect(&mut self, runner: &mut Runner<'_>) -> Result<Live, String> {
         let mut config = ClientConfig::new(self.url.clone(), vec![self.version]);
         config.connect_timeout = runner.settings.timeout;
+        config.max_message_size = MAX_MESSAGE_SIZE;
         let offer = self.offer(
             Some(self.version.subprotocol().to_owned()),
             Credentials::AsGiven,
@@ -178,10 +229,10 @@ impl Link for CsmsLink {
                 opened.status
             ));
         };
-        let mut live = Live {
+        let mut live = Live::new(
             socket,
-            peer: Peer::new(self.version, Target::Csms, runner.plan.seed),
-        };
+            Peer::new(self.version, Target::Csms, runner.plan.seed),
+        );
         // Boot first: a CSMS may refuse everything else until it has accepted the station.
         let id = runner.next_id("boot");
         let call = format!(
@@ -214,10 +265,10 @@ impl Link for StationLink {
             return Err(format!("no station connected within {:?}", self.wait));
         };
         runner.peer_findings.extend(findings);
-        let mut live = Live {
+        let mut live = Live::new(
             socket,
-            peer: Peer::new(runner.plan.version, Target::Station, runner.plan.seed),
-        };
+            Peer::new(runner.plan.version, Target::Station, runner.plan.seed),
+        );
         // The station boots; its first messages are answered until it has been quiet a while.
         let until = Instant::now() + runner.settings.timeout;
         while Instant::now() < until {
@@ -226,18 +277,18 @@ impl Link for StationLink {
             } else {
                 runner.settings.timeout
             };
-            match tokio::time::timeout(quiet, live.socket.receive()).await {
-                Err(_) if live.peer.booted => break,
-                Err(_) => return Err("the station sent no BootNotification".to_owned()),
-                Ok(None | Some(Message::Close { .. })) => {
+            match live.receive(tokio::time::Instant::now() + quiet).await {
+                None if live.peer.booted => break,
+                None => return Err("the station sent no BootNotification".to_owned()),
+                Some(None | Some(Message::Close { .. })) => {
                     return Err("the station closed the connection while booting".to_owned());
                 }
-                Ok(Some(Message::Text(text))) => {
+                Some(Some(Message::Text(text))) => {
                     if !runner.peer_message(&mut live, &text).await {
                         runner.stray.push(text);
                     }
                 }
-                Ok(Some(_)) => {}
+                Some(Some(_)) => {}
             }
         }
         Ok(live)
@@ -274,7 +325,7 @@ async fn accept_stations(
                         .join(",");
                     let chosen = handshake::choose_subprotocol(&offered, &[version])
                         .map(|v| v.subprotocol());
-                    let response = match raw::accept(&mut request, chosen, 1 << 20) {
+                    let response = match raw::accept(&mut request, chosen, MAX_MESSAGE_SIZE) {
                         Ok((response, accepting)) => {
                             tokio::spawn(async move {
                                 if let Ok(socket) = accepting.socket().await {
@@ -484,6 +535,7 @@ impl<'a> Runner<'a> {
             self.results.push(result);
         }
         if let Some(mut last) = live.take() {
+            last.release().await;
             let _ = last.socket.close(1000, "").await;
             let _ = tokio::time::timeout(self.settings.grace, async {
                 while last.socket.receive().await.is_some() {}
@@ -530,9 +582,19 @@ impl<'a> Runner<'a> {
             }) => (id, action, payload, true),
             _ => return false,
         };
+        if !send {
+            if let Some((_, held_id, _)) = &live.held {
+                live.peer.crossed(held_id, &id);
+                live.release().await;
+            }
+        }
         let now = DateTime::now().to_string();
         if let Some(reply) = live.peer.on_call(&id, &action, payload.get(), send, &now) {
-            let _ = live.socket.send_text(&reply).await;
+            let due = tokio::time::Instant::now() + self.settings.hold;
+            live.held = Some((due, id.into_owned(), reply));
+            if self.settings.hold.is_zero() {
+                live.release().await;
+            }
         }
         true
     }
@@ -542,9 +604,7 @@ impl<'a> Runner<'a> {
         live.socket.send_text(call).await.ok()?;
         let deadline = tokio::time::Instant::now() + self.settings.timeout;
         loop {
-            let message = tokio::time::timeout_at(deadline, live.socket.receive())
-                .await
-                .ok()??;
+            let message = live.receive(deadline).await??;
             let Message::Text(text) = message else {
                 if matches!(message, Message::Close { .. }) {
                     return None;
@@ -660,8 +720,7 @@ impl<'a> Runner<'a> {
     ) -> bool {
         let mut arrived = false;
         loop {
-            let Ok(message) = tokio::time::timeout_at(deadline, connection.socket.receive()).await
-            else {
+            let Some(message) = connection.receive(deadline).await else {
                 return arrived;
             };
             match message {
@@ -736,6 +795,7 @@ impl<'a> Runner<'a> {
         };
         let mut config = ClientConfig::new(url, vec![self.plan.version]);
         config.connect_timeout = self.settings.timeout;
+        config.max_message_size = MAX_MESSAGE_SIZE;
         let offer = link.offer(step.subprotocols.clone(), step.credentials);
         let opened = match raw::open(&config, &offer).await {
             Ok(opened) => opened,

@@ -1,3 +1,6 @@
+#![doc = include_str!("../README.md")]
+//!
+//! # The library
 //! Black-box conformance and robustness testing of another OCPP implementation over a real
 //! WebSocket: point it at a CSMS ([`probe_csms`], the probe is a station) or let a station
 //! connect ([`probe_station`], the probe is a CSMS), and get every place where the
@@ -5,7 +8,7 @@
 //! each with the clause, the exact frame sent and everything that came back.
 //!
 //! # Pieces
-//! - [`catalogue`]: the cases of a [`Plan`] (version, side under test, seed), in four
+//! - [`mod@catalogue`]: the cases of a [`Plan`] (version, side under test, seed), in four
 //!   [`Family`]s: the WebSocket handshake, RPC framing (the malformed-input table of
 //!   `ocpp-rs-rpc`), payloads (schema-valid random requests for every action the side
 //!   takes, and each one broken by [`mutate`] in every way its schema allows), and behaviour

@@ -51,7 +51,8 @@ struct Codes {
     /// structure"), 2.x ProtocolError (which took over that wording) or FormatViolation.
     unknown: Vec<ErrorCode>,
     /// A required property missing: 1.6 ProtocolError ("payload incomplete") or
-    /// OccurenceConstraintViolation, 2.x OccurrenceConstraintViolation.
+    /// OccurenceConstraintViolation; 2.x OccurrenceConstraintViolation (a required property
+    /// occurs once) or ProtocolError ("not conform the PDU structure").
     missing: Vec<ErrorCode>,
     /// The PDU's structure.
     structure: ErrorCode,
@@ -70,7 +71,10 @@ impl Codes {
             },
             _ => Codes {
                 unknown: vec![ErrorCode::ProtocolError, ErrorCode::FormatViolation],
-                missing: vec![ErrorCode::OccurrenceConstraintViolation],
+                missing: vec![
+                    ErrorCode::OccurrenceConstraintViolation,
+                    ErrorCode::ProtocolError,
+                ],
                 structure: ErrorCode::ProtocolError,
             },
         }
@@ -425,7 +429,13 @@ mod tests {
         );
         let missing = &all[1];
         assert_eq!(keys(&missing.payload), ["evseId"]);
-        assert_eq!(missing.codes, [ErrorCode::OccurrenceConstraintViolation]);
+        assert_eq!(
+            missing.codes,
+            [
+                ErrorCode::OccurrenceConstraintViolation,
+                ErrorCode::ProtocolError
+            ]
+        );
         assert_eq!(
             all[4].payload,
             json!({"type": "OcppRsProbeNotAValue", "evseId": 1})

@@ -5,7 +5,8 @@
 use ocpp_rpc::frame::{self, encode_call_result, encode_error};
 use ocpp_rpc::{AnyAction, AnyRequest, AnyResponse, ErrorCode, MessageType};
 use ocpp_types::random::{Gen, SplitMix64};
-use ocpp_types::{MessageError, OcppVersion};
+use ocpp_types::{MessageError, OcppVersion, Schema};
+use serde_json::Value;
 
 use crate::case::{Target, ocpp_j};
 use crate::verdict::{Finding, Severity};
@@ -20,6 +21,36 @@ pub(crate) fn boot_request(version: OcppVersion) -> &'static str {
     match version {
         OcppVersion::V16 => r#"{"chargePointVendor":"ocpp-rs","chargePointModel":"probe"}"#,
         _ => r#"{"chargingStation":{"vendorName":"ocpp-rs","model":"probe"},"reason":"PowerUp"}"#,
+    }
+}
+
+/// Sets every `status` whose enumeration has `Accepted` to `Accepted`, throughout a
+/// (schema-valid) response: the probe answers a station's calls as a CSMS that accepts it
+/// (its boot, its tokens, its transactions), so that a station runs its usual course while
+/// it is probed; everything else stays random.
+fn accept(schema: &'static Schema, value: &mut Value) {
+    match (schema, value) {
+        (Schema::Object(object), Value::Object(map)) => {
+            for (name, child) in object.names().iter().zip(object.schemas()) {
+                let Some(field) = map.get_mut(*name) else {
+                    continue;
+                };
+                match child {
+                    Schema::Enum { values, .. }
+                        if *name == "status" && values.contains(&"Accepted") =>
+                    {
+                        *field = Value::String("Accepted".to_owned());
+                    }
+                    _ => accept(child, field),
+                }
+            }
+        }
+        (Schema::Array { items, .. }, Value::Array(list)) => {
+            for item in list {
+                accept(items, item);
+            }
+        }
+        _ => {}
     }
 }
 
@@ -129,13 +160,33 @@ impl Peer {
         } else {
             let mut g = Gen::new(&mut self.source);
             let generated =
-                AnyResponse::generate(action, &mut g).and_then(|r| serde_json::to_string(&r).ok());
-            generated.unwrap_or_else(|| "{}".to_owned())
+                AnyResponse::generate(action, &mut g).and_then(|r| serde_json::to_value(&r).ok());
+            let mut response = generated.unwrap_or_default();
+            if let Some(schema) = action.response_schema() {
+                accept(schema, &mut response);
+            }
+            response.to_string()
         };
         let raw = serde_json::value::RawValue::from_string(response).ok()?;
         encode_call_result(id, &raw)
             .ok()
             .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    /// Records a CALL of the peer's (`id`) that came while its CALL `held` was still
+    /// unanswered.
+    pub(crate) fn crossed(&mut self, held: &str, id: &str) {
+        let version = self.version;
+        self.finding(
+            "peer.one-call-in-flight".to_owned(),
+            if version == OcppVersion::V16 {
+                Severity::Warning
+            } else {
+                Severity::Error
+            },
+            format!("the peer sent CALL {id:?} while its CALL {held:?} was unanswered"),
+            ocpp_j(version, "§4.1.1 (SHOULD NOT)", "§4.1.1 (SHALL NOT)"),
+        );
     }
 
     /// Checks the peer's answer to one of the probe's own valid calls (its boot, a liveness

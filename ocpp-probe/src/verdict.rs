@@ -466,7 +466,7 @@ fn judge_upgrade(
         UpgradeExpect::NoVersion => {
             if upgrade.status != 101 {
                 finding(
-                    Severity::Warning,
+                    Severity::Error,
                     format!(
                         "refused the upgrade with {}; expected 101 without a subprotocol, then a close",
                         upgrade.status

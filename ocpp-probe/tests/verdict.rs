@@ -256,7 +256,7 @@ fn handshake_answers_are_judged_by_the_negotiation_rules() {
     );
     assert_eq!(
         severities(&none, v, &upgrade(400, None, false)),
-        [Severity::Warning]
+        [Severity::Error]
     );
     assert_eq!(
         severities(&none, v, &upgrade(101, Some("ocpp2.0.1"), false)),
