@@ -225,3 +225,71 @@ async fn a_peer_with_two_calls_in_flight_is_found() {
         report.to_text()
     );
 }
+
+/// The tokio adapter's server with Basic auth (security profile 1): every handshake case,
+/// the credential ones included, passes; so does an unknown action.
+#[tokio::test]
+async fn the_handshake_cases_pass_against_a_server_with_basic_auth() {
+    use ocpp_rpc_tokio::{Handlers, Refusal, SecurityProfile, Server, ServerConfig};
+    use ocpp_types::{DateTime, v201};
+    let mut config = ServerConfig::default();
+    config.versions = vec![OcppVersion::V201];
+    config.security = SecurityProfile::BasicAuth;
+    let mut handlers = Handlers::new();
+    handlers
+        .on(|_, _: v201::HeartbeatRequest| async {
+            Ok(v201::HeartbeatResponse::new(DateTime::now()))
+        })
+        .on(|_, _: v201::BootNotificationRequest| async {
+            let accepted = v201::RegistrationStatusEnumType::Accepted;
+            Ok(v201::BootNotificationResponse::new(
+                DateTime::now(),
+                300,
+                accepted,
+            ))
+        });
+    let password = "0123456789abcdef";
+    let server = Server::bind("127.0.0.1:0", config, handlers)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .on_handshake(move |handshake| {
+            let known = handshake.password_is(password);
+            async move {
+                if known {
+                    Ok(())
+                } else {
+                    Err(Refusal::unauthorized())
+                }
+            }
+        })
+        .start()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let url = format!("ws://{}/ocpp/AUTH-1", server.local_addr());
+    let plan = Plan {
+        credentials: true,
+        ..Plan::new(OcppVersion::V201, Target::Csms, 1)
+    };
+    let mut only: Vec<String> = ocpp_probe::catalogue(&plan)
+        .into_iter()
+        .filter(|c| c.id.starts_with("handshake."))
+        .map(|c| c.id)
+        .collect();
+    assert_eq!(only.len(), 7, "{only:?}");
+    only.push("rpc.unknown-action".to_owned());
+    let settings = Settings {
+        only,
+        ..Settings::default()
+    };
+    let report = ocpp_probe::probe_csms(&url, Some(password), &plan, &settings)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(report.cases.len(), 8);
+    assert!(report.findings().next().is_none(), "{}", report.to_text());
+    // Without the password, the probe cannot connect at all.
+    let refused = ocpp_probe::probe_csms(&url, None, &plan, &settings).await;
+    assert!(
+        matches!(&refused, Err(e) if e.contains("401")),
+        "{refused:?}"
+    );
+    server.shutdown(std::time::Duration::from_secs(1)).await;
+}
