@@ -403,24 +403,18 @@ fn payloads(plan: &Plan, cases: &mut Vec<Case>) {
         let mut source = SplitMix64(plan.seed ^ hash(action.as_str()));
         let mut g = Gen::new(&mut source);
         let schema = action.request_schema();
-        let call = |id: &str, payload: &Value| format!("[2, \"{id}\", \"{action}\", {payload}]");
         for k in 0..plan.valid_per_action {
             let Some(request) = payload(action, &mut g) else {
                 continue;
             };
-            let message_id = message_id(cases.len());
-            cases.push(Case {
-                id: format!("payload.{action}.valid.{k}"),
-                title: format!("a schema-valid {action} request"),
-                family: Family::Payload,
-                step: Step::Text(call(&message_id, &request)),
-                expect: Expect::Answer {
-                    id: message_id,
-                    action,
-                    request,
-                },
-                clause: format!("OCPP {version} {action}Request/{action}Response JSON schemas"),
-            });
+            cases.push(valid(
+                cases.len(),
+                format!("payload.{action}.valid.{k}"),
+                format!("a schema-valid {action} request"),
+                action,
+                request,
+                format!("OCPP {version} {action}Request/{action}Response JSON schemas"),
+            ));
         }
         let mut seen = std::collections::BTreeSet::new();
         let mut longest = None;
@@ -440,7 +434,7 @@ fn payloads(plan: &Plan, cases: &mut Vec<Case>) {
                     id: format!("payload.{action}.{}", mutation.name),
                     title: format!("{action} with one fault: {}", mutation.name),
                     family: Family::Payload,
-                    step: Step::Text(call(&message_id, &mutation.payload)),
+                    step: Step::Text(call(&message_id, action, &mutation.payload)),
                     expect: Expect::CallError {
                         id: message_id,
                         codes: mutation.codes,
@@ -451,21 +445,45 @@ fn payloads(plan: &Plan, cases: &mut Vec<Case>) {
             }
         }
         if let Some((at, request)) = longest {
-            let message_id = message_id(cases.len());
-            cases.push(Case {
-                id: format!("payload.{action}.longest-in-characters:{at}"),
-                title: format!("{action} with {at} at its maxLength in two-byte characters (lengths count characters)"),
-                family: Family::Payload,
-                step: Step::Text(call(&message_id, &request)),
-                expect: Expect::Answer {
-                    id: message_id,
-                    action,
-                    request,
-                },
-                clause: format!("OCPP {version} {action}Request JSON schema (maxLength, RFC 8259 characters)"),
-            });
+            cases.push(valid(
+                cases.len(),
+                format!("payload.{action}.longest-in-characters:{at}"),
+                format!("{action} with {at} at its maxLength in two-byte characters (lengths count characters)"),
+                action,
+                request,
+                format!("OCPP {version} {action}Request JSON schema (maxLength, RFC 8259 characters)"),
+            ));
         }
     }
+}
+
+/// A case sending the schema-valid `request` of `action` as the catalogue's `index`th case.
+fn valid(
+    index: usize,
+    id: String,
+    title: String,
+    action: AnyAction,
+    request: Value,
+    clause: String,
+) -> Case {
+    let message_id = message_id(index);
+    Case {
+        id,
+        title,
+        family: Family::Payload,
+        step: Step::Text(call(&message_id, action, &request)),
+        expect: Expect::Answer {
+            id: message_id,
+            action,
+            request,
+        },
+        clause,
+    }
+}
+
+/// The CALL frame of `payload`.
+fn call(id: &str, action: AnyAction, payload: &Value) -> String {
+    format!("[2, \"{id}\", \"{action}\", {payload}]")
 }
 
 /// The message id of the case at `index` of the catalogue (ids are at most 36 characters,

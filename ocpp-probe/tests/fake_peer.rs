@@ -73,6 +73,24 @@ async fn fake_csms(script: fn(&str) -> Option<Reply>) -> SocketAddr {
     address
 }
 
+/// The cases `only` of a 2.0.1 campaign against a fresh scripted CSMS.
+async fn probe_fake(script: fn(&str) -> Option<Reply>, only: &[&str]) -> ocpp_probe::Report {
+    let address = fake_csms(script).await;
+    let url = format!("ws://{address}/ocpp/FAKE");
+    let plan = Plan::new(OcppVersion::V201, Target::Csms, 1);
+    ocpp_probe::probe_csms(&url, None, &plan, &settings(only))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Each finding's case and severity.
+fn found(report: &ocpp_probe::Report) -> Vec<(&str, Severity)> {
+    report
+        .findings()
+        .map(|f| (f.case.as_str(), f.severity))
+        .collect()
+}
+
 fn settings(only: &[&str]) -> Settings {
     Settings {
         only: only.iter().map(|s| (*s).to_owned()).collect(),
@@ -100,21 +118,13 @@ fn buggy(text: &str) -> Option<Reply> {
 
 #[tokio::test]
 async fn each_scripted_bug_is_found_and_the_campaign_goes_on() {
-    let address = fake_csms(buggy).await;
-    let url = format!("ws://{address}/ocpp/FAKE");
-    let plan = Plan::new(OcppVersion::V201, Target::Csms, 1);
     let only = [
         "rpc.not-json",
         "rpc.unknown-action",
         "rpc.action-in-lower-case",
     ];
-    let report = ocpp_probe::probe_csms(&url, None, &plan, &settings(&only))
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let found: Vec<(&str, Severity)> = report
-        .findings()
-        .map(|f| (f.case.as_str(), f.severity))
-        .collect();
+    let report = probe_fake(buggy, &only).await;
+    let found = found(&report);
     assert_eq!(
         found,
         [
@@ -144,17 +154,9 @@ fn silent(_: &str) -> Option<Reply> {
 
 #[tokio::test]
 async fn silence_to_a_valid_call_is_an_error_and_to_a_broken_frame_no_finding() {
-    let address = fake_csms(silent).await;
-    let url = format!("ws://{address}/ocpp/QUIET");
-    let plan = Plan::new(OcppVersion::V201, Target::Csms, 1);
     let only = ["rpc.not-an-array", "payload.Authorize.valid.0"];
-    let report = ocpp_probe::probe_csms(&url, None, &plan, &settings(&only))
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let found: Vec<(&str, Severity)> = report
-        .findings()
-        .map(|f| (f.case.as_str(), f.severity))
-        .collect();
+    let report = probe_fake(silent, &only).await;
+    let found = found(&report);
     assert_eq!(
         found,
         [("payload.Authorize.valid.0", Severity::Error)],
@@ -214,10 +216,7 @@ async fn a_peer_with_two_calls_in_flight_is_found() {
     let report = ocpp_probe::probe_station_on(listener, None, &plan, &settings(&["ws.ping"]))
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    let found: Vec<(&str, Severity)> = report
-        .findings()
-        .map(|f| (f.case.as_str(), f.severity))
-        .collect();
+    let found = found(&report);
     assert_eq!(
         found,
         [("peer.one-call-in-flight", Severity::Error)],
