@@ -346,6 +346,13 @@ pub fn judge(case: &Case, version: OcppVersion, observed: &Observed) -> Vec<Find
             },
             ocpp_j(version, "§4.2.3 (errata §3.3)", "§4.1.7, §4.2.3"),
         );
+        if let Some(code) = closed.code.filter(|&code| !close_code_may_be_sent(code)) {
+            finding(
+                Severity::Error,
+                format!("closed with code {code}, which no endpoint may send"),
+                "RFC 6455 §7.4.1, §7.4.2".to_owned(),
+            );
+        }
     } else if observed.alive == Some(false) {
         finding(
             Severity::Critical,
@@ -354,6 +361,12 @@ pub fn judge(case: &Case, version: OcppVersion, observed: &Observed) -> Vec<Find
         );
     }
     findings
+}
+
+/// Whether an endpoint may put `code` in a close frame (RFC 6455 §7.4): the defined codes
+/// but 1004, 1005, 1006 and 1015, and 3000-4999 (registered and private).
+pub fn close_code_may_be_sent(code: u16) -> bool {
+    matches!(code, 1000..=1003 | 1007..=1014 | 3000..=4999)
 }
 
 /// Answers whose id is not `id`: each is an error (§4.1.4: an answer carries its CALL's id),

@@ -196,6 +196,31 @@ fn a_lost_or_dead_connection_is_critical() {
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].severity, Severity::Critical);
     assert!(found[0].summary.contains("1011"), "{}", found[0].summary);
+    // A close code reserved for reports (1005, 1006) or undefined is an error besides.
+    for (code, more) in [
+        (1000, false),
+        (1001, false),
+        (1008, false),
+        (4001, false),
+        (1005, true),
+        (1006, true),
+        (999, true),
+        (2000, true),
+    ] {
+        let closed = Observed {
+            closed: Some(Closed {
+                code: Some(code),
+                reason: String::new(),
+            }),
+            ..Observed::default()
+        };
+        let expected: &[Severity] = if more {
+            &[Severity::Critical, Severity::Error]
+        } else {
+            &[Severity::Critical]
+        };
+        assert_eq!(severities(&case, v, &closed), expected, "{code}");
+    }
     let dead = Observed {
         alive: Some(false),
         ..Observed::default()
