@@ -182,7 +182,7 @@ pub fn judge(case: &Case, version: OcppVersion, observed: &Observed) -> Vec<Find
                             ErrorCode::parse(code),
                             Some(ErrorCode::NotSupported | ErrorCode::NotImplemented)
                         );
-                    if !action_refused && !codes.iter().any(|c| c.as_str(version) == code) {
+                    if !action_refused && !one_of(codes, code) {
                         finding(
                             Severity::Warning,
                             format!(
@@ -293,7 +293,7 @@ pub fn judge(case: &Case, version: OcppVersion, observed: &Observed) -> Vec<Find
                         ocpp_j(version, "§4.2.3", "§4.1.7, §4.2.3"),
                     ),
                     Answer::Error { code } => {
-                        if !codes.is_empty() && !codes.iter().any(|c| c.as_str(version) == code) {
+                        if !codes.is_empty() && !one_of(codes, code) {
                             finding(
                                 Severity::Warning,
                                 format!(
@@ -518,6 +518,12 @@ fn judge_upgrade(
             }
         }
     }
+}
+
+/// Whether `code` is one of `codes`, in either version's spelling (a misspelling is a
+/// finding of its own, [`check_error_frame`]'s).
+fn one_of(codes: &[ErrorCode], code: &str) -> bool {
+    ErrorCode::parse(code).is_some_and(|parsed| codes.contains(&parsed))
 }
 
 /// The codes as `version` spells them.
