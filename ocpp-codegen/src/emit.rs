@@ -1015,10 +1015,11 @@ fn emit_action(out: &mut String, model: &Model) {
         "    pub const fn request_schema(self) -> &'static crate::Schema {{\n        match self {{"
     );
     for action in &model.actions {
-        let _ = writeln!(
+        simple_arm(
             out,
-            "            Action::{} => &schemas::{},",
-            action.name, action.request
+            12,
+            &format!("Action::{}", action.name),
+            &format!("&schemas::{}", action.request),
         );
     }
     let _ = writeln!(out, "        }}\n    }}\n");
@@ -1035,7 +1036,7 @@ fn emit_action(out: &mut String, model: &Model) {
             Some(response) => format!("Some(&schemas::{response})"),
             None => "None".to_owned(),
         };
-        let _ = writeln!(out, "            Action::{} => {schema},", action.name);
+        simple_arm(out, 12, &format!("Action::{}", action.name), &schema);
     }
     let _ = writeln!(out, "        }}\n    }}\n}}\n");
     let _ = writeln!(out, "impl core::fmt::Display for Action {{");
