@@ -1,9 +1,11 @@
 //! `ocpp probe`: the conformance and robustness probe of `ocpp-rs-probe` as a command.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use ocpp_probe::{Plan, Report, Settings, Target};
+use ocpp_rpc_tokio::rustls;
 use ocpp_types::OcppVersion;
 
 /// What `ocpp probe csms` and `ocpp probe station` share.
@@ -43,6 +45,9 @@ pub struct Options {
     /// Write the report as JUnit XML to FILE.
     #[arg(long)]
     pub junit: Option<PathBuf>,
+    /// For a wss:// CSMS: the CA certificates (PEM) its certificate may chain to.
+    #[arg(long)]
+    pub ca: Option<PathBuf>,
 }
 
 impl Options {
@@ -53,16 +58,17 @@ impl Options {
         plan
     }
 
-    fn settings(&self) -> Settings {
-        Settings {
+    fn settings(&self) -> Result<Settings, String> {
+        Ok(Settings {
             timeout: self.timeout,
             rate: self.rate,
             max_cases: self.cases,
             duration: self.duration,
             only: self.case.iter().cloned().collect(),
             on_result: Some(print_result),
+            tls: self.ca.as_deref().map(trusting).transpose()?,
             ..Settings::default()
-        }
+        })
     }
 
     /// The password of `--auth`.
@@ -71,6 +77,29 @@ impl Options {
             .as_deref()
             .map(|auth| auth.split_once(':').map_or(auth, |(_, password)| password))
     }
+}
+
+/// TLS settings that trust the CA certificates of the PEM file `path` (no client certificate).
+fn trusting(path: &std::path::Path) -> Result<Arc<rustls::ClientConfig>, String> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    let fail = |e: &dyn std::fmt::Display| {
+        format!("cannot read CA certificates from {}: {e}", path.display())
+    };
+    let mut roots = rustls::RootCertStore::empty();
+    for certificate in CertificateDer::pem_file_iter(path).map_err(|e| fail(&e))? {
+        roots
+            .add(certificate.map_err(|e| fail(&e))?)
+            .map_err(|e| fail(&e))?;
+    }
+    if roots.is_empty() {
+        return Err(fail(&"no certificate in it"));
+    }
+    Ok(Arc::new(
+        rustls::ClientConfig::builder()
+            .with_root_certificates(roots)
+            .with_no_client_auth(),
+    ))
 }
 
 /// Prints a case's findings as it is judged.
@@ -85,11 +114,16 @@ fn print_result(result: &ocpp_probe::CaseResult) {
 
 /// Probes the CSMS at `url`.
 pub async fn csms(url: &str, options: &Options) -> Result<Report, String> {
+    if url.starts_with("wss://") && options.ca.is_none() {
+        return Err(
+            "a wss:// URL needs --ca FILE (the CAs the CSMS's certificate chains to)".to_owned(),
+        );
+    }
     let report = ocpp_probe::probe_csms(
         url,
         options.password(),
         &options.plan(Target::Csms),
-        &options.settings(),
+        &options.settings()?,
     )
     .await?;
     finish(report, options)
@@ -105,7 +139,7 @@ pub async fn station(listen: std::net::SocketAddr, options: &Options) -> Result<
         listen,
         options.password(),
         &options.plan(Target::Station),
-        &options.settings(),
+        &options.settings()?,
     )
     .await?;
     finish(report, options)
@@ -150,4 +184,37 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         _ => return Err(fail()),
     };
     Duration::try_from_secs_f64(seconds).map_err(|_| fail())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_ca_file_is_read_as_pem_certificates() {
+        let dir = std::env::temp_dir().join(format!("ocpp-probe-ca-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+        let key = rcgen::KeyPair::generate().unwrap_or_else(|e| panic!("{e}"));
+        let params = rcgen::CertificateParams::new(vec!["ca".to_owned()]);
+        let ca = params
+            .and_then(|p| p.self_signed(&key))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let good = dir.join("ca.pem");
+        std::fs::write(&good, ca.pem()).unwrap_or_else(|e| panic!("{e}"));
+        assert!(trusting(&good).is_ok());
+        let bad = dir.join("bad.pem");
+        std::fs::write(&bad, "not a certificate").unwrap_or_else(|e| panic!("{e}"));
+        assert!(trusting(&bad).is_err_and(|e| e.contains("no certificate")));
+        assert!(trusting(&dir.join("missing.pem")).is_err());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn durations_are_read_with_their_units() {
+        assert_eq!(parse_duration("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("7"), Ok(Duration::from_secs(7)));
+        assert!(parse_duration("soon").is_err() && parse_duration("5y").is_err());
+    }
 }

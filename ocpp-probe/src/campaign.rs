@@ -46,6 +46,10 @@ pub struct Settings {
     /// How long the probe holds its answer to each of the peer's CALLs: a CALL of the peer's
     /// that comes meanwhile breaks the one-CALL-in-flight rule (OCPP-J §4.1.1).
     pub hold: Duration,
+    /// TLS settings for a `wss://` CSMS (the CAs it may present a certificate of, a client
+    /// certificate for security profile 3).
+    #[cfg(feature = "tls")]
+    pub tls: Option<std::sync::Arc<ocpp_rpc_tokio::rustls::ClientConfig>>,
 }
 
 impl Default for Settings {
@@ -59,6 +63,8 @@ impl Default for Settings {
             only: Vec::new(),
             on_result: None,
             hold: Duration::from_millis(20),
+            #[cfg(feature = "tls")]
+            tls: None,
         }
     }
 }
@@ -216,6 +222,10 @@ impl Link for CsmsLink {
         let mut config = ClientConfig::new(self.url.clone(), vec![self.version]);
         config.connect_timeout = runner.settings.timeout;
         config.max_message_size = MAX_MESSAGE_SIZE;
+        #[cfg(feature = "tls")]
+        {
+            config.tls = runner.settings.tls.clone();
+        }
         let offer = self.offer(
             Some(self.version.subprotocol().to_owned()),
             Credentials::AsGiven,
@@ -796,6 +806,10 @@ impl<'a> Runner<'a> {
         let mut config = ClientConfig::new(url, vec![self.plan.version]);
         config.connect_timeout = self.settings.timeout;
         config.max_message_size = MAX_MESSAGE_SIZE;
+        #[cfg(feature = "tls")]
+        {
+            config.tls = self.settings.tls.clone();
+        }
         let offer = link.offer(step.subprotocols.clone(), step.credentials);
         let opened = match raw::open(&config, &offer).await {
             Ok(opened) => opened,
