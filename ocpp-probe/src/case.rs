@@ -155,7 +155,8 @@ pub enum UpgradeExpect {
     NoVersion,
     /// Wrong or missing credentials: no WebSocket that stays open.
     Refused,
-    /// An identity the version does not allow: refused (accepting it is a warning).
+    /// An identity the version does not allow (too long, a character outside
+    /// identifierString): refused (accepting it is a warning: the rule binds the station).
     IdentityRefused,
 }
 

@@ -134,6 +134,20 @@ fn handshake(plan: &Plan, cases: &mut Vec<Case>) {
             UpgradeExpect::IdentityRefused,
             &ocpp_j(version, "§3.1.1", "§3.1.1"),
         );
+        add(
+            "identity-bad-character",
+            "an identity with a space, which identifierString does not allow, is refused",
+            HandshakeStep {
+                identity: Some("PROBE%20ID".to_owned()),
+                ..offer(Some(own.to_owned()))
+            },
+            UpgradeExpect::IdentityRefused,
+            &ocpp_j(
+                version,
+                "§3.1.1",
+                "§3.1.1 (identifierString, Part 2 §2.1.4)",
+            ),
+        );
     }
     if plan.credentials {
         let profile = match version {

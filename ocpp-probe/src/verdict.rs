@@ -512,7 +512,7 @@ fn judge_upgrade(
             if open {
                 finding(
                     Severity::Warning,
-                    "accepted an identity longer than 48 characters".to_owned(),
+                    "accepted an identity that is no identifierString[48]".to_owned(),
                     ocpp_j(version, "§3.1.1", "§3.1.1 (identifierString[48])"),
                 );
             }

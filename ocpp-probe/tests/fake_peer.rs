@@ -273,7 +273,7 @@ async fn the_handshake_cases_pass_against_a_server_with_basic_auth() {
         .filter(|c| c.id.starts_with("handshake."))
         .map(|c| c.id)
         .collect();
-    assert_eq!(only.len(), 7, "{only:?}");
+    assert_eq!(only.len(), 8, "{only:?}");
     only.push("rpc.unknown-action".to_owned());
     let settings = Settings {
         only,
@@ -282,7 +282,7 @@ async fn the_handshake_cases_pass_against_a_server_with_basic_auth() {
     let report = ocpp_probe::probe_csms(&url, Some(password), &plan, &settings)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(report.cases.len(), 8);
+    assert_eq!(report.cases.len(), 9);
     assert!(report.findings().next().is_none(), "{}", report.to_text());
     // Without the password, the probe cannot connect at all.
     let refused = ocpp_probe::probe_csms(&url, None, &plan, &settings).await;
