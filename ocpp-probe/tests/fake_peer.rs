@@ -292,3 +292,23 @@ async fn the_handshake_cases_pass_against_a_server_with_basic_auth() {
     );
     server.shutdown(std::time::Duration::from_secs(1)).await;
 }
+
+/// The identity cases go out as written (the probe's client does not refuse them itself),
+/// and a CSMS that admits any identity is told so.
+#[tokio::test]
+async fn a_csms_that_admits_any_identity_is_found() {
+    let only = [
+        "handshake.identity-too-long",
+        "handshake.identity-bad-character",
+    ];
+    let report = probe_fake(silent, &only).await;
+    assert_eq!(
+        found(&report),
+        [
+            ("handshake.identity-too-long", Severity::Warning),
+            ("handshake.identity-bad-character", Severity::Warning)
+        ],
+        "{}",
+        report.to_text()
+    );
+}

@@ -165,7 +165,7 @@ pub(crate) struct Upgraded {
 /// [`ClientConfig::connect_timeout`]: the WebSocket and the version chosen, with no driver
 /// started (for [`connect`], and for runners that own the socket themselves).
 pub(crate) async fn handshake(config: &ClientConfig) -> Result<Upgraded, ConnectError> {
-    let target = target(&config.url)?;
+    let target = target(&config.url, true)?;
     let offer = Offer {
         subprotocols: Some(handshake::offered_subprotocols(&config.versions)),
         authorization: config
@@ -225,7 +225,9 @@ pub(crate) struct Target {
     pub(crate) identity: String,
 }
 
-pub(crate) fn target(url: &str) -> Result<Target, ConnectError> {
+/// The connection target of `url`; with `check_identity`, its last path segment must be an
+/// identity the OCPP rules allow (a raw connection for a conformance test sends any).
+pub(crate) fn target(url: &str, check_identity: bool) -> Result<Target, ConnectError> {
     let fail = |reason| ConnectError::Url {
         url: url.to_owned(),
         reason,
@@ -238,11 +240,16 @@ pub(crate) fn target(url: &str) -> Result<Target, ConnectError> {
     };
     let host = uri.host().ok_or_else(|| fail("no host"))?;
     let path = uri.path().to_owned();
-    let identity =
-        handshake::identity_from_path(&path, None).map_err(|error| ConnectError::Url {
-            url: url.to_owned(),
-            reason: identity_reason(&error),
-        })?;
+    let identity = match handshake::identity_from_path(&path, None) {
+        Ok(identity) => identity,
+        Err(error) if check_identity => {
+            return Err(ConnectError::Url {
+                url: url.to_owned(),
+                reason: identity_reason(&error),
+            });
+        }
+        Err(_) => path.rsplit('/').next().unwrap_or_default().to_owned(),
+    };
     Ok(Target {
         tls,
         host: host
@@ -501,18 +508,24 @@ mod tests {
 
     #[test]
     fn urls() {
-        let t = target("ws://127.0.0.1:9000/ocpp/CS%2D001").unwrap();
+        let t = target("ws://127.0.0.1:9000/ocpp/CS%2D001", true).unwrap();
         assert_eq!(
             (t.host.as_str(), t.port, t.identity.as_str()),
             ("127.0.0.1", 9000, "CS-001")
         );
         assert!(!t.tls);
-        assert!(target("wss://csms.example/ocpp/CS1").unwrap().tls);
-        assert!(target("http://x/ocpp/CS1").is_err());
-        assert!(target("ws://x/ocpp/").is_err());
+        assert!(target("wss://csms.example/ocpp/CS1", true).unwrap().tls);
+        assert!(target("http://x/ocpp/CS1", true).is_err());
+        assert!(target("ws://x/ocpp/", true).is_err());
         assert!(
-            target("ws://x/ocpp/a%0Ab").is_err(),
+            target("ws://x/ocpp/a%0Ab", true).is_err(),
             "identities are checked before connecting"
+        );
+        // ... except on a raw connection, which sends what it is given.
+        let raw = target("ws://x/ocpp/a%0Ab", false).unwrap();
+        assert_eq!(
+            (raw.path.as_str(), raw.identity.as_str()),
+            ("/ocpp/a%0Ab", "a%0Ab")
         );
     }
 }

@@ -44,10 +44,11 @@ pub struct Opened {
 }
 
 /// Connects to `config.url` and sends the upgrade request `offer` describes, within
-/// `config.connect_timeout`. Any HTTP answer is an [`Opened`]; a failure to connect, a broken
+/// `config.connect_timeout`. The URL's last path segment goes out as it is, whether or not it
+/// is an identity the OCPP rules allow. Any HTTP answer is an [`Opened`]; a failure to connect, a broken
 /// HTTP exchange or a `101` with the wrong `Sec-WebSocket-Accept` is a [`ConnectError`].
 pub async fn open(config: &ClientConfig, offer: &Offer) -> Result<Opened, ConnectError> {
-    let target = client::target(&config.url)?;
+    let target = client::target(&config.url, false)?;
     let answer = client::exchange(config, &target, offer).await?;
     Ok(Opened {
         status: answer.status,
