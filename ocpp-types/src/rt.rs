@@ -60,17 +60,23 @@ impl<T: Field> Field for alloc::boxed::Box<T> {
 /// `1.5` is not. Values beyond the 64-bit range are out of range.
 impl Field for i64 {
     fn read<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_i64(IntegerVisitor)
+        deserializer.deserialize_i64(IntegerVisitor { draft4: false })
     }
 }
 
-/// Reads an `integer` (see `i64`'s [`Field`] impl).
-pub(crate) struct IntegerVisitor;
+/// Reads an `integer` (see `i64`'s [`Field`] impl); with `draft4`, an OCPP 1.6 one (see
+/// [`Draft4Integer`]), which a float never is.
+pub(crate) struct IntegerVisitor {
+    pub(crate) draft4: bool,
+}
 
 impl Visitor<'_> for IntegerVisitor {
     type Value = i64;
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an integer")
+        f.write_str(match self.draft4 {
+            true => "an integer without a fraction or exponent",
+            false => "an integer",
+        })
     }
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<i64, E> {
         Ok(v)
@@ -78,15 +84,20 @@ impl Visitor<'_> for IntegerVisitor {
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<i64, E> {
         i64::try_from(v).map_err(|_| rule::de_error(Rule::Integer64, v))
     }
+    // A JSON parser hands over a float for a number with a fraction or an exponent, and for
+    // an integer too large for 64 bits: out of range either way; else an integer in draft 6
+    // (OCPP 2.x) when it has no fractional part, never in draft 4.
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<i64, E> {
         if !is_integral(v) {
             return Err(E::invalid_type(de::Unexpected::Float(v), &self));
         }
         // -2^63 is exact in f64; 2^63 is the first value above i64::MAX.
-        if (-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&v) {
-            Ok(v as i64)
-        } else {
+        if !(-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&v) {
             Err(rule::de_error(Rule::Integer64, Number(v)))
+        } else if self.draft4 {
+            Err(E::invalid_type(de::Unexpected::Float(v), &self))
+        } else {
+            Ok(v as i64)
         }
     }
 }
@@ -103,36 +114,9 @@ impl<C: Check<i64>> Check<i64> for Draft4Integer<C> {
     }
 
     fn read<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
-        let value = deserializer.deserialize_i64(Draft4Visitor)?;
+        let value = deserializer.deserialize_i64(IntegerVisitor { draft4: true })?;
         C::check(&value).map_err(de::Error::custom)?;
         Ok(value)
-    }
-}
-
-/// Reads a draft-4 `integer` (see [`Draft4Integer`]).
-pub(crate) struct Draft4Visitor;
-
-impl Visitor<'_> for Draft4Visitor {
-    type Value = i64;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an integer without a fraction or exponent")
-    }
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<i64, E> {
-        Ok(v)
-    }
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<i64, E> {
-        i64::try_from(v).map_err(|_| rule::de_error(Rule::Integer64, v))
-    }
-    // A JSON parser hands over a float for a number with a fraction or an exponent, and for
-    // an integer too large for 64 bits.
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<i64, E> {
-        if is_integral(v)
-            && !(-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&v)
-        {
-            Err(rule::de_error(Rule::Integer64, Number(v)))
-        } else {
-            Err(E::invalid_type(de::Unexpected::Float(v), &self))
-        }
     }
 }
 

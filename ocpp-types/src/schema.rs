@@ -251,8 +251,7 @@ impl<'de> Visitor<'de> for Checked {
             } => Bounded(max).expecting(f),
             Schema::String { .. } => f.write_str("a string"),
             Schema::DateTime => crate::datetime::DateTimeVisitor.expecting(f),
-            Schema::Integer { draft4: true, .. } => rt::Draft4Visitor.expecting(f),
-            Schema::Integer { .. } => rt::IntegerVisitor.expecting(f),
+            Schema::Integer { draft4, .. } => rt::IntegerVisitor { draft4 }.expecting(f),
             Schema::Number { .. } => f.write_str("f64"),
             Schema::Bool => f.write_str("a boolean"),
             Schema::Any => f.write_str("any valid JSON value"),
@@ -274,11 +273,7 @@ impl<'de> Visitor<'de> for Checked {
             Schema::Any => Ok(Value::from(v)),
             Schema::Number { .. } => self.number(de::Unexpected::Signed(v), v as f64),
             _ => self.integer(de::Unexpected::Signed(v), |draft4| {
-                if draft4 {
-                    rt::Draft4Visitor.visit_i64(v)
-                } else {
-                    rt::IntegerVisitor.visit_i64(v)
-                }
+                rt::IntegerVisitor { draft4 }.visit_i64(v)
             }),
         }
     }
@@ -288,11 +283,7 @@ impl<'de> Visitor<'de> for Checked {
             Schema::Any => Ok(Value::from(v)),
             Schema::Number { .. } => self.number(de::Unexpected::Unsigned(v), v as f64),
             _ => self.integer(de::Unexpected::Unsigned(v), |draft4| {
-                if draft4 {
-                    rt::Draft4Visitor.visit_u64(v)
-                } else {
-                    rt::IntegerVisitor.visit_u64(v)
-                }
+                rt::IntegerVisitor { draft4 }.visit_u64(v)
             }),
         }
     }
@@ -302,11 +293,7 @@ impl<'de> Visitor<'de> for Checked {
             Schema::Any => Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number)),
             Schema::Number { .. } => self.number(de::Unexpected::Float(v), v),
             _ => self.integer(de::Unexpected::Float(v), |draft4| {
-                if draft4 {
-                    rt::Draft4Visitor.visit_f64(v)
-                } else {
-                    rt::IntegerVisitor.visit_f64(v)
-                }
+                rt::IntegerVisitor { draft4 }.visit_f64(v)
             }),
         }
     }
