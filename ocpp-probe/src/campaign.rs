@@ -17,7 +17,7 @@ use tokio::sync::mpsc;
 
 use crate::case::{Case, Credentials, Expect, Step, Target};
 use crate::catalogue::{Plan, catalogue};
-use crate::peer::{Peer, boot_request};
+use crate::peer::{MAX_PEER_FINDINGS, Peer, boot_request};
 use crate::report::{CaseResult, Report};
 use crate::verdict::{Closed, Finding, Observed, Severity, Upgrade, judge};
 
@@ -274,7 +274,7 @@ impl Link for StationLink {
         let Ok(Some((socket, findings))) = next else {
             return Err(format!("no station connected within {:?}", self.wait));
         };
-        runner.peer_findings.extend(findings);
+        runner.absorb(findings);
         let mut live = Live::new(
             socket,
             Peer::new(runner.plan.version, Target::Station, runner.plan.seed),
@@ -294,9 +294,8 @@ impl Link for StationLink {
                     return Err("the station closed the connection while booting".to_owned());
                 }
                 Some(Some(Message::Text(text))) => {
-                    if !runner.peer_message(&mut live, &text).await {
-                        runner.stray.push(text);
-                    }
+                    // Text that answers nothing the probe sent is passed over here.
+                    runner.peer_message(&mut live, &text).await;
                 }
                 Some(Some(_)) => {}
             }
@@ -315,8 +314,14 @@ async fn accept_stations(
 ) {
     use hyper::service::service_fn;
     loop {
-        let Ok((tcp, _)) = listener.accept().await else {
-            continue;
+        let tcp = match listener.accept().await {
+            Ok((tcp, _)) => tcp,
+            // Out of file descriptors (or a connection reset before it was taken): retrying at
+            // once would spin; a short pause lets descriptors free up.
+            Err(_) => {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
         };
         let sockets = sockets.clone();
         let password = password.clone();
@@ -441,8 +446,6 @@ struct Runner<'a> {
     peer_findings: Vec<Finding>,
     /// Ids of cases whose answer did not come in time: a later answer is late, not foreign.
     late: Vec<String>,
-    /// Text that answered nothing the probe sent while no case ran.
-    stray: Vec<String>,
     /// The answer to the probe's BootNotification (probing a CSMS).
     boot: Option<String>,
     reconnects: u32,
@@ -457,7 +460,6 @@ impl<'a> Runner<'a> {
             results: Vec::new(),
             peer_findings: Vec::new(),
             late: Vec::new(),
-            stray: Vec::new(),
             boot: None,
             reconnects: 0,
         }
@@ -506,7 +508,7 @@ impl<'a> Runner<'a> {
                     // (or be refused as a duplicate): the main one closes first.
                     if let Some(mut main) = live.take() {
                         let _ = main.socket.close(1000, "").await;
-                        self.peer_findings.extend(main.peer.findings);
+                        self.absorb(main.peer.findings);
                         closed_on_purpose = true;
                         tokio::time::sleep(Duration::from_millis(200)).await;
                     }
@@ -526,7 +528,7 @@ impl<'a> Runner<'a> {
                     let observed = self.exchange(connection, &case).await;
                     if observed.closed.is_some() || observed.alive == Some(false) {
                         if let Some(old) = live.take() {
-                            self.peer_findings.extend(old.peer.findings);
+                            self.absorb(old.peer.findings);
                         }
                     }
                     observed
@@ -551,7 +553,7 @@ impl<'a> Runner<'a> {
                 while last.socket.receive().await.is_some() {}
             })
             .await;
-            self.peer_findings.extend(last.peer.findings);
+            self.absorb(last.peer.findings);
         }
         Ok(Report::new(
             self.plan,
@@ -561,6 +563,13 @@ impl<'a> Runner<'a> {
             self.reconnects,
             started.elapsed(),
         ))
+    }
+
+    /// Keeps findings on the peer's own messages, the first [`MAX_PEER_FINDINGS`] of them: a
+    /// peer that sends broken messages without end does not grow the report without end.
+    fn absorb(&mut self, findings: impl IntoIterator<Item = Finding>) {
+        let room = MAX_PEER_FINDINGS.saturating_sub(self.peer_findings.len());
+        self.peer_findings.extend(findings.into_iter().take(room));
     }
 
     async fn reconnect(&mut self, link: &mut impl Link) -> Option<Live> {
@@ -627,7 +636,6 @@ impl<'a> Runner<'a> {
             if answer_id(&text, self.plan.version).as_deref() == Some(id) {
                 return Some(text);
             }
-            self.stray.push(text);
         }
     }
 
@@ -764,7 +772,7 @@ impl<'a> Runner<'a> {
                         arrived = true;
                         deadline = deadline.min(tokio::time::Instant::now() + grace);
                     } else if id.as_ref().is_some_and(|id| self.late.contains(id)) {
-                        self.peer_findings.push(Finding {
+                        self.absorb([Finding {
                             case: id.unwrap_or_default(),
                             severity: Severity::Warning,
                             summary: format!(
@@ -772,7 +780,7 @@ impl<'a> Runner<'a> {
                                 self.settings.timeout
                             ),
                             clause: crate::case::ocpp_j(self.plan.version, "§4.1.1", "§4.1.1"),
-                        });
+                        }]);
                     } else {
                         let done = matches!(awaited, Awaited::Answer(expected) if id.as_ref() == Some(expected));
                         observed.answers.push(text);

@@ -54,6 +54,9 @@ fn accept(schema: &'static Schema, value: &mut Value) {
     }
 }
 
+/// How many findings on the peer's own messages a connection, and a report, keeps.
+pub(crate) const MAX_PEER_FINDINGS: usize = 1_000;
+
 /// What the probe knows of the peer's own calls.
 pub(crate) struct Peer {
     version: OcppVersion,
@@ -80,6 +83,9 @@ impl Peer {
     }
 
     fn finding(&mut self, case: String, severity: Severity, summary: String, clause: String) {
+        if self.findings.len() >= MAX_PEER_FINDINGS {
+            return;
+        }
         self.findings.push(Finding {
             case,
             severity,

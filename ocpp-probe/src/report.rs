@@ -38,7 +38,8 @@ pub struct Report {
     pub seed: u64,
     /// Every case run, in order.
     pub cases: Vec<CaseResult>,
-    /// Findings on the peer's own messages (its calls, its handshake, late answers).
+    /// Findings on the peer's own messages (its calls, its handshake, late answers): the first
+    /// 1,000, so a peer that misbehaves without end does not grow the report without end.
     pub peer_findings: Vec<Finding>,
     /// The answer to the probe's BootNotification (probing a CSMS).
     pub boot: Option<String>,

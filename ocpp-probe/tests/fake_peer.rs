@@ -8,6 +8,8 @@ use ocpp_probe::{Plan, Settings, Severity, Target};
 use ocpp_rpc_tokio::raw::{self, Message};
 use ocpp_types::OcppVersion;
 
+mod support;
+
 /// What the scripted CSMS does with a text message.
 enum Reply {
     Text(String),
@@ -229,40 +231,11 @@ async fn a_peer_with_two_calls_in_flight_is_found() {
 /// the credential ones included, passes; so does an unknown action.
 #[tokio::test]
 async fn the_handshake_cases_pass_against_a_server_with_basic_auth() {
-    use ocpp_rpc_tokio::{Handlers, Refusal, SecurityProfile, Server, ServerConfig};
-    use ocpp_types::{DateTime, v201};
+    use ocpp_rpc_tokio::{SecurityProfile, ServerConfig};
     let mut config = ServerConfig::default();
-    config.versions = vec![OcppVersion::V201];
     config.security = SecurityProfile::BasicAuth;
-    let mut handlers = Handlers::new();
-    handlers
-        .on(|_, _: v201::HeartbeatRequest| async {
-            Ok(v201::HeartbeatResponse::new(DateTime::now()))
-        })
-        .on(|_, _: v201::BootNotificationRequest| async {
-            let accepted = v201::RegistrationStatusEnumType::Accepted;
-            Ok(v201::BootNotificationResponse::new(
-                DateTime::now(),
-                300,
-                accepted,
-            ))
-        });
-    let password = "0123456789abcdef";
-    let server = Server::bind("127.0.0.1:0", config, handlers)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"))
-        .on_handshake(move |handshake| {
-            let known = handshake.password_is(password);
-            async move {
-                if known {
-                    Ok(())
-                } else {
-                    Err(Refusal::unauthorized())
-                }
-            }
-        })
-        .start()
-        .unwrap_or_else(|e| panic!("{e}"));
+    let server = support::password_csms(config).await;
+    let password = support::PASSWORD;
     let url = format!("ws://{}/ocpp/AUTH-1", server.local_addr());
     let plan = Plan {
         credentials: true,

@@ -5,8 +5,10 @@ use std::sync::Arc;
 
 use ocpp_probe::{Plan, Settings, Target};
 use ocpp_rpc_tokio::rustls;
-use ocpp_rpc_tokio::{Handlers, Refusal, SecurityProfile, Server, ServerConfig};
-use ocpp_types::{DateTime, OcppVersion, v201};
+use ocpp_rpc_tokio::{SecurityProfile, ServerConfig};
+use ocpp_types::OcppVersion;
+
+mod support;
 
 #[tokio::test]
 async fn a_tls_csms_is_probed_over_wss() {
@@ -30,38 +32,10 @@ async fn a_tls_csms_is_probed_over_wss() {
         )
         .unwrap_or_else(|e| panic!("{e}"));
     let mut config = ServerConfig::default();
-    config.versions = vec![OcppVersion::V201];
     config.security = SecurityProfile::TlsBasicAuth;
     config.tls = Some(Arc::new(server_tls));
-    let mut handlers = Handlers::new();
-    handlers
-        .on(|_, _: v201::HeartbeatRequest| async {
-            Ok(v201::HeartbeatResponse::new(DateTime::now()))
-        })
-        .on(|_, _: v201::BootNotificationRequest| async {
-            let accepted = v201::RegistrationStatusEnumType::Accepted;
-            Ok(v201::BootNotificationResponse::new(
-                DateTime::now(),
-                300,
-                accepted,
-            ))
-        });
-    let password = "0123456789abcdef";
-    let server = Server::bind("127.0.0.1:0", config, handlers)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"))
-        .on_handshake(move |handshake| {
-            let known = handshake.password_is(password);
-            async move {
-                if known {
-                    Ok(())
-                } else {
-                    Err(Refusal::unauthorized())
-                }
-            }
-        })
-        .start()
-        .unwrap_or_else(|e| panic!("{e}"));
+    let server = support::password_csms(config).await;
+    let password = support::PASSWORD;
     let mut roots = rustls::RootCertStore::empty();
     roots
         .add(ca.der().clone())
