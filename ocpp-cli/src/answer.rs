@@ -270,6 +270,9 @@ fn report_record_error(error: &std::io::Error) {
     REPORTED.call_once(|| eprintln!("ocpp csms: cannot write the record: {error}"));
 }
 
+/// Called with the connection of each station whose BootNotification was answered.
+pub type OnBoot = Arc<dyn Fn(&ocpp_rpc_tokio::Connection) + Send + Sync>;
+
 /// Handlers that answer every call validly with [`Answers`] (the core refuses the actions the
 /// side does not take), writing each to `record` if given.
 ///
@@ -281,6 +284,7 @@ pub fn handlers(
     transcript: Transcript,
     broken: Option<Broken>,
     record: Option<Record>,
+    on_boot: Option<OnBoot>,
 ) -> ocpp_rpc_tokio::Handlers {
     let answers = Arc::new(Mutex::new(Answers::new(seed)));
     let mut handlers = ocpp_rpc_tokio::Handlers::new();
@@ -304,6 +308,11 @@ pub fn handlers(
         };
         if let Some(record) = &record {
             record.write(identity, &request, &answer);
+        }
+        if let (Some(on_boot), "BootNotification", true) =
+            (&on_boot, action.as_str(), answer.is_ok())
+        {
+            on_boot(&connection);
         }
         async move { answer }
     });

@@ -56,16 +56,18 @@ pub async fn start(
     path: &StationPath,
     transcript: Transcript,
 ) -> std::io::Result<RunningServer> {
-    start_recording(listen, versions, path, transcript, None).await
+    start_recording(listen, versions, path, transcript, None, 0).await
 }
 
-/// [`start`], writing every call answered to `record` (`ocpp csms --record FILE`).
+/// [`start`], writing every call answered to `record` (`ocpp csms --record FILE`), and
+/// making `calls` calls to each station once its BootNotification is answered (`--calls N`).
 pub async fn start_recording(
     listen: SocketAddr,
     versions: Vec<OcppVersion>,
     path: &StationPath,
     transcript: Transcript,
     record: Option<Record>,
+    calls: u32,
 ) -> std::io::Result<RunningServer> {
     let mut config = ServerConfig::default();
     config.versions = versions;
@@ -86,10 +88,59 @@ pub async fn start_recording(
     Server::bind(
         listen,
         config,
-        crate::answer::handlers(0xc5, transcript, None, record),
+        crate::answer::handlers(
+            0xc5,
+            transcript.clone(),
+            None,
+            record,
+            (calls > 0).then(|| calling(calls, transcript)),
+        ),
     )
     .await?
     .start()
+}
+
+/// What `--calls N` does after a boot: N reads of the station's heartbeat interval
+/// (GetConfiguration on 1.6, GetVariables on 2.x), submitted at once (the session sends them
+/// one at a time), each outcome a transcript line `call K to ID: answered` or
+/// `call K to ID: failed: WHY`.
+fn calling(calls: u32, transcript: Transcript) -> crate::answer::OnBoot {
+    std::sync::Arc::new(move |connection: &ocpp_rpc_tokio::Connection| {
+        let connection = connection.clone();
+        let transcript = transcript.clone();
+        tokio::spawn(async move {
+            // Let the BootNotification's answer go first.
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            let version = connection.version();
+            let (action, payload) = match version {
+                OcppVersion::V16 => ("GetConfiguration", r#"{"key":["HeartbeatInterval"]}"#),
+                _ => (
+                    "GetVariables",
+                    r#"{"getVariableData":[{"component":{"name":"OCPPCommCtrlr"},"variable":{"name":"HeartbeatInterval"}}]}"#,
+                ),
+            };
+            let mut pending = Vec::new();
+            for k in 1..=calls {
+                let request = ocpp_rpc::AnyAction::from_name(version, action)
+                    .and_then(|a| ocpp_rpc::AnyRequest::decode(a, payload).ok());
+                let Some(request) = request else { return };
+                let connection = connection.clone();
+                pending.push((
+                    k,
+                    tokio::spawn(async move { connection.call_any(request).await }),
+                ));
+            }
+            let identity = connection.identity().to_owned();
+            for (k, call) in pending {
+                let outcome = match call.await {
+                    Ok(Ok(_)) => "answered".to_owned(),
+                    Ok(Err(failure)) => format!("failed: {failure}"),
+                    Err(error) => format!("failed: {error}"),
+                };
+                transcript.line(&format!("call {k} to {identity}: {outcome}"));
+            }
+        });
+    })
 }
 
 /// Raises this process's open-file limit to its hard limit where the system allows it, and

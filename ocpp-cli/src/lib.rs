@@ -9,6 +9,7 @@ pub mod csms;
 pub mod demo;
 pub mod generate;
 pub mod probe;
+pub mod router;
 pub mod station;
 pub mod transcript;
 pub mod validate;

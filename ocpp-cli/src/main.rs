@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 use std::time::Duration;
 
 use ocpp_cli::transcript::Transcript;
-use ocpp_cli::{csms, demo, generate, parse_version, probe, station, validate};
+use ocpp_cli::{csms, demo, generate, parse_version, probe, router, station, validate};
 use ocpp_rpc::AnyAction;
 use ocpp_types::OcppVersion;
 
@@ -57,6 +57,11 @@ enum Command {
         /// answer was lost is there twice.
         #[arg(long)]
         record: Option<PathBuf>,
+        /// After answering a station's BootNotification, call it N times at once (reading its
+        /// HeartbeatInterval: GetConfiguration on 1.6, GetVariables on 2.x), printing
+        /// `call K to ID: answered` or `... failed: WHY` for each.
+        #[arg(long, default_value_t = 0)]
+        calls: u32,
     },
     /// Run a simulated charging station against a CSMS: charging sessions one after another
     /// on one connector (plug in, present TOKEN-1, TOKEN-2, ..., meter readings, present the
@@ -152,6 +157,20 @@ enum Command {
         #[arg(long)]
         responses: bool,
     },
+    /// Run an OCPP router: stations connect to it as to a CSMS, and it keeps a connection per
+    /// backend for each (a primary whose answers the station gets, secondaries that get
+    /// copies), as router.toml says (see the ocpp-rs-router documentation). Every routed frame
+    /// is printed. Stops on Ctrl-C.
+    Router {
+        /// The configuration: backends, rules, policies (TOML).
+        #[arg(long)]
+        config: PathBuf,
+        /// Also write every routed frame to FILE, one JSON object a line: {"station", "peer"
+        /// ("station" or the backend's name), "direction" ("in" to the router, "out"),
+        /// "frame"}.
+        #[arg(long)]
+        transcript: Option<PathBuf>,
+    },
     /// Test another OCPP implementation over a real connection: the WebSocket handshake,
     /// malformed frames, schema-valid and systematically broken payloads for every action it
     /// takes, pings, and its own calls. One line per finding (severity, case, what, clause)
@@ -192,6 +211,22 @@ enum Scenario {
 
 fn main() -> ExitCode {
     match Cli::parse().command {
+        Command::Router { config, transcript } => runtime().block_on(async move {
+            let lines = Transcript::stdout();
+            let router = match router::start(&config, lines.clone(), transcript.as_deref()).await {
+                Ok(router) => router,
+                Err(message) => return fail(&message),
+            };
+            lines.line(&format!(
+                "listening on ws://{}/<any path>/<identity>",
+                router.local_addr()
+            ));
+            let _ = tokio::signal::ctrl_c().await;
+            lines.line("shutting down");
+            router.shutdown(Duration::from_secs(5)).await;
+            lines.flush(FLUSH);
+            ExitCode::SUCCESS
+        }),
         Command::Probe { target } => runtime().block_on(async move {
             let report = match &target {
                 ProbeTarget::Csms { url, options } => probe::csms(url, options).await,
@@ -229,6 +264,7 @@ fn main() -> ExitCode {
             path_prefix,
             versions,
             record,
+            calls,
         } => runtime().block_on(async move {
             let transcript = Transcript::stdout();
             let path = path_prefix.unwrap_or_default();
@@ -241,7 +277,8 @@ fn main() -> ExitCode {
                 Some(Err(message)) => return fail(&message),
             };
             let started =
-                csms::start_recording(listen, versions, &path, transcript.clone(), record).await;
+                csms::start_recording(listen, versions, &path, transcript.clone(), record, calls)
+                    .await;
             let server = match started {
                 Ok(server) => server,
                 Err(error) => {

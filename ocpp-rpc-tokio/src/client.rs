@@ -476,8 +476,13 @@ impl Client {
         }
     }
 
+    /// The current connection, if there is one now (without waiting).
+    pub fn current(&self) -> Option<Connection> {
+        self.current.borrow().clone()
+    }
+
     /// Stops reconnecting and closes the current connection.
-    pub async fn stop(self) {
+    pub async fn stop(&self) {
         self.task.abort();
         let current = self.current.borrow().clone();
         if let Some(connection) = current {

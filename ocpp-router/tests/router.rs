@@ -1,0 +1,332 @@
+//! The router between a station and two backends, all in this process on loopback (2.0.1):
+//! each authorization policy, backends' calls serialised towards the station with their own
+//! answers, an allow list, and a secondary that was down receiving every transaction
+//! message in order.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use ocpp_router::{Router, RouterConfig, RunningRouter};
+use ocpp_rpc::{AnyResponse, ErrorCode, RpcError};
+use ocpp_rpc_tokio::{
+    ClientConfig, Connection, Handlers, RunningServer, Server, ServerConfig, connect,
+};
+use ocpp_types::{OcppVersion, v201};
+use serde_json::{Value, json};
+
+type Seen = Arc<Mutex<Vec<(String, Value)>>>;
+
+/// A 2.0.1 backend that accepts the id tokens starting with one of `accepts`, records every
+/// call it gets, and keeps the station's connection for calls of its own.
+struct Backend {
+    server: RunningServer,
+    seen: Seen,
+    station: Arc<Mutex<Option<Connection>>>,
+}
+
+async fn backend(port: u16, accepts: &'static [&'static str]) -> Backend {
+    let seen: Seen = Arc::default();
+    let station: Arc<Mutex<Option<Connection>>> = Arc::default();
+    let mut config = ServerConfig::default();
+    config.versions = vec![OcppVersion::V201];
+    let mut handlers = Handlers::new();
+    let record = seen.clone();
+    handlers.fallback(move |_, request| {
+        let action = request.action();
+        let payload = serde_json::to_value(&request).unwrap_or_default();
+        record
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((action.as_str().to_owned(), payload.clone()));
+        let token = payload["idToken"]["idToken"].as_str().unwrap_or_default();
+        let status = if accepts.iter().any(|a| token.starts_with(a)) {
+            "Accepted"
+        } else {
+            "Invalid"
+        };
+        let answer = match action.as_str() {
+            "BootNotification" => json!({"currentTime": "2026-12-02T00:00:00Z", "interval": 300, "status": "Accepted"}),
+            "Authorize" => json!({"idTokenInfo": {"status": status}}),
+            "TransactionEvent" if payload.get("idToken").is_some() => {
+                json!({"idTokenInfo": {"status": status}})
+            }
+            _ => json!({}),
+        };
+        let answer = AnyResponse::decode(action, &answer.to_string())
+            .map_err(|e| RpcError::new(ErrorCode::InternalError, e.to_string()));
+        async move { answer }
+    });
+    let keep = station.clone();
+    let server = Server::bind(("127.0.0.1", port), config, handlers)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .on_connection(move |connection| {
+            *keep.lock().unwrap_or_else(|p| p.into_inner()) = Some(connection);
+        })
+        .start()
+        .unwrap_or_else(|e| panic!("{e}"));
+    Backend {
+        server,
+        seen,
+        station,
+    }
+}
+
+impl Backend {
+    fn port(&self) -> u16 {
+        self.server.local_addr().port()
+    }
+
+    fn seen(&self) -> Vec<(String, Value)> {
+        self.seen.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    async fn station(&self) -> Connection {
+        for _ in 0..200 {
+            if let Some(c) = self
+                .station
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone()
+            {
+                return c;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!(
+            "the router never connected to the backend on port {}",
+            self.port()
+        )
+    }
+}
+
+async fn router(
+    primary: u16,
+    secondary: u16,
+    authorization: &str,
+    store: &std::path::Path,
+) -> RunningRouter {
+    let text = format!(
+        r#"
+        listen = "127.0.0.1:0"
+        ocpp = ["2.0.1"]
+        store = "{}"
+        authorization = "{authorization}"
+        retry_wait_ms = 200
+        connect_wait_ms = 500
+        [[backend]]
+        name = "billing"
+        url = "ws://127.0.0.1:{primary}/ocpp"
+        primary = true
+        [[backend]]
+        name = "energy"
+        url = "ws://127.0.0.1:{secondary}/ocpp"
+        allow = ["GetVariables"]
+        "#,
+        store.display()
+    );
+    let config = RouterConfig::from_toml(&text).unwrap_or_else(|e| panic!("{e}"));
+    Router::new(config)
+        .start()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn store(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("ocpp-router-test-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+/// A station that answers GetVariables after 30 ms, echoing the component asked for, and
+/// counts how many of the router's calls it had in flight at once at the most.
+async fn station(router: &RunningRouter, identity: &str) -> (Connection, Arc<AtomicUsize>) {
+    let url = format!("ws://{}/ocpp/{identity}", router.local_addr());
+    let most = Arc::new(AtomicUsize::new(0));
+    let now = Arc::new(AtomicUsize::new(0));
+    let mut handlers = Handlers::new();
+    let (count, peak) = (now.clone(), most.clone());
+    handlers.on(move |_, request: v201::GetVariablesRequest| {
+        let (count, peak) = (count.clone(), peak.clone());
+        async move {
+            let at_once = count.fetch_add(1, Ordering::SeqCst) + 1;
+            peak.fetch_max(at_once, Ordering::SeqCst);
+            tokio::time::sleep(Duration::from_millis(30)).await;
+            count.fetch_sub(1, Ordering::SeqCst);
+            let asked = &request.get_variable_data[0];
+            let result = v201::GetVariableResultType::new(
+                v201::GetVariableStatusEnumType::Accepted,
+                asked.component.clone(),
+                asked.variable.clone(),
+            );
+            Ok(v201::GetVariablesResponse::new(vec![result]))
+        }
+    });
+    let connection = connect(&ClientConfig::new(url, [OcppVersion::V201]), handlers)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let boot = json!({"chargingStation": {"model": "m", "vendorName": "v"}, "reason": "PowerUp"});
+    call(&connection, "BootNotification", boot).await;
+    (connection, most)
+}
+
+async fn call(connection: &Connection, action: &str, payload: Value) -> Value {
+    let action = ocpp_rpc::AnyAction::from_name(OcppVersion::V201, action)
+        .unwrap_or_else(|| panic!("{action}"));
+    let request = ocpp_rpc::AnyRequest::decode(action, &payload.to_string())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let response = connection
+        .call_any(request)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    serde_json::to_value(&response).unwrap_or_else(|e| panic!("{e}"))
+}
+
+async fn authorize(station: &Connection, token: &str) -> String {
+    let answer = call(
+        station,
+        "Authorize",
+        json!({"idToken": {"idToken": token, "type": "ISO14443"}}),
+    )
+    .await;
+    answer["idTokenInfo"]["status"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn each_authorization_policy_decides_as_documented() {
+    // The primary accepts BOTH and PRIMARY, the secondary BOTH and SECONDARY.
+    let billing = backend(0, &["BOTH", "PRIMARY"]).await;
+    let energy = backend(0, &["BOTH", "SECONDARY"]).await;
+    let expected = [
+        ("primary", ["Accepted", "Accepted", "Invalid"]),
+        ("any", ["Accepted", "Accepted", "Accepted"]),
+        ("all", ["Accepted", "Invalid", "Invalid"]),
+    ];
+    for (policy, statuses) in expected {
+        let dir = store(policy);
+        let router = router(billing.port(), energy.port(), policy, &dir).await;
+        let (station, _) = station(&router, &format!("CS-{policy}")).await;
+        let mut got = Vec::new();
+        for token in ["BOTH-1", "PRIMARY-1", "SECONDARY-1"] {
+            got.push(authorize(&station, token).await);
+        }
+        assert_eq!(got, statuses, "policy {policy}");
+        if policy == "any" {
+            let answer = call(
+                &station,
+                "Authorize",
+                json!({"idToken": {"idToken": "SECONDARY-2", "type": "ISO14443"}}),
+            )
+            .await;
+            assert_eq!(answer["customData"]["decidedBy"], "energy");
+        }
+        station.close().await;
+        router.shutdown(Duration::from_secs(1)).await;
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+#[tokio::test]
+async fn backends_calls_reach_the_station_one_at_a_time_each_with_its_own_answers() {
+    let billing = backend(0, &[]).await;
+    let energy = backend(0, &[]).await;
+    let dir = store("calls");
+    let router = router(billing.port(), energy.port(), "primary", &dir).await;
+    let (_station, most) = station(&router, "CS-CALLS").await;
+    let ask = |component: &str| {
+        v201::GetVariablesRequest::new(vec![v201::GetVariableDataType::new(
+            v201::ComponentType::new(ocpp_types::BoundedString::truncating(component)),
+            v201::VariableType::new(ocpp_types::BoundedString::truncating("HeartbeatInterval")),
+        )])
+    };
+    let (to_billing, to_energy) = (billing.station().await, energy.station().await);
+    let mut calls = Vec::new();
+    for _ in 0..5 {
+        for (connection, component) in [(&to_billing, "Billing"), (&to_energy, "Energy")] {
+            let connection = connection.clone();
+            let request = ask(component);
+            calls.push(tokio::spawn(async move {
+                let response = connection.call(request).await;
+                (component, response)
+            }));
+        }
+    }
+    for call in calls {
+        let (component, response) = call.await.unwrap_or_else(|e| panic!("{e}"));
+        let response = response.unwrap_or_else(|e| panic!("{component}: {e}"));
+        assert_eq!(response.get_variable_result[0].component.name, component);
+    }
+    assert_eq!(
+        most.load(Ordering::SeqCst),
+        1,
+        "two calls were in flight at the station"
+    );
+    // Reset is not on the energy manager's allow list.
+    let reset = v201::ResetRequest::new(v201::ResetEnumType::Immediate);
+    match to_energy.call(reset).await {
+        Err(ocpp_rpc::CallFailure::CallError(error)) => {
+            assert_eq!(error.code, ErrorCode::SecurityError);
+        }
+        other => panic!("a refused call got {other:?}"),
+    }
+    router.shutdown(Duration::from_secs(1)).await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn a_secondary_that_was_down_gets_every_transaction_message_in_order() {
+    let billing = backend(0, &["T"]).await;
+    let energy = backend(0, &["T"]).await;
+    let port = energy.port();
+    let dir = store("replay");
+    let router = router(billing.port(), port, "primary", &dir).await;
+    let (station, _) = station(&router, "CS-REPLAY").await;
+    energy.station().await;
+    energy.server.shutdown(Duration::from_millis(100)).await;
+    let event = |seq: u32, kind: &str| {
+        json!({
+            "eventType": kind, "timestamp": "2026-12-02T00:00:00Z", "triggerReason": "Authorized",
+            "seqNo": seq, "transactionInfo": {"transactionId": "TX-1"},
+            "idToken": {"idToken": "T-1", "type": "ISO14443"}
+        })
+    };
+    for seq in 0..5 {
+        let kind = match seq {
+            0 => "Started",
+            4 => "Ended",
+            _ => "Updated",
+        };
+        let answer = call(&station, "TransactionEvent", event(seq, kind)).await;
+        assert_eq!(answer["idTokenInfo"]["status"], "Accepted");
+    }
+    let energy = backend(port, &["T"]).await;
+    let mut delivered = Vec::new();
+    for _ in 0..100 {
+        delivered = energy
+            .seen()
+            .into_iter()
+            .filter(|(action, _)| action == "TransactionEvent")
+            .map(|(_, payload)| payload["seqNo"].as_u64().unwrap_or(99))
+            .collect();
+        if delivered.len() >= 5 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(delivered, [0, 1, 2, 3, 4]);
+    // The BootNotification came first, so the backend knows the station.
+    assert_eq!(energy.seen()[0].0, "BootNotification");
+    let primary: Vec<u64> = billing
+        .seen()
+        .into_iter()
+        .filter(|(action, _)| action == "TransactionEvent")
+        .map(|(_, p)| p["seqNo"].as_u64().unwrap_or(99))
+        .collect();
+    assert_eq!(primary, [0, 1, 2, 3, 4]);
+    router.shutdown(Duration::from_secs(1)).await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
