@@ -40,8 +40,8 @@ pub(crate) enum Asked {
 
 impl Link {
     /// Starts delivering `outbox` over `client`. `boot` gives the station's last
-    /// BootNotification, sent first on every new connection of the backend that does not
-    /// begin with one, so that a backend that comes (back) knows the station.
+    /// BootNotification, sent on every new connection of the backend before the first
+    /// message that is not one, so that a backend that comes (back) knows the station.
     pub(crate) fn start(
         backend: Arc<BackendConfig>,
         version: OcppVersion,
@@ -143,23 +143,35 @@ async fn deliver(
     boot: impl Fn() -> Option<Value> + Send + 'static,
 ) {
     let mut last: Option<Connection> = None;
+    // Whether the backend has had a BootNotification on its current connection.
+    let mut booted = false;
     loop {
         let current = client.current();
         match &current {
             Some(connection) if !last.as_ref().is_some_and(|l| l.same(connection)) => {
                 last = Some(connection.clone());
+                booted = false;
                 gave_up.store(false, Ordering::Relaxed);
-                let head_is_boot = outbox
-                    .head()
-                    .is_some_and(|(_, action, _)| action == "BootNotification");
-                if let (false, Some(payload)) = (head_is_boot, boot()) {
-                    let _ = send(connection, version, "BootNotification", &payload).await;
-                }
             }
             None => outbox.drop_volatile(),
             Some(_) => {}
         }
         if let (Some(connection), Some((seq, action, payload))) = (&current, outbox.head()) {
+            if action == "BootNotification" {
+                booted = true;
+            } else if !booted {
+                // A backend that (re)connects learns of the station first, as a CSMS that
+                // has not seen a BootNotification may refuse everything else.
+                if let Some(boot) = boot() {
+                    if send(connection, version, "BootNotification", &boot)
+                        .await
+                        .is_err()
+                    {
+                        continue;
+                    }
+                }
+                booted = true;
+            }
             match send(connection, version, &action, &payload).await {
                 Ok(answer) => outbox.finish(seq, answer),
                 Err(Retry) => {
