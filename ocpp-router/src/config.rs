@@ -41,9 +41,15 @@ pub struct RouterConfig {
     /// does not translate between versions.
     #[serde(default = "defaults::versions", deserialize_with = "versions")]
     pub ocpp: Vec<OcppVersion>,
-    /// The Basic-auth password stations must give (security profile 1); none by default.
+    /// The Basic-auth password stations must give (security profile 1, or 2 with
+    /// `certificate`); none by default.
     #[serde(default)]
     pub password: Option<String>,
+    /// A PEM file of the CAs stations' client certificates chain to (security profile 3,
+    /// with `certificate`; feature `tls`): a station is admitted only with a certificate
+    /// whose commonName is its identity.
+    #[serde(default)]
+    pub client_ca: Option<PathBuf>,
     /// The directory of the durable replay queues, one per station and backend (default
     /// `router-store`).
     #[serde(default = "defaults::store")]
@@ -84,8 +90,7 @@ pub struct RouterConfig {
     #[serde(default = "defaults::interval")]
     pub local_interval: i64,
     /// A PEM file of the router's own certificate chain, for stations connecting with
-    /// `wss://` and a password (security profile 2; feature `tls`). Stations' client
-    /// certificates (profile 3) are not taken by the router.
+    /// `wss://` (security profile 2 with `password`, 3 with `client_ca`; feature `tls`).
     #[serde(default)]
     pub certificate: Option<PathBuf>,
     /// The key of `certificate`.
@@ -109,6 +114,11 @@ pub struct BackendConfig {
     /// Whether it is the primary: its answers go back to the station. Exactly one backend is.
     #[serde(default)]
     pub primary: bool,
+    /// The OCPP versions it speaks (default: every one the router accepts). It is connected
+    /// only for stations that speak one of them; the primary must speak every version the
+    /// router accepts.
+    #[serde(default, deserialize_with = "some_versions")]
+    pub ocpp: Option<Vec<OcppVersion>>,
     /// The Basic-auth password the router gives it (security profiles 1 and 2), the user
     /// being the station's identity.
     #[serde(default)]
@@ -208,6 +218,14 @@ impl RouterConfig {
                     backend.name, backend.url
                 )));
             }
+            if backend.primary {
+                if let Some(missing) = self.ocpp.iter().find(|v| !backend.speaks(**v)) {
+                    return Err(ConfigError(format!(
+                        "the primary {} does not speak OCPP {missing}, which stations may",
+                        backend.name
+                    )));
+                }
+            }
             if backend.certificate.is_some() != backend.key.is_some() {
                 return Err(ConfigError(format!(
                     "backend {}: a client certificate needs its key, and a key its certificate",
@@ -220,9 +238,14 @@ impl RouterConfig {
                 "the router's certificate needs its key, and the key its certificate".to_owned(),
             ));
         }
-        if self.certificate.is_some() && self.password.is_none() {
+        if self.certificate.is_some() && self.password.is_none() && self.client_ca.is_none() {
             return Err(ConfigError(
-                "stations on wss:// give a password (security profile 2): set password".to_owned(),
+                "stations on wss:// give a password (profile 2: password) or a client certificate (profile 3: client_ca)".to_owned(),
+            ));
+        }
+        if self.client_ca.is_some() && self.certificate.is_none() {
+            return Err(ConfigError(
+                "client_ca (security profile 3) needs the router's certificate and key".to_owned(),
             ));
         }
         Ok(())
@@ -243,6 +266,11 @@ impl BackendConfig {
     /// Whether the station's call of `action` is copied to this backend.
     pub fn copies(&self, action: &str) -> bool {
         self.primary || listed(&self.copy, action)
+    }
+
+    /// Whether it speaks `version`.
+    pub fn speaks(&self, version: OcppVersion) -> bool {
+        self.ocpp.as_ref().is_none_or(|v| v.contains(&version))
     }
 
     /// Whether this backend may call `action` on the station.
@@ -271,6 +299,12 @@ impl BackendConfig {
 
 fn listed(actions: &[String], action: &str) -> bool {
     actions.iter().any(|a| a == "*" || a == action)
+}
+
+fn some_versions<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Vec<OcppVersion>>, D::Error> {
+    versions(d).map(Some)
 }
 
 fn versions<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<OcppVersion>, D::Error> {

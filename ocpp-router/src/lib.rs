@@ -104,7 +104,11 @@ impl Router {
         #[cfg(feature = "tls")]
         if let Some(tls) = tls::server(&config)? {
             server.tls = Some(tls);
-            server.security = SecurityProfile::TlsBasicAuth;
+            server.security = if config.client_ca.is_some() {
+                SecurityProfile::MutualTls
+            } else {
+                SecurityProfile::TlsBasicAuth
+            };
         }
         #[cfg(not(feature = "tls"))]
         if config.certificate.is_some()

@@ -37,6 +37,7 @@ impl Station {
             let links = shared
                 .backends
                 .iter()
+                .filter(|backend| backend.speaks(version))
                 .map(|backend| {
                     let mut config = ClientConfig::new(backend.station_url(&identity), [version]);
                     config.password.clone_from(&backend.password);

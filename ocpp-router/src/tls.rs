@@ -48,8 +48,21 @@ pub(crate) fn server(
     let (Some(chain), Some(key)) = (&config.certificate, &config.key) else {
         return Ok(None);
     };
-    let server = rustls::ServerConfig::builder()
-        .with_no_client_auth()
+    let builder = rustls::ServerConfig::builder();
+    let builder = match &config.client_ca {
+        Some(ca) => {
+            let mut roots = rustls::RootCertStore::empty();
+            for certificate in certificates(ca)? {
+                roots.add(certificate).map_err(|e| fail(ca, &e))?;
+            }
+            let verifier = rustls::server::WebPkiClientVerifier::builder(Arc::new(roots))
+                .build()
+                .map_err(|e| fail(ca, &e))?;
+            builder.with_client_cert_verifier(verifier)
+        }
+        None => builder.with_no_client_auth(),
+    };
+    let server = builder
         .with_single_cert(certificates(chain)?, private_key(key)?)
         .map_err(|e| fail(chain, &e))?;
     Ok(Some(Arc::new(server)))

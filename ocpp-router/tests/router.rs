@@ -30,6 +30,8 @@ async fn backend(port: u16, accepts: &'static [&'static str]) -> Backend {
     let station: Arc<Mutex<Option<Connection>>> = Arc::default();
     let mut config = ServerConfig::default();
     config.versions = vec![OcppVersion::V201];
+    // As a 1.6 central system may: several calls of its own in flight at once.
+    config.session.max_in_flight = 6;
     let mut handlers = Handlers::new();
     let record = seen.clone();
     handlers.fallback(move |_, request| {
@@ -107,12 +109,28 @@ async fn router(
     authorization: &str,
     store: &std::path::Path,
 ) -> RunningRouter {
+    router_with(
+        primary,
+        secondary,
+        &format!("authorization = \"{authorization}\""),
+        store,
+    )
+    .await
+}
+
+/// A router with `settings` (TOML lines) before the two backends.
+async fn router_with(
+    primary: u16,
+    secondary: u16,
+    settings: &str,
+    store: &std::path::Path,
+) -> RunningRouter {
     let text = format!(
         r#"
         listen = "127.0.0.1:0"
         ocpp = ["2.0.1"]
         store = "{}"
-        authorization = "{authorization}"
+        {settings}
         retry_wait_ms = 200
         connect_wait_ms = 500
         [[backend]]
@@ -327,6 +345,131 @@ async fn a_secondary_that_was_down_gets_every_transaction_message_in_order() {
         .map(|(_, p)| p["seqNo"].as_u64().unwrap_or(99))
         .collect();
     assert_eq!(primary, [0, 1, 2, 3, 4]);
+    router.shutdown(Duration::from_secs(1)).await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A port nothing listens on (for now).
+fn closed_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
+    listener
+        .local_addr()
+        .map(|a| a.port())
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn transaction_events(backend: &Backend) -> Vec<u64> {
+    backend
+        .seen()
+        .into_iter()
+        .filter(|(action, _)| action == "TransactionEvent")
+        .map(|(_, p)| p["seqNo"].as_u64().unwrap_or(99))
+        .collect()
+}
+
+async fn started_transaction(station: &Connection) {
+    for seq in 0..3 {
+        let event = json!({
+            "eventType": if seq == 0 { "Started" } else { "Updated" },
+            "timestamp": "2026-12-02T00:00:00Z", "triggerReason": "Authorized",
+            "seqNo": seq, "transactionInfo": {"transactionId": "TX-9"},
+            "idToken": {"idToken": "T-9", "type": "ISO14443"}
+        });
+        let answer = call(station, "TransactionEvent", event).await;
+        assert_eq!(answer["idTokenInfo"]["status"], "Accepted", "{answer}");
+    }
+}
+
+/// Waits until `backend` has seen the transaction events 0, 1, 2 (or gives up after 5 s).
+async fn replayed(backend: &Backend) -> Vec<u64> {
+    for _ in 0..100 {
+        if transaction_events(backend).len() >= 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    transaction_events(backend)
+}
+
+#[tokio::test]
+async fn while_the_primary_is_down_the_next_backend_answers_and_the_primary_gets_it_all_later() {
+    let port = closed_port();
+    let energy = backend(0, &["T"]).await;
+    let dir = store("failover");
+    let router = router_with(port, energy.port(), "primary_down = \"failover\"", &dir).await;
+    let (station, _) = station(&router, "CS-FAILOVER").await;
+    // The energy manager accepts T-tokens and answers in the primary's place.
+    assert_eq!(authorize(&station, "T-1").await, "Accepted");
+    assert_eq!(authorize(&station, "X-1").await, "Invalid");
+    started_transaction(&station).await;
+    // The energy manager got each transaction message once: its answer was its copy.
+    assert_eq!(transaction_events(&energy), [0, 1, 2]);
+    // The primary comes: the station's BootNotification, then every transaction message.
+    let billing = backend(port, &["T"]).await;
+    assert_eq!(replayed(&billing).await, [0, 1, 2]);
+    assert_eq!(billing.seen()[0].0, "BootNotification");
+    router.shutdown(Duration::from_secs(1)).await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn with_primary_down_local_the_router_answers_and_the_primary_gets_it_all_later() {
+    let port = closed_port();
+    let energy = backend(0, &[]).await;
+    let dir = store("local");
+    let settings = "primary_down = \"local\"\nlocal_authorize = true";
+    let router = router_with(port, energy.port(), settings, &dir).await;
+    // The BootNotification is answered by the router itself.
+    let (station, _) = station(&router, "CS-LOCAL").await;
+    // The energy manager refuses every token but does not decide: the router accepts.
+    assert_eq!(authorize(&station, "T-1").await, "Accepted");
+    started_transaction(&station).await;
+    assert_eq!(transaction_events(&energy), [0, 1, 2]);
+    let billing = backend(port, &["T"]).await;
+    assert_eq!(replayed(&billing).await, [0, 1, 2]);
+    router.shutdown(Duration::from_secs(1)).await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn a_backend_call_that_finds_the_station_s_queue_full_is_refused_at_once() {
+    // A backend whose session lets 6 calls be in flight at once, and a queue of 1.
+    let billing = backend(0, &[]).await;
+    let energy = backend(0, &[]).await;
+    let dir = store("queue");
+    let router = router_with(billing.port(), energy.port(), "queue = 1", &dir).await;
+    let (_station, most) = station(&router, "CS-QUEUE").await;
+    let to_billing = billing.station().await;
+    let ask = v201::GetVariablesRequest::new(vec![v201::GetVariableDataType::new(
+        v201::ComponentType::new(ocpp_types::BoundedString::truncating("Billing")),
+        v201::VariableType::new(ocpp_types::BoundedString::truncating("HeartbeatInterval")),
+    )]);
+    let calls: Vec<_> = (0..6)
+        .map(|_| {
+            let (connection, request) = (to_billing.clone(), ask.clone());
+            tokio::spawn(async move { connection.call(request).await })
+        })
+        .collect();
+    let (mut answered, mut refused) = (0, 0);
+    for call in calls {
+        match call.await.unwrap_or_else(|e| panic!("{e}")) {
+            Ok(_) => answered += 1,
+            Err(ocpp_rpc::CallFailure::CallError(error)) => {
+                assert_eq!(error.code, ErrorCode::GenericError);
+                assert!(
+                    error.description.contains("cannot be delivered"),
+                    "{error:?}"
+                );
+                refused += 1;
+            }
+            Err(other) => panic!("{other}"),
+        }
+    }
+    assert!(
+        answered >= 2 && refused >= 1,
+        "{answered} answered, {refused} refused"
+    );
+    assert_eq!(most.load(Ordering::SeqCst), 1);
     router.shutdown(Duration::from_secs(1)).await;
     let _ = std::fs::remove_dir_all(&dir);
 }
