@@ -21,6 +21,10 @@ Checks, from the router's transcript (`--transcript`, one JSON object a frame):
   - transaction messages came while the secondary was down, and the secondary got every
     transaction message of the station, answered, in the station's order; on 1.6 with its
     own transaction ids in place of the primary's.
+Then, for each authorization policy, `ocpp station` through the router between two
+`ocpp csms --accept TOKENS` that disagree on its token: the station gets the status the
+policy gives (and on 2.x the deciding backend named in customData), and exits 0 only when
+its token was accepted.
 Logs: interop/.logs/router/VERSION/. Exits 1 on any failure. Needs interop/setup.sh's
 peers (it runs setup.sh first).
 """
@@ -299,6 +303,75 @@ class Case:
             self.fail(f"the secondary's StopTransaction ids {stops} are not among its own {sorted(ids)}")
 
 
+def policy_case(binary, version, policy, primary_accepts, secondary_accepts):
+    """One station session through the router between two `ocpp csms`, each accepting
+    only the tokens given, under `policy`: the problems found, and the Authorize status
+    the station got."""
+    case = Case(binary, os.path.join(version, f"policy-{policy}-{primary_accepts}-{secondary_accepts}"))
+    try:
+        ports = [free_port(), free_port(), free_port()]
+        backends = []
+        for name, port, accepts in [("primary", ports[0], primary_accepts), ("secondary", ports[1], secondary_accepts)]:
+            proc = case.start(name, [binary, "csms", "--listen", f"127.0.0.1:{port}", "--ocpp", version, "--accept", accepts])
+            backends.append((port, proc))
+        config = os.path.join(case.dir, "router.toml")
+        with open(config, "w") as f:
+            f.write(
+                f'listen = "127.0.0.1:{ports[2]}"\nocpp = ["{version}"]\n'
+                f'store = "{os.path.join(case.dir, "router-store")}"\n'
+                f'authorization = "{policy}"\n'
+                f'[[backend]]\nname = "billing"\nurl = "ws://127.0.0.1:{ports[0]}"\nprimary = true\n'
+                f'[[backend]]\nname = "energy"\nurl = "ws://127.0.0.1:{ports[1]}"\n'
+            )
+        router = case.start("router", [binary, "router", "--config", config, "--transcript", os.path.join(case.dir, "router.jsonl")])
+        backends.append((ports[2], router))
+        if not all(wait_port(port, proc) for port, proc in backends):
+            case.fail("nothing listens")
+            return case.problems, None
+        station = case.start(
+            "station",
+            [binary, "station", "--url", f"ws://127.0.0.1:{ports[2]}/ocpp/POLICY", "--ocpp", version,
+             "--store", os.path.join(case.dir, "station-store"), "--sessions", "1", "--meter-interval", "200"],
+        )
+        try:
+            rc = station.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            station.kill()
+            rc = "timeout"
+        statuses, decided = [], []
+        pending = {}
+        for h in case.frames():
+            m = h["message"]
+            if h["peer"] != "station":
+                continue
+            if h["direction"] == "in" and m[0] == 2:
+                pending[m[1]] = m[2]
+            elif h["direction"] == "out" and m[0] == 3 and pending.get(m[1]) == "Authorize":
+                info = m[2].get("idTagInfo") or m[2].get("idTokenInfo")
+                statuses.append(info["status"])
+                decided.append(m[2].get("customData", {}).get("decidedBy"))
+        if not statuses:
+            case.fail("the station's Authorize was not answered")
+            return case.problems, None
+        want_rc = 0 if statuses[0] == "Accepted" else 1
+        if rc != want_rc:
+            case.fail(f"the station exited {rc} after its token was {statuses[0]}")
+        return case.problems, (statuses[0], decided[0])
+    finally:
+        case.stop_all()
+
+
+# (policy, tokens the primary accepts, tokens the secondary accepts, status the station gets,
+# the backend that decided, as 2.x answers name it: under "primary" the primary's answer
+# passes unchanged)
+POLICIES = [
+    ("primary", "NOBODY", "TOKEN-1", "Invalid", None),
+    ("primary", "TOKEN-1", "NOBODY", "Accepted", None),
+    ("any", "NOBODY", "TOKEN-1", "Accepted", "energy"),
+    ("all", "TOKEN-1", "NOBODY", "Invalid", "energy"),
+]
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("binary")
@@ -316,6 +389,16 @@ def main():
         verdict = "PASS" if not case.problems else "FAIL " + "; ".join(case.problems)
         print(f"router {version}: {verdict}", flush=True)
         failed += bool(case.problems)
+        for policy, primary, secondary, status, by in POLICIES:
+            problems, got = policy_case(binary, version, policy, primary, secondary)
+            if got is not None:
+                # 1.6 has no customData: the router names the decider in its log only.
+                want = (status, by if version != "1.6" else None)
+                if got != want:
+                    problems.append(f"the station got {got}, not {want}")
+            verdict = "PASS" if not problems else "FAIL " + "; ".join(problems)
+            print(f"router {version} authorization={policy} (primary accepts {primary}, secondary {secondary}): {verdict}", flush=True)
+            failed += bool(problems)
     sys.exit(1 if failed else 0)
 
 

@@ -35,6 +35,8 @@ pub struct Answers {
     next_transaction: i64,
     /// (station identity, StartTransaction payload) -> the transaction id given.
     starts: HashMap<(String, String), i64>,
+    /// The id tokens accepted (`None`: every one).
+    tokens: Option<Vec<String>>,
     /// The keys of `starts`, oldest first.
     order: VecDeque<(String, String)>,
 }
@@ -47,7 +49,29 @@ impl Answers {
             next_transaction: 1,
             starts: HashMap::new(),
             order: VecDeque::new(),
+            tokens: None,
         }
+    }
+
+    /// Accepts only these id tokens (1.6 `idTag`, 2.x `idToken.idToken`); any other is
+    /// `Invalid` (`ocpp csms --accept`).
+    pub fn accepting(mut self, tokens: Vec<String>) -> Answers {
+        self.tokens = Some(tokens);
+        self
+    }
+
+    /// `{"status": ...}` for the id token `request` carries.
+    fn token_status(&self, request: &AnyRequest) -> serde_json::Value {
+        let payload = serde_json::to_value(request).unwrap_or_default();
+        let token = payload
+            .get("idTag")
+            .or_else(|| payload.get("idToken").and_then(|t| t.get("idToken")))
+            .and_then(serde_json::Value::as_str);
+        let accepted = match (&self.tokens, token) {
+            (Some(tokens), Some(token)) => tokens.iter().any(|t| t == token),
+            _ => true,
+        };
+        json!({"status": if accepted { "Accepted" } else { "Invalid" }})
     }
 
     /// The answer to `request` (from a station whose identity does not matter).
@@ -73,13 +97,14 @@ impl Answers {
         let version = action.version();
         let time = DateTime::now().to_string();
         let accepted = json!({"status": "Accepted"});
+        let token = self.token_status(request);
         let payload = match (action.as_str(), version) {
             ("BootNotification", _) => {
                 json!({"status": "Accepted", "currentTime": time, "interval": 300})
             }
             ("Heartbeat", _) => json!({"currentTime": time}),
-            ("Authorize", OcppVersion::V16) => json!({"idTagInfo": accepted}),
-            ("Authorize", _) => json!({"idTokenInfo": accepted}),
+            ("Authorize", OcppVersion::V16) => json!({"idTagInfo": token}),
+            ("Authorize", _) => json!({"idTokenInfo": token}),
             ("StartTransaction", _) => {
                 let key = (
                     identity.to_owned(),
@@ -100,16 +125,16 @@ impl Answers {
                         id
                     }
                 };
-                json!({"transactionId": id, "idTagInfo": accepted})
+                json!({"transactionId": id, "idTagInfo": token})
             }
             // 1.6 makes idTagInfo optional "because a transaction may have been stopped without
             // an identifier": when the station did send the idTag that stopped it, it gets the
             // tag's status, which a Charge Point with an Authorization Cache stores
             // (rule StopTransaction.conf.idTagInfo).
-            ("StopTransaction", _) if carries(request, "idTag") => json!({"idTagInfo": accepted}),
+            ("StopTransaction", _) if carries(request, "idTag") => json!({"idTagInfo": token}),
             // 2.x: "required when the transactionEventRequest contained an idToken".
             ("TransactionEvent", _) if carries(request, "idToken") => {
-                json!({"idTokenInfo": accepted})
+                json!({"idTokenInfo": token})
             }
             ("StopTransaction" | "TransactionEvent" | "StatusNotification" | "MeterValues", _) => {
                 json!({})
@@ -280,13 +305,13 @@ pub type OnBoot = Arc<dyn Fn(&ocpp_rpc_tokio::Connection) + Send + Sync>;
 /// [`ocpp_types::conditions`]: what it breaks goes to the transcript (`! ID1: ...`) and, when
 /// given, to `broken`; the request is answered all the same, as a lenient peer would.
 pub fn handlers(
-    seed: u64,
+    answers: Answers,
     transcript: Transcript,
     broken: Option<Broken>,
     record: Option<Record>,
     on_boot: Option<OnBoot>,
 ) -> ocpp_rpc_tokio::Handlers {
-    let answers = Arc::new(Mutex::new(Answers::new(seed)));
+    let answers = Arc::new(Mutex::new(answers));
     let mut handlers = ocpp_rpc_tokio::Handlers::new();
     handlers.fallback(move |connection, request| {
         let action = request.action();

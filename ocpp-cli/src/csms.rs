@@ -56,19 +56,37 @@ pub async fn start(
     path: &StationPath,
     transcript: Transcript,
 ) -> std::io::Result<RunningServer> {
-    start_recording(listen, versions, path, transcript, None, 0).await
+    start_recording(listen, versions, path, transcript, Extras::default()).await
 }
 
-/// [`start`], writing every call answered to `record` (`ocpp csms --record FILE`), and
-/// making `calls` calls to each station once its BootNotification is answered (`--calls N`).
+/// What `ocpp csms` adds to the demo CSMS.
+#[derive(Default)]
+pub struct Extras {
+    /// Write every call answered here (`--record FILE`).
+    pub record: Option<Record>,
+    /// Call each station this many times once its BootNotification is answered (`--calls`).
+    pub calls: u32,
+    /// Accept only these id tokens (`--accept`); `None`: every one.
+    pub accept: Option<Vec<String>>,
+}
+
+/// [`start`] with [`Extras`].
 pub async fn start_recording(
     listen: SocketAddr,
     versions: Vec<OcppVersion>,
     path: &StationPath,
     transcript: Transcript,
-    record: Option<Record>,
-    calls: u32,
+    extras: Extras,
 ) -> std::io::Result<RunningServer> {
+    let Extras {
+        record,
+        calls,
+        accept,
+    } = extras;
+    let mut answers = crate::answer::Answers::new(0xc5);
+    if let Some(tokens) = accept {
+        answers = answers.accepting(tokens);
+    }
     let mut config = ServerConfig::default();
     config.versions = versions;
     path.apply(&mut config);
@@ -89,7 +107,7 @@ pub async fn start_recording(
         listen,
         config,
         crate::answer::handlers(
-            0xc5,
+            answers,
             transcript.clone(),
             None,
             record,

@@ -62,6 +62,10 @@ enum Command {
         /// `call K to ID: answered` or `... failed: WHY` for each.
         #[arg(long, default_value_t = 0)]
         calls: u32,
+        /// Accept only these id tokens (comma-separated), answering any other `Invalid`; by
+        /// default every token is accepted.
+        #[arg(long, value_delimiter = ',')]
+        accept: Option<Vec<String>>,
     },
     /// Run a simulated charging station against a CSMS: charging sessions one after another
     /// on one connector (plug in, present TOKEN-1, TOKEN-2, ..., meter readings, present the
@@ -265,6 +269,7 @@ fn main() -> ExitCode {
             versions,
             record,
             calls,
+            accept,
         } => runtime().block_on(async move {
             let transcript = Transcript::stdout();
             let path = path_prefix.unwrap_or_default();
@@ -276,9 +281,13 @@ fn main() -> ExitCode {
                 Some(Ok(record)) => Some(record),
                 Some(Err(message)) => return fail(&message),
             };
+            let extras = csms::Extras {
+                record,
+                calls,
+                accept,
+            };
             let started =
-                csms::start_recording(listen, versions, &path, transcript.clone(), record, calls)
-                    .await;
+                csms::start_recording(listen, versions, &path, transcript.clone(), extras).await;
             let server = match started {
                 Ok(server) => server,
                 Err(error) => {

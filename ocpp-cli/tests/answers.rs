@@ -105,3 +105,39 @@ fn answers_keep_the_rules_the_schemas_cannot_express() {
         "requests that need idTokenInfo/idTagInfo: {with_token}"
     );
 }
+
+#[test]
+fn with_an_accept_list_other_tokens_are_invalid_in_every_message_that_decides() {
+    let status = |version, action: &str, payload: &str, field: &str| {
+        let action = ocpp_rpc::AnyAction::from_name(version, action).unwrap();
+        let request = AnyRequest::decode(action, payload).unwrap();
+        let mut answers = Answers::new(1).accepting(vec!["GOOD".to_owned()]);
+        let response = serde_json::to_value(answers.answer(&request).unwrap()).unwrap();
+        response[field]["status"].as_str().unwrap().to_owned()
+    };
+    let v16 = OcppVersion::V16;
+    assert_eq!(
+        status(v16, "Authorize", r#"{"idTag":"GOOD"}"#, "idTagInfo"),
+        "Accepted"
+    );
+    assert_eq!(
+        status(v16, "Authorize", r#"{"idTag":"BAD"}"#, "idTagInfo"),
+        "Invalid"
+    );
+    let start =
+        r#"{"connectorId":1,"idTag":"BAD","meterStart":0,"timestamp":"2025-01-01T00:00:00Z"}"#;
+    assert_eq!(
+        status(v16, "StartTransaction", start, "idTagInfo"),
+        "Invalid"
+    );
+    let token = |t: &str| format!(r#"{{"idToken":{{"idToken":"{t}","type":"ISO14443"}}}}"#);
+    let v201 = OcppVersion::V201;
+    assert_eq!(
+        status(v201, "Authorize", &token("GOOD"), "idTokenInfo"),
+        "Accepted"
+    );
+    assert_eq!(
+        status(v201, "Authorize", &token("BAD"), "idTokenInfo"),
+        "Invalid"
+    );
+}

@@ -43,9 +43,10 @@ pub fn accepts(field: &str, response: &Value) -> Option<bool> {
 /// - [`Authorization::All`]: the first vote that does not accept decides; if all accept,
 ///   `base` stands.
 ///
-/// Votes without a decision do not count. On 2.x the answer names the deciding backend in a
-/// top-level `customData` (`vendorId` [`VENDOR_ID`], `decidedBy`) unless the answer already
-/// has one; 1.6 has no place for it (the router logs it).
+/// Votes without a decision do not count. On 2.x an arbitrated answer (`Any`, `All`) names
+/// the deciding backend in a top-level `customData` (`vendorId` [`VENDOR_ID`], `decidedBy`)
+/// unless the answer already has one; 1.6 has no place for it (the router logs it). Under
+/// `Primary` the router does not call this: the primary's answer passes unchanged.
 pub fn arbitrate(
     version: OcppVersion,
     field: &str,
