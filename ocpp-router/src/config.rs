@@ -76,6 +76,14 @@ pub struct RouterConfig {
     /// most (default 10,000, the specification's usual minimum).
     #[serde(default = "defaults::retry_wait_ms")]
     pub retry_wait_ms: u64,
+    /// Messages per second a station may send in the long run (default 50, the tokio
+    /// adapter's): above it the router reads no faster, and the station feels TCP
+    /// back-pressure.
+    #[serde(default = "defaults::messages_per_second")]
+    pub messages_per_second: u32,
+    /// Messages a station may send in a burst before that limit applies (default 200).
+    #[serde(default = "defaults::message_burst")]
+    pub message_burst: u32,
     /// How many calls from backends may wait for the station while one is in flight (default
     /// 16); beyond it a backend's call is refused with a CALLERROR at once.
     #[serde(default = "defaults::queue")]
@@ -338,6 +346,12 @@ mod defaults {
     }
     pub fn retry_wait_ms() -> u64 {
         10_000
+    }
+    pub fn messages_per_second() -> u32 {
+        ocpp_rpc_tokio::Limits::default().messages_per_second
+    }
+    pub fn message_burst() -> u32 {
+        ocpp_rpc_tokio::Limits::default().message_burst
     }
     pub fn queue() -> usize {
         16

@@ -96,6 +96,8 @@ impl Router {
         let mut server = ServerConfig::default();
         server.versions.clone_from(&config.ocpp);
         server.session.max_queued = config.queue.max(1);
+        server.limits.messages_per_second = config.messages_per_second;
+        server.limits.message_burst = config.message_burst;
         if config.password.is_some() {
             server.security = SecurityProfile::BasicAuth;
         }
