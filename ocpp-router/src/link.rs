@@ -99,9 +99,12 @@ impl Link {
             }
         }
         let (reply, answer) = oneshot::channel();
-        let seq = self
+        let Some(seq) = self
             .outbox
-            .push(action, payload, durable, None, Some(reply));
+            .push(action, payload, durable, None, Some(reply))
+        else {
+            return Asked::Unreachable(None);
+        };
         match tokio::time::timeout(answer_timeout, answer).await {
             Ok(Ok(answer)) => Asked::Answered(answer),
             Ok(Err(_)) | Err(_) => Asked::Unreachable(Some(seq)),

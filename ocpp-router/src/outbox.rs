@@ -24,6 +24,9 @@ use tokio::sync::{Notify, oneshot};
 
 /// How many transaction ids a 1.6 outbox maps at the most (the oldest go first).
 const MAX_MAPPED: usize = 10_000;
+/// Messages other than transaction messages that may wait for a backend that is connected
+/// but slow; a copy beyond them is dropped.
+const MAX_VOLATILE: usize = 1_000;
 /// Records appended before the log is compacted (once no transaction message is pending).
 const COMPACT_AFTER: usize = 1_000;
 
@@ -135,7 +138,8 @@ impl Outbox {
     }
 
     /// Queues a message (a transaction message durably, before this returns) and returns
-    /// its sequence number.
+    /// its sequence number; `None` if it is not a transaction message and [`MAX_VOLATILE`]
+    /// others wait already.
     pub(crate) fn push(
         &self,
         action: &str,
@@ -143,9 +147,13 @@ impl Outbox {
         durable: bool,
         visible: Option<i64>,
         reply: Option<oneshot::Sender<Answer>>,
-    ) -> u64 {
+    ) -> Option<u64> {
         let seq = {
             let mut state = self.state();
+            if !durable && state.entries.iter().filter(|e| !e.durable).count() >= MAX_VOLATILE {
+                tracing::warn!(action, "a backend is too slow: copy dropped");
+                return None;
+            }
             let seq = state.next_seq;
             state.next_seq += 1;
             if durable {
@@ -167,7 +175,7 @@ impl Outbox {
             seq
         };
         self.wake.notify_one();
-        seq
+        Some(seq)
     }
 
     /// The station-visible transaction id of the queued StartTransaction `seq`, learnt once
@@ -401,7 +409,9 @@ mod tests {
     fn an_id_learnt_after_the_answer_is_still_mapped_and_volatile_messages_drop() {
         let dir = dir("late");
         let outbox = Outbox::open(&dir);
-        let start = outbox.push("StartTransaction", json!({}), true, None, None);
+        let start = outbox
+            .push("StartTransaction", json!({}), true, None, None)
+            .unwrap_or_else(|| panic!("a transaction message is always queued"));
         outbox.push("Heartbeat", json!({}), false, None, None);
         outbox.finish(start, Ok(json!({"transactionId": 9})));
         outbox.set_visible(start, 3);
@@ -417,6 +427,20 @@ mod tests {
         assert_eq!(
             outbox.head().map(|(_, _, p)| p),
             Some(json!({"transactionId": 9}))
+        );
+        // Copies pile up no further than MAX_VOLATILE behind a slow backend.
+        let queued = (0..MAX_VOLATILE + 5)
+            .filter(|_| {
+                outbox
+                    .push("Heartbeat", json!({}), false, None, None)
+                    .is_some()
+            })
+            .count();
+        assert_eq!(queued, MAX_VOLATILE);
+        assert!(
+            outbox
+                .push("MeterValues", json!({}), true, None, None)
+                .is_some()
         );
         let _ = std::fs::remove_dir_all(&dir);
     }

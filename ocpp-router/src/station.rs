@@ -54,7 +54,14 @@ impl Station {
                         config.tls = shared.backend_tls.get(&backend.name).cloned();
                     }
                     let client = Client::start(config, backend_calls(station.clone(), backend));
-                    let dir = shared.config.store.join(hex(&identity)).join(&backend.name);
+                    // A queue per version too: what a station sent in 1.6 goes out in 1.6,
+                    // whenever it comes back speaking it.
+                    let dir = shared
+                        .config
+                        .store
+                        .join(hex(&identity))
+                        .join(version.to_string())
+                        .join(&backend.name);
                     let outbox = Arc::new(Outbox::open(&dir));
                     let boot = boot.clone();
                     Link::start(backend.clone(), version, client, outbox, move || {
