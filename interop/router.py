@@ -61,6 +61,16 @@ def wait_port(port, proc, seconds=20):
     return False
 
 
+def wait(proc, seconds):
+    """PROC's exit status, or "timeout" once it ran SECONDS (it is killed then)."""
+    try:
+        return proc.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        return "timeout"
+
+
 class Case:
     def __init__(self, binary, version):
         self.binary = binary
@@ -167,11 +177,7 @@ class Case:
         time.sleep(3)
         at_restart = self.station_tx_count(identity)
         self.start("secondary-2", secondary_argv)
-        try:
-            rc = station.wait(timeout=90)
-        except subprocess.TimeoutExpired:
-            station.kill()
-            rc = "timeout"
+        rc = wait(station, 90)
         if rc != 0:
             self.fail(f"ocpp station through the router: exit {rc}")
         if not 0 < at_kill < at_restart:
@@ -181,11 +187,7 @@ class Case:
             "node-station",
             ["node", os.path.join(HERE, "node", "station.js"), "--url", f"ws://127.0.0.1:{router_port}/ocpp/NODE-{v}", "--ocpp", v],
         )
-        try:
-            rc = node.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            node.kill()
-            rc = "timeout"
+        rc = wait(node, 60)
         if rc != 0:
             self.fail(f"node station through the router: exit {rc}")
         # Let the secondary's queue drain before looking.
@@ -333,11 +335,7 @@ def policy_case(binary, version, policy, primary_accepts, secondary_accepts):
             [binary, "station", "--url", f"ws://127.0.0.1:{ports[2]}/ocpp/POLICY", "--ocpp", version,
              "--store", os.path.join(case.dir, "station-store"), "--sessions", "1", "--meter-interval", "200"],
         )
-        try:
-            rc = station.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            station.kill()
-            rc = "timeout"
+        rc = wait(station, 30)
         statuses, decided = [], []
         pending = {}
         for h in case.frames():

@@ -189,6 +189,14 @@ async fn station(router: &RunningRouter, identity: &str) -> (Connection, Arc<Ato
     (connection, most)
 }
 
+/// A backend's GetVariables of `component`'s HeartbeatInterval.
+fn get_variables(component: &str) -> v201::GetVariablesRequest {
+    v201::GetVariablesRequest::new(vec![v201::GetVariableDataType::new(
+        v201::ComponentType::new(ocpp_types::BoundedString::truncating(component)),
+        v201::VariableType::new(ocpp_types::BoundedString::truncating("HeartbeatInterval")),
+    )])
+}
+
 async fn call(connection: &Connection, action: &str, payload: Value) -> Value {
     let action = ocpp_rpc::AnyAction::from_name(OcppVersion::V201, action)
         .unwrap_or_else(|| panic!("{action}"));
@@ -255,18 +263,12 @@ async fn backends_calls_reach_the_station_one_at_a_time_each_with_its_own_answer
     let dir = store("calls");
     let router = router(billing.port(), energy.port(), "primary", &dir).await;
     let (_station, most) = station(&router, "CS-CALLS").await;
-    let ask = |component: &str| {
-        v201::GetVariablesRequest::new(vec![v201::GetVariableDataType::new(
-            v201::ComponentType::new(ocpp_types::BoundedString::truncating(component)),
-            v201::VariableType::new(ocpp_types::BoundedString::truncating("HeartbeatInterval")),
-        )])
-    };
     let (to_billing, to_energy) = (billing.station().await, energy.station().await);
     let mut calls = Vec::new();
     for _ in 0..5 {
         for (connection, component) in [(&to_billing, "Billing"), (&to_energy, "Energy")] {
             let connection = connection.clone();
-            let request = ask(component);
+            let request = get_variables(component);
             calls.push(tokio::spawn(async move {
                 let response = connection.call(request).await;
                 (component, response)
@@ -440,10 +442,7 @@ async fn a_backend_call_that_finds_the_station_s_queue_full_is_refused_at_once()
     let router = router_with(billing.port(), energy.port(), "queue = 1", &dir).await;
     let (_station, most) = station(&router, "CS-QUEUE").await;
     let to_billing = billing.station().await;
-    let ask = v201::GetVariablesRequest::new(vec![v201::GetVariableDataType::new(
-        v201::ComponentType::new(ocpp_types::BoundedString::truncating("Billing")),
-        v201::VariableType::new(ocpp_types::BoundedString::truncating("HeartbeatInterval")),
-    )]);
+    let ask = get_variables("Billing");
     let calls: Vec<_> = (0..6)
         .map(|_| {
             let (connection, request) = (to_billing.clone(), ask.clone());
