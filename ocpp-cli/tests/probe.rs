@@ -18,16 +18,11 @@ fn check(report: &Report, least: usize) {
     assert_eq!(report.reconnects, 0);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn our_csms_passes_the_whole_probe_in_every_version() {
-    let any: SocketAddr = "127.0.0.1:0".parse().unwrap_or_else(|e| panic!("{e}"));
-    let server = csms::start(any, VERSIONS.to_vec(), &StationPath::Any, Transcript::off())
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let url = format!("ws://{}/ocpp/PROBE-1", server.local_addr());
+/// The whole CSMS catalogue of every version against `url`: no finding.
+async fn probe_every_version(url: &str) {
     for version in VERSIONS {
         let plan = Plan::new(version, Target::Csms, 1);
-        let report = ocpp_probe::probe_csms(&url, None, &plan, &Settings::default())
+        let report = ocpp_probe::probe_csms(url, None, &plan, &Settings::default())
             .await
             .unwrap_or_else(|e| panic!("{version}: {e}"));
         check(&report, 250);
@@ -39,7 +34,48 @@ async fn our_csms_passes_the_whole_probe_in_every_version() {
             );
         }
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn our_csms_passes_the_whole_probe_in_every_version() {
+    let any: SocketAddr = "127.0.0.1:0".parse().unwrap_or_else(|e| panic!("{e}"));
+    let server = csms::start(any, VERSIONS.to_vec(), &StationPath::Any, Transcript::off())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    probe_every_version(&format!("ws://{}/ocpp/PROBE-1", server.local_addr())).await;
     server.shutdown(Duration::from_secs(1)).await;
+}
+
+/// The router in front of our CSMS (and a second one as a secondary) is a CSMS to the probe:
+/// it must answer every case as one, whatever it passes on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn our_router_passes_the_whole_probe_in_every_version() {
+    let any: SocketAddr = "127.0.0.1:0".parse().unwrap_or_else(|e| panic!("{e}"));
+    let primary = csms::start(any, VERSIONS.to_vec(), &StationPath::Any, Transcript::off())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let secondary = csms::start(any, VERSIONS.to_vec(), &StationPath::Any, Transcript::off())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let store = std::env::temp_dir().join(format!("ocpp-probe-router-{}", std::process::id()));
+    let config = format!(
+        "listen = \"127.0.0.1:0\"\nstore = \"{}\"\nmessages_per_second = 100000\nmessage_burst = 100000\n\
+         [[backend]]\nname = \"billing\"\nurl = \"ws://{}/ocpp\"\nprimary = true\n\
+         [[backend]]\nname = \"energy\"\nurl = \"ws://{}/ocpp\"\n",
+        store.display(),
+        primary.local_addr(),
+        secondary.local_addr()
+    );
+    let config = ocpp_router::RouterConfig::from_toml(&config).unwrap_or_else(|e| panic!("{e}"));
+    let router = ocpp_router::Router::new(config)
+        .start()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    probe_every_version(&format!("ws://{}/ocpp/PROBE-R", router.local_addr())).await;
+    router.shutdown(Duration::from_secs(1)).await;
+    primary.shutdown(Duration::from_secs(1)).await;
+    secondary.shutdown(Duration::from_secs(1)).await;
+    let _ = std::fs::remove_dir_all(&store);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
