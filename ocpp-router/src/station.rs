@@ -2,6 +2,7 @@
 //! them: the station's calls (to the primary, copies to the secondaries, arbitrated) and the
 //! backends' calls (checked against their allow lists, then one at a time to the station).
 
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, Weak};
 
 use ocpp_rpc::{AnyRequest, AnyResponse, CallFailure, ErrorCode, RpcError};
@@ -25,6 +26,8 @@ pub(crate) struct Station {
     pub(crate) links: Vec<Link>,
     /// The station's last BootNotification payload.
     boot: Arc<Mutex<Option<Value>>>,
+    /// Where it is kept across runs of the router.
+    boot_file: PathBuf,
 }
 
 impl Station {
@@ -32,7 +35,18 @@ impl Station {
     pub(crate) fn start(shared: &Arc<Shared>, connection: Connection) -> Arc<Station> {
         let identity = connection.identity().to_owned();
         let version = connection.version();
-        let boot = Arc::new(Mutex::new(None::<Value>));
+        let home = shared
+            .config
+            .store
+            .join(hex(&identity))
+            .join(version.to_string());
+        // The station's last BootNotification, from an earlier run if it has not booted
+        // since (a station that only reconnects does not boot again).
+        let boot_file = home.join(BOOT_FILE);
+        let last_boot = std::fs::read(&boot_file)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<Value>(&bytes).ok());
+        let boot = Arc::new(Mutex::new(last_boot));
         Arc::new_cyclic(|station: &Weak<Station>| {
             let links = shared
                 .backends
@@ -56,12 +70,7 @@ impl Station {
                     let client = Client::start(config, backend_calls(station.clone(), backend));
                     // A queue per version too: what a station sent in 1.6 goes out in 1.6,
                     // whenever it comes back speaking it.
-                    let dir = shared
-                        .config
-                        .store
-                        .join(hex(&identity))
-                        .join(version.to_string())
-                        .join(&backend.name);
+                    let dir = home.join(&backend.name);
                     let outbox = Arc::new(Outbox::open(&dir));
                     let boot = boot.clone();
                     Link::start(backend.clone(), version, client, outbox, move || {
@@ -72,6 +81,7 @@ impl Station {
             Station {
                 identity,
                 version,
+                boot_file,
                 connection: Mutex::new(connection),
                 links,
                 boot,
@@ -84,6 +94,26 @@ impl Station {
         for link in &self.links {
             link.stop().await;
         }
+    }
+}
+
+/// The name of the file, in a station's store directory, of its last BootNotification.
+const BOOT_FILE: &str = "boot.json";
+
+/// Writes the station's BootNotification `payload` to `file`, whole or not at all (a
+/// temporary file renamed over it). A failure is logged: the backends then learn of the
+/// station only from its next boot after a restart of the router.
+fn keep_boot(file: &Path, payload: &Value) {
+    let write = || -> std::io::Result<()> {
+        if let Some(dir) = file.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let temporary = file.with_extension("tmp");
+        std::fs::write(&temporary, payload.to_string())?;
+        std::fs::rename(&temporary, file)
+    };
+    if let Err(error) = write() {
+        tracing::warn!(?file, %error, "the station's BootNotification was not kept");
     }
 }
 
@@ -129,6 +159,7 @@ pub(crate) async fn station_call(
         .map_err(|e| RpcError::new(ErrorCode::InternalError, e.to_string()))?;
     if action == "BootNotification" {
         *lock(&station.boot) = Some(payload.clone());
+        keep_boot(&station.boot_file, &payload);
     }
     let durable = transaction_message(version, action, &payload);
     let links = &station.links;

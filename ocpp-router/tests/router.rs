@@ -472,3 +472,31 @@ async fn a_backend_call_that_finds_the_station_s_queue_full_is_refused_at_once()
     router.shutdown(Duration::from_secs(1)).await;
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn what_a_router_could_not_deliver_reaches_the_backend_after_the_router_restarts() {
+    let billing = backend(0, &["T"]).await;
+    let port = closed_port();
+    let dir = store("restart");
+    let first = router(billing.port(), port, "primary", &dir).await;
+    let (station, _) = station(&first, "CS-RESTART").await;
+    started_transaction(&station).await;
+    station.close().await;
+    first.shutdown(Duration::from_secs(1)).await;
+    // A new router on the same store; the energy manager is up now. The station only
+    // reconnects: it does not boot again.
+    let energy = backend(port, &["T"]).await;
+    let second = router(billing.port(), port, "primary", &dir).await;
+    let url = format!("ws://{}/ocpp/CS-RESTART", second.local_addr());
+    let _again = connect(
+        &ClientConfig::new(url, [OcppVersion::V201]),
+        Handlers::new(),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(replayed(&energy).await, [0, 1, 2]);
+    // It learnt of the station from the BootNotification the first router kept.
+    assert_eq!(energy.seen()[0].0, "BootNotification");
+    second.shutdown(Duration::from_secs(1)).await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
