@@ -158,7 +158,8 @@ pub enum Authorization {
     /// The primary alone; secondaries get copies whose answers are recorded.
     #[default]
     Primary,
-    /// Accepted if any backend that answers accepts it.
+    /// Accepted if any backend that answers accepts it (the primary and the secondaries
+    /// whose `copy` list takes the action).
     Any,
     /// Accepted only if every backend that answers accepts it.
     All,

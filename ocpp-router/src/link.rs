@@ -180,13 +180,10 @@ async fn deliver(
                 Err(Retry) => {
                     if connection.is_closed() {
                         outbox.drop_volatile();
-                    } else {
+                    } else if !outbox.give_up(seq) {
                         // Alive but silent: a transaction message is sent again after a
-                        // pause; anything else is given up.
-                        if outbox.head().is_some_and(|(s, _, _)| s == seq) {
-                            tokio::time::sleep(RETRY_PAUSE).await;
-                        }
-                        outbox.drop_volatile();
+                        // pause (anything else was given up).
+                        tokio::time::sleep(RETRY_PAUSE).await;
                     }
                 }
             }

@@ -252,6 +252,15 @@ impl Outbox {
         }
     }
 
+    /// The backend did not answer message `seq` on a live connection: unless it is a
+    /// transaction message, it leaves the queue unanswered. Whether it left.
+    pub(crate) fn give_up(&self, seq: u64) -> bool {
+        let mut state = self.state();
+        let before = state.entries.len();
+        state.entries.retain(|e| e.seq != seq || e.durable);
+        state.entries.len() < before
+    }
+
     /// The backend is unreachable: the messages that are not transaction messages leave the
     /// queue unanswered (whoever waits for them sees the sender dropped).
     pub(crate) fn drop_volatile(&self) {

@@ -167,7 +167,8 @@ pub(crate) async fn station_call(
     // The primary, then as `primary_down` says.
     let mut answered_by = None;
     let mut answer: Option<Result<Value, RpcError>> = None;
-    let mut primary_seq = None;
+    // Backends asked in vain, whose queue still holds the message: (link, seq).
+    let mut queued: Vec<(usize, u64)> = Vec::new();
     let order: Vec<usize> = std::iter::once(primary)
         .chain((0..links.len()).filter(|&i| i != primary))
         .collect();
@@ -192,11 +193,8 @@ pub(crate) async fn station_call(
                 answer = Some(result);
                 break;
             }
-            Asked::Unreachable(seq) => {
-                if i == primary {
-                    primary_seq = seq;
-                }
-            }
+            Asked::Unreachable(Some(seq)) => queued.push((i, seq)),
+            Asked::Unreachable(None) => {}
         }
     }
     let answer = match answer {
@@ -222,14 +220,17 @@ pub(crate) async fn station_call(
             if Some(i) == answered_by {
                 continue;
             }
+            // Asked in vain: the message is in its queue already.
+            if let Some(&(_, seq)) = queued.iter().find(|(at, _)| *at == i) {
+                if let Some(id) = visible {
+                    link.outbox.set_visible(seq, id);
+                }
+                continue;
+            }
             if i == primary {
-                // The primary missed it: it is queued for it, or already in its queue.
-                match (primary_seq, visible) {
-                    (Some(seq), Some(id)) => link.outbox.set_visible(seq, id),
-                    (None, _) if durable => {
-                        link.copy(action, payload.clone(), true, visible, false);
-                    }
-                    _ => {}
+                // The primary could not be asked: a transaction message waits for it.
+                if durable {
+                    link.copy(action, payload.clone(), true, visible, false);
                 }
                 continue;
             }

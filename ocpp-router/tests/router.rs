@@ -26,6 +26,11 @@ struct Backend {
 }
 
 async fn backend(port: u16, accepts: &'static [&'static str]) -> Backend {
+    slow_backend(port, accepts, Duration::ZERO).await
+}
+
+/// [`backend`], answering each TransactionEvent only after `delay`.
+async fn slow_backend(port: u16, accepts: &'static [&'static str], delay: Duration) -> Backend {
     let seen: Seen = Arc::default();
     let station: Arc<Mutex<Option<Connection>>> = Arc::default();
     let mut config = ServerConfig::default();
@@ -57,7 +62,15 @@ async fn backend(port: u16, accepts: &'static [&'static str]) -> Backend {
         };
         let answer = AnyResponse::decode(action, &answer.to_string())
             .map_err(|e| RpcError::new(ErrorCode::InternalError, e.to_string()));
-        async move { answer }
+        let delay = if action.as_str() == "TransactionEvent" {
+            delay
+        } else {
+            Duration::ZERO
+        };
+        async move {
+            tokio::time::sleep(delay).await;
+            answer
+        }
     });
     let keep = station.clone();
     let server = Server::bind(("127.0.0.1", port), config, handlers)
@@ -498,5 +511,23 @@ async fn what_a_router_could_not_deliver_reaches_the_backend_after_the_router_re
     // It learnt of the station from the BootNotification the first router kept.
     assert_eq!(energy.seen()[0].0, "BootNotification");
     second.shutdown(Duration::from_secs(1)).await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn a_backend_asked_in_vain_gets_the_message_once() {
+    // The primary is down; the energy manager answers transaction messages too late to be
+    // failed over to, so the router answers itself, and the message already in the energy
+    // manager's queue is not copied to it a second time.
+    let port = closed_port();
+    let energy = slow_backend(0, &["T"], Duration::from_millis(400)).await;
+    let dir = store("once");
+    let settings = "primary_down = \"failover\"\nanswer_timeout_ms = 150";
+    let router = router_with(port, energy.port(), settings, &dir).await;
+    let (station, _) = station(&router, "CS-ONCE").await;
+    started_transaction(&station).await;
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    assert_eq!(transaction_events(&energy), [0, 1, 2]);
+    router.shutdown(Duration::from_secs(1)).await;
     let _ = std::fs::remove_dir_all(&dir);
 }
