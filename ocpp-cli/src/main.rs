@@ -174,6 +174,11 @@ enum Command {
         /// "frame"}.
         #[arg(long)]
         transcript: Option<PathBuf>,
+        /// The least severe of the router's own events shown on stderr: error, warn, info
+        /// (a backend's connection lost or made, local answers, arbitrations), debug (every
+        /// frame once more), trace.
+        #[arg(long, default_value = "info")]
+        log: tracing::Level,
     },
     /// Test another OCPP implementation over a real connection: the WebSocket handshake,
     /// malformed frames, schema-valid and systematically broken payloads for every action it
@@ -215,7 +220,17 @@ enum Scenario {
 
 fn main() -> ExitCode {
     match Cli::parse().command {
-        Command::Router { config, transcript } => runtime().block_on(async move {
+        Command::Router {
+            config,
+            transcript,
+            log,
+        } => runtime().block_on(async move {
+            // The router's own events on stderr (the frames go to stdout and the transcript).
+            let _ = tracing_subscriber::fmt()
+                .with_max_level(log)
+                .with_writer(io::stderr)
+                .with_target(false)
+                .try_init();
             let lines = Transcript::stdout();
             let router = match router::start(&config, lines.clone(), transcript.as_deref()).await {
                 Ok(router) => router,
