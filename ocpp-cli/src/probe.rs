@@ -1,11 +1,9 @@
 //! `ocpp probe`: the conformance and robustness probe of `ocpp-rs-probe` as a command.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
 use ocpp_probe::{Plan, Report, Settings, Target};
-use ocpp_rpc_tokio::rustls;
 use ocpp_types::OcppVersion;
 
 /// What `ocpp probe csms` and `ocpp probe station` share.
@@ -48,6 +46,13 @@ pub struct Options {
     /// For a wss:// CSMS: the CA certificates (PEM) its certificate may chain to.
     #[arg(long)]
     pub ca: Option<PathBuf>,
+    /// For a CSMS on security profile 3: the station's client certificate chain (PEM), whose
+    /// commonName is the URL's identity (with --key and --ca).
+    #[arg(long, requires_all = ["key", "ca"])]
+    pub cert: Option<PathBuf>,
+    /// The key of --cert (PEM).
+    #[arg(long, requires = "cert")]
+    pub key: Option<PathBuf>,
 }
 
 impl Options {
@@ -66,7 +71,14 @@ impl Options {
             duration: self.duration,
             only: self.case.iter().cloned().collect(),
             on_result: Some(print_result),
-            tls: self.ca.as_deref().map(trusting).transpose()?,
+            tls: self
+                .ca
+                .as_deref()
+                .map(|ca| {
+                    let identity = self.cert.as_deref().zip(self.key.as_deref());
+                    ocpp_rpc_tokio::pem::client_config(ca, identity).map_err(|e| e.to_string())
+                })
+                .transpose()?,
             ..Settings::default()
         })
     }
@@ -77,29 +89,6 @@ impl Options {
             .as_deref()
             .map(|auth| auth.split_once(':').map_or(auth, |(_, password)| password))
     }
-}
-
-/// TLS settings that trust the CA certificates of the PEM file `path` (no client certificate).
-fn trusting(path: &std::path::Path) -> Result<Arc<rustls::ClientConfig>, String> {
-    use rustls::pki_types::CertificateDer;
-    use rustls::pki_types::pem::PemObject;
-    let fail = |e: &dyn std::fmt::Display| {
-        format!("cannot read CA certificates from {}: {e}", path.display())
-    };
-    let mut roots = rustls::RootCertStore::empty();
-    for certificate in CertificateDer::pem_file_iter(path).map_err(|e| fail(&e))? {
-        roots
-            .add(certificate.map_err(|e| fail(&e))?)
-            .map_err(|e| fail(&e))?;
-    }
-    if roots.is_empty() {
-        return Err(fail(&"no certificate in it"));
-    }
-    Ok(Arc::new(
-        rustls::ClientConfig::builder()
-            .with_root_certificates(roots)
-            .with_no_client_auth(),
-    ))
 }
 
 /// Prints a case's findings as it is judged.
@@ -201,10 +190,11 @@ mod tests {
             .unwrap_or_else(|e| panic!("{e}"));
         let good = dir.join("ca.pem");
         std::fs::write(&good, ca.pem()).unwrap_or_else(|e| panic!("{e}"));
+        let trusting = |path: &std::path::Path| ocpp_rpc_tokio::pem::client_config(path, None);
         assert!(trusting(&good).is_ok());
         let bad = dir.join("bad.pem");
         std::fs::write(&bad, "not a certificate").unwrap_or_else(|e| panic!("{e}"));
-        assert!(trusting(&bad).is_err_and(|e| e.contains("no certificate")));
+        assert!(trusting(&bad).is_err_and(|e| e.to_string().contains("no certificate")));
         assert!(trusting(&dir.join("missing.pem")).is_err());
         let _ = std::fs::remove_dir_all(&dir);
     }

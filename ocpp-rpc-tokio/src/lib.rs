@@ -40,6 +40,8 @@ mod client;
 mod connection;
 mod handlers;
 mod limits;
+#[cfg(feature = "tls")]
+pub mod pem;
 pub mod raw;
 mod registry;
 mod server;
