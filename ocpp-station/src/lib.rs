@@ -5,6 +5,9 @@
 #![forbid(unsafe_code)]
 
 extern crate alloc;
+
+#[cfg(not(any(feature = "v16", feature = "v201", feature = "v21")))]
+compile_error!("enable at least one OCPP version feature: v16, v201 or v21");
 #[cfg(any(feature = "std", test))]
 extern crate std;
 
