@@ -238,6 +238,21 @@ class Case:
                 outstanding.discard(m[1])
         if most != 1:
             self.fail(f"the station had up to {most} calls of the router in flight")
+        # Each backend got its own answers: the primary reads the meter sample interval
+        # (`ocpp csms --calls`), the Python CSMS the heartbeat interval.
+        asked = {}
+        for h in mine:
+            m = h["message"]
+            if h["peer"] in ("billing", "energy") and h["direction"] == "in" and m[0] == 2:
+                asked[(h["peer"], m[1])] = m[2]
+            elif h["peer"] in ("billing", "energy") and h["direction"] == "out" and m[0] == 3:
+                if asked.pop((h["peer"], m[1]), None) == read:
+                    if h["peer"] == "energy":
+                        own = "HeartbeatInterval"
+                    else:
+                        own = "MeterValueSampleInterval" if self.version == "1.6" else "TxUpdatedInterval"
+                    if own not in json.dumps(m[2]):
+                        self.fail(f"{h['peer']} got an answer to another's {read}: {m[2]}")
         # The primary's calls.
         with open(os.path.join(self.dir, "primary.log"), encoding="utf-8") as f:
             answered = sum(1 for line in f if f"to {identity}: answered" in line)

@@ -118,8 +118,9 @@ pub async fn start_recording(
     .start()
 }
 
-/// What `--calls N` does after a boot: N reads of the station's heartbeat interval
-/// (GetConfiguration on 1.6, GetVariables on 2.x), submitted at once (the session sends them
+/// What `--calls N` does after a boot: N reads of the station's meter sample interval
+/// (GetConfiguration `MeterValueSampleInterval` on 1.6, GetVariables
+/// `SampledDataCtrlr.TxUpdatedInterval` on 2.x), submitted at once (the session sends them
 /// one at a time), each outcome a transcript line `call K to ID: answered` or
 /// `call K to ID: failed: WHY`.
 fn calling(calls: u32, transcript: Transcript) -> crate::answer::OnBoot {
@@ -131,10 +132,13 @@ fn calling(calls: u32, transcript: Transcript) -> crate::answer::OnBoot {
             tokio::time::sleep(std::time::Duration::from_millis(200)).await;
             let version = connection.version();
             let (action, payload) = match version {
-                OcppVersion::V16 => ("GetConfiguration", r#"{"key":["HeartbeatInterval"]}"#),
+                OcppVersion::V16 => (
+                    "GetConfiguration",
+                    r#"{"key":["MeterValueSampleInterval"]}"#,
+                ),
                 _ => (
                     "GetVariables",
-                    r#"{"getVariableData":[{"component":{"name":"OCPPCommCtrlr"},"variable":{"name":"HeartbeatInterval"}}]}"#,
+                    r#"{"getVariableData":[{"component":{"name":"SampledDataCtrlr"},"variable":{"name":"TxUpdatedInterval"}}]}"#,
                 ),
             };
             let mut pending = Vec::new();

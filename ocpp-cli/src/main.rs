@@ -58,7 +58,7 @@ enum Command {
         #[arg(long)]
         record: Option<PathBuf>,
         /// After answering a station's BootNotification, call it N times at once (reading its
-        /// HeartbeatInterval: GetConfiguration on 1.6, GetVariables on 2.x), printing
+        /// meter sample interval: GetConfiguration on 1.6, GetVariables on 2.x), printing
         /// `call K to ID: answered` or `... failed: WHY` for each.
         #[arg(long, default_value_t = 0)]
         calls: u32,
