@@ -170,6 +170,7 @@ async fn deliver(
                         .await
                         .is_err()
                     {
+                        pause(connection).await;
                         continue;
                     }
                 }
@@ -180,10 +181,11 @@ async fn deliver(
                 Err(Retry) => {
                     if connection.is_closed() {
                         outbox.drop_volatile();
+                        pause(connection).await;
                     } else if !outbox.give_up(seq) {
                         // Alive but silent: a transaction message is sent again after a
                         // pause (anything else was given up).
-                        tokio::time::sleep(RETRY_PAUSE).await;
+                        pause(connection).await;
                     }
                 }
             }
@@ -205,6 +207,21 @@ async fn deliver(
         }
     }
 }
+
+/// Waits before trying again: briefly on a closed connection (until the client notices and
+/// reconnects, which the loop then waits for), [`RETRY_PAUSE`] on a live one that was silent.
+async fn pause(connection: &Connection) {
+    let wait = if connection.is_closed() {
+        CLOSED_PAUSE
+    } else {
+        RETRY_PAUSE
+    };
+    tokio::time::sleep(wait).await;
+}
+
+/// How long the delivery task waits after a send failed on a closed connection, so that it
+/// does not spin until the client publishes the loss.
+const CLOSED_PAUSE: Duration = Duration::from_millis(50);
 
 /// The backend did not answer (the connection closed, or it stayed silent): try again.
 struct Retry;
