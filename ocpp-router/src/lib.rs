@@ -42,12 +42,12 @@ pub mod policy;
 mod station;
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use ocpp_rpc_tokio::{
-    Connection, Direction, FrameObserver, Handlers, RunningServer, SecurityProfile, Server,
-    ServerConfig,
+    Acceptor, Connection, Direction, FrameObserver, Handlers, RunningServer, SecurityProfile,
+    Server, ServerConfig,
 };
 
 pub use config::{Authorization, BackendConfig, ConfigError, PrimaryDown, RouterConfig};
@@ -124,6 +124,7 @@ impl Router {
             backends: config.backends.iter().cloned().map(Arc::new).collect(),
             tap: self.tap,
             stations: Mutex::new(HashMap::new()),
+            acceptor: OnceLock::new(),
             #[cfg(feature = "tls")]
             backend_tls,
             config,
@@ -168,9 +169,10 @@ impl Router {
                 }
             })
             .on_connection(move |connection| {
-                connected.station(&connection);
+                connected.register(&connection);
             })
             .start()?;
+        let _ = shared.acceptor.set(running.acceptor().clone());
         Ok(RunningRouter { running, shared })
     }
 }
@@ -224,15 +226,50 @@ pub(crate) struct Shared {
     pub(crate) backends: Vec<Arc<BackendConfig>>,
     tap: Option<Tap>,
     stations: Mutex<HashMap<String, Arc<Station>>>,
+    /// The stations' server, which knows each identity's current connection (set once it
+    /// runs).
+    acceptor: OnceLock<Acceptor>,
     #[cfg(feature = "tls")]
     pub(crate) backend_tls: HashMap<String, Arc<ocpp_rpc_tokio::rustls::ClientConfig>>,
 }
 
 impl Shared {
+    /// The station whose call came on `connection`.
+    ///
+    /// A call may come before the server's connection hook has
+    /// [`register`](Self::register)ed its connection, and a late one on a connection that a
+    /// newer one of the same identity replaced. Only the connection the server holds for the
+    /// identity takes its station's place, so an older one never takes it back; a call on
+    /// another is served by the station as it is. `None`: the call came on a replaced
+    /// connection of a station that speaks another version now, or is gone.
+    pub(crate) fn for_call(self: &Arc<Self>, connection: &Connection) -> Option<Arc<Station>> {
+        let current = !connection.is_closed()
+            && self.acceptor.get().is_none_or(|acceptor| {
+                acceptor
+                    .station(connection.identity())
+                    .is_none_or(|held| held.same(connection))
+            });
+        if current {
+            return Some(self.register(connection));
+        }
+        let stations = lock(&self.stations);
+        match stations.get(connection.identity()) {
+            Some(known) if known.version == connection.version() => Some(known.clone()),
+            Some(_) => None,
+            None if connection.is_closed() => None,
+            // Open, and not yet the server's (its first call raced the server's registry):
+            // nothing to take the place of.
+            None => {
+                drop(stations);
+                Some(self.register(connection))
+            }
+        }
+    }
+
     /// The station on `connection`: the one known for its identity (a reconnection keeps
     /// the backends' connections and queues), or a new one. When the connection closes and
     /// no newer one replaced it, the station's backend connections close too.
-    pub(crate) fn station(self: &Arc<Self>, connection: &Connection) -> Arc<Station> {
+    pub(crate) fn register(self: &Arc<Self>, connection: &Connection) -> Arc<Station> {
         let identity = connection.identity();
         let mut stations = lock(&self.stations);
         if let Some(station) = stations.get(identity) {

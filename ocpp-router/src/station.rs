@@ -150,7 +150,12 @@ pub(crate) async fn station_call(
     connection: Connection,
     request: AnyRequest,
 ) -> Result<AnyResponse, RpcError> {
-    let station = shared.station(&connection);
+    let Some(station) = shared.for_call(&connection) else {
+        return Err(RpcError::new(
+            ErrorCode::GenericError,
+            "this connection was replaced by a newer one of the station",
+        ));
+    };
     let config = &shared.config;
     let version = station.version;
     let any_action = request.action();

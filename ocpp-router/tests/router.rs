@@ -532,3 +532,29 @@ async fn a_backend_asked_in_vain_gets_the_message_once() {
     router.shutdown(Duration::from_secs(1)).await;
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn a_station_that_connects_again_keeps_its_backends_and_their_calls_reach_the_new_connection()
+{
+    let billing = backend(0, &[]).await;
+    let energy = backend(0, &[]).await;
+    let dir = store("again");
+    let router = router(billing.port(), energy.port(), "primary", &dir).await;
+    let (first, first_peak) = station(&router, "CS-AGAIN").await;
+    let to_billing = billing.station().await;
+    let (_second, second_peak) = station(&router, "CS-AGAIN").await;
+    first.closed().await;
+    assert_eq!(router.stations(), 1);
+    // The backend's connection was kept, and its call reaches the newer connection.
+    assert!(billing.station().await.same(&to_billing));
+    let answer = to_billing
+        .call(get_variables("Billing"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(answer.get_variable_result[0].component.name, "Billing");
+    // The older connection never had a call in flight; the newer one had this one.
+    assert_eq!(first_peak.load(Ordering::SeqCst), 0);
+    assert_eq!(second_peak.load(Ordering::SeqCst), 1);
+    router.shutdown(Duration::from_secs(1)).await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
