@@ -27,6 +27,10 @@ const MAX_MAPPED: usize = 10_000;
 /// Messages other than transaction messages that may wait for a backend that is connected
 /// but slow; a copy beyond them is dropped.
 const MAX_VOLATILE: usize = 1_000;
+/// Transaction messages that may wait for one backend. Beyond them a new one is dropped and
+/// logged as an error: memory stays bounded however long a backend is away (the station
+/// sends a few hundred a day; this is weeks of them).
+const MAX_DURABLE: usize = 20_000;
 /// Records appended before the log is compacted (once no transaction message is pending).
 const COMPACT_AFTER: usize = 1_000;
 
@@ -77,6 +81,8 @@ pub(crate) struct Outbox {
 struct State {
     next_seq: u64,
     entries: VecDeque<Entry>,
+    /// How many of `entries` are transaction messages.
+    durable: usize,
     /// `None` when the store could not be opened: transaction messages are then kept in
     /// memory only (said in the log at open).
     store: Option<FileStore>,
@@ -95,6 +101,7 @@ impl Outbox {
         let mut state = State {
             next_seq: 0,
             entries: VecDeque::new(),
+            durable: 0,
             store: None,
             appended: 0,
             mapped: HashMap::new(),
@@ -138,8 +145,8 @@ impl Outbox {
     }
 
     /// Queues a message (a transaction message durably, before this returns) and returns
-    /// its sequence number; `None` if it is not a transaction message and [`MAX_VOLATILE`]
-    /// others wait already.
+    /// its sequence number; `None` if [`MAX_DURABLE`] transaction messages, or for another
+    /// message [`MAX_VOLATILE`] others, wait already.
     pub(crate) fn push(
         &self,
         action: &str,
@@ -150,13 +157,21 @@ impl Outbox {
     ) -> Option<u64> {
         let seq = {
             let mut state = self.state();
-            if !durable && state.entries.iter().filter(|e| !e.durable).count() >= MAX_VOLATILE {
+            if durable && state.durable >= MAX_DURABLE {
+                tracing::error!(
+                    action,
+                    "{MAX_DURABLE} transaction messages wait for a backend: this one is dropped"
+                );
+                return None;
+            }
+            if !durable && state.entries.len() - state.durable >= MAX_VOLATILE {
                 tracing::warn!(action, "a backend is too slow: copy dropped");
                 return None;
             }
             let seq = state.next_seq;
             state.next_seq += 1;
             if durable {
+                state.durable += 1;
                 state.write(&Record::Queued {
                     seq,
                     action: action.to_owned(),
@@ -225,6 +240,7 @@ impl Outbox {
             return;
         };
         if entry.durable {
+            state.durable -= 1;
             state.write(&Record::Done { seq });
         }
         if entry.action == "StartTransaction" {
@@ -278,6 +294,7 @@ impl State {
                 visible,
             } => {
                 self.next_seq = self.next_seq.max(seq + 1);
+                self.durable += 1;
                 self.entries.push_back(Entry {
                     seq,
                     action,
@@ -292,7 +309,13 @@ impl State {
                     entry.visible = Some(id);
                 }
             }
-            Record::Done { seq } => self.entries.retain(|e| e.seq != seq),
+            // Mostly the head: found at once, not by a scan of the whole queue.
+            Record::Done { seq } => {
+                if let Some(at) = self.entries.iter().position(|e| e.seq == seq) {
+                    self.entries.remove(at);
+                    self.durable -= 1;
+                }
+            }
             Record::Mapped { visible, backend } => self.remember(visible, backend),
         }
     }
@@ -334,7 +357,7 @@ impl State {
 
     /// Rewrites the log as the mappings alone once it has grown and nothing durable waits.
     fn compact(&mut self) {
-        if self.appended < COMPACT_AFTER || self.entries.iter().any(|e| e.durable) {
+        if self.appended < COMPACT_AFTER || self.durable > 0 {
             return;
         }
         let Some(store) = self.store.as_mut() else {
@@ -420,7 +443,7 @@ mod tests {
         let outbox = Outbox::open(&dir);
         let start = outbox
             .push("StartTransaction", json!({}), true, None, None)
-            .unwrap_or_else(|| panic!("a transaction message is always queued"));
+            .unwrap_or_else(|| panic!("an empty queue takes a transaction message"));
         outbox.push("Heartbeat", json!({}), false, None, None);
         outbox.finish(start, Ok(json!({"transactionId": 9})));
         outbox.set_visible(start, 3);
@@ -446,11 +469,23 @@ mod tests {
             })
             .count();
         assert_eq!(queued, MAX_VOLATILE);
-        assert!(
-            outbox
-                .push("MeterValues", json!({}), true, None, None)
-                .is_some()
-        );
+        // Transaction messages up to MAX_DURABLE (one is queued already), and they survive.
+        let kept = (0..MAX_DURABLE + 5)
+            .filter(|_| {
+                outbox
+                    .push("MeterValues", json!({}), true, None, None)
+                    .is_some()
+            })
+            .count();
+        assert_eq!(kept, MAX_DURABLE - 1);
+        drop(outbox);
+        let outbox = Outbox::open(&dir);
+        let mut replayed = 0;
+        while let Some((seq, _, _)) = outbox.head() {
+            outbox.finish(seq, Ok(json!({})));
+            replayed += 1;
+        }
+        assert_eq!(replayed, MAX_DURABLE);
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
