@@ -129,24 +129,7 @@ impl Router {
             backend_tls,
             config,
         });
-        if let Some(tap) = shared.tap.clone() {
-            server.observer = Some(Arc::new(
-                move |connection: &Connection, direction, frame: &str| {
-                    tracing::debug!(
-                        station = connection.identity(),
-                        peer = "station",
-                        ?direction,
-                        frame
-                    );
-                    tap(&Hop {
-                        station: connection.identity(),
-                        peer: "station",
-                        direction,
-                        frame,
-                    });
-                },
-            ));
-        }
+        server.observer = Some(shared.observer("station"));
         let mut handlers = Handlers::new();
         let calls = shared.clone();
         handlers.fallback(move |connection, request| {
@@ -318,25 +301,29 @@ impl Shared {
         });
     }
 
-    /// The observer of backend `name`'s connections.
-    pub(crate) fn backend_observer(&self, name: &str) -> Option<FrameObserver> {
-        let tap = self.tap.clone()?;
-        let name = name.to_owned();
-        Some(Arc::new(
-            move |connection: &Connection, direction, frame: &str| {
-                tracing::debug!(station = connection.identity(), peer = %name, ?direction, frame);
+    /// The observer of the connections to `peer` (`"station"` or a backend's name): every
+    /// frame to `tracing` at debug level and to the tap.
+    pub(crate) fn observer(&self, peer: &str) -> FrameObserver {
+        let tap = self.tap.clone();
+        let peer = peer.to_owned();
+        Arc::new(move |connection: &Connection, direction, frame: &str| {
+            let station = connection.identity();
+            tracing::debug!(station, peer = %peer, ?direction, frame);
+            if let Some(tap) = &tap {
                 tap(&Hop {
-                    station: connection.identity(),
-                    peer: &name,
+                    station,
+                    peer: &peer,
                     direction,
                     frame,
                 });
-            },
-        ))
+            }
+        })
     }
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+/// Locks `mutex`; a panic elsewhere while it was held leaves data that is still whole here
+/// (every change under these locks is one assignment or one collection operation).
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())

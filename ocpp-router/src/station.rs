@@ -14,7 +14,7 @@ use crate::config::{Authorization, PrimaryDown};
 use crate::link::{Asked, Link};
 use crate::outbox::Outbox;
 use crate::policy::{arbitrate, decision_field};
-use crate::{Shared, local};
+use crate::{Shared, local, lock};
 
 /// A station and its backends.
 pub(crate) struct Station {
@@ -55,7 +55,7 @@ impl Station {
                 .map(|backend| {
                     let mut config = ClientConfig::new(backend.station_url(&identity), [version]);
                     config.password.clone_from(&backend.password);
-                    config.observer = shared.backend_observer(&backend.name);
+                    config.observer = Some(shared.observer(&backend.name));
                     config.session.max_queued = shared.config.queue.max(1);
                     let wait = std::time::Duration::from_millis(shared.config.retry_wait_ms);
                     config.backoff = ocpp_rpc::handshake::RetryBackOff {
@@ -115,12 +115,6 @@ fn keep_boot(file: &Path, payload: &Value) {
     if let Err(error) = write() {
         tracing::warn!(?file, %error, "the station's BootNotification was not kept");
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// An identity as a directory name: its bytes in hexadecimal (any identity, any file system).
@@ -220,31 +214,27 @@ pub(crate) async fn station_call(
         && decision_field(version, action).is_some()
         && answer.is_ok();
     let mut votes = Vec::new();
-    {
-        for (i, link) in links.iter().enumerate() {
-            if Some(i) == answered_by {
-                continue;
+    for (i, link) in links.iter().enumerate() {
+        if Some(i) == answered_by {
+            continue;
+        }
+        // Asked in vain: the message is in its queue already.
+        if let Some(&(_, seq)) = queued.iter().find(|(at, _)| *at == i) {
+            if let Some(id) = visible {
+                link.outbox.set_visible(seq, id);
             }
-            // Asked in vain: the message is in its queue already.
-            if let Some(&(_, seq)) = queued.iter().find(|(at, _)| *at == i) {
-                if let Some(id) = visible {
-                    link.outbox.set_visible(seq, id);
-                }
-                continue;
+            continue;
+        }
+        if i == primary {
+            // The primary could not be asked: a transaction message waits for it.
+            if durable {
+                link.copy(action, payload.clone(), true, visible, false);
             }
-            if i == primary {
-                // The primary could not be asked: a transaction message waits for it.
-                if durable {
-                    link.copy(action, payload.clone(), true, visible, false);
-                }
-                continue;
-            }
-            if link.backend.copies(action) {
-                if let Some(reply) =
-                    link.copy(action, payload.clone(), durable, visible, want_votes)
-                {
-                    votes.push((link.backend.name.clone(), reply));
-                }
+            continue;
+        }
+        if link.backend.copies(action) {
+            if let Some(reply) = link.copy(action, payload.clone(), durable, visible, want_votes) {
+                votes.push((link.backend.name.clone(), reply));
             }
         }
     }
