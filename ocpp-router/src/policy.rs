@@ -55,28 +55,28 @@ pub fn arbitrate(
     votes: &[(String, Value)],
 ) -> (Value, String) {
     let (base_name, mut answer) = base;
-    let decided = |accepting: bool| {
-        votes
-            .iter()
-            .find(|(_, vote)| accepts(field, vote) == Some(accepting))
+    let decided = |accepting: Option<bool>| {
+        votes.iter().find(|(_, vote)| match accepting {
+            Some(accepting) => accepts(field, vote) == Some(accepting),
+            None => accepts(field, vote).is_some(),
+        })
     };
     let decider = match policy {
         Authorization::Primary => None,
-        Authorization::Any => decided(true),
-        Authorization::All => decided(false),
+        // None accepting: the base's own decision stands, or if it has none, the first vote's.
+        Authorization::Any => decided(Some(true)).or_else(|| {
+            accepts(field, &answer)
+                .is_none()
+                .then(|| decided(None))
+                .flatten()
+        }),
+        Authorization::All => decided(Some(false)),
     };
     let mut by = base_name.to_owned();
     if let Some((name, vote)) = decider {
         if let (Some(info), Some(object)) = (vote.get(field), answer.as_object_mut()) {
             object.insert(field.to_owned(), info.clone());
             by.clone_from(name);
-        }
-    } else if policy == Authorization::Any && accepts(field, &answer).is_none() {
-        if let Some((name, vote)) = votes.iter().find(|(_, v)| accepts(field, v).is_some()) {
-            if let (Some(info), Some(object)) = (vote.get(field), answer.as_object_mut()) {
-                object.insert(field.to_owned(), info.clone());
-                by.clone_from(name);
-            }
         }
     }
     if version != OcppVersion::V16 && accepts(field, &answer).is_some() {
@@ -172,6 +172,23 @@ mod tests {
             json!({"transactionId": 7, "idTagInfo": {"status": "Accepted"}})
         );
         assert_eq!(by, "energy");
+    }
+
+    #[test]
+    fn under_any_a_base_without_a_decision_takes_the_first_vote_s() {
+        let votes = [vote("energy", "Blocked")];
+        let field = "idTokenInfo";
+        let (answer, by) = arbitrate(
+            OcppVersion::V201,
+            field,
+            Authorization::Any,
+            ("billing", json!({})),
+            &votes,
+        );
+        assert_eq!(
+            (accepts(field, &answer), by.as_str()),
+            (Some(false), "energy")
+        );
     }
 
     #[test]
