@@ -87,6 +87,21 @@ class Case:
         self.procs.append(proc)
         return proc
 
+    def start_router(self, port, version, primary_port, secondary_port, settings="", energy=""):
+        """`ocpp router` on PORT between the primary "billing" and the secondary "energy",
+        with SETTINGS (TOML lines) and ENERGY (lines of the secondary's table); its frames
+        in router.jsonl."""
+        config = os.path.join(self.dir, "router.toml")
+        with open(config, "w") as f:
+            f.write(
+                f'listen = "127.0.0.1:{port}"\nocpp = ["{version}"]\n'
+                f'store = "{os.path.join(self.dir, "router-store")}"\n{settings}\n'
+                f'[[backend]]\nname = "billing"\nurl = "ws://127.0.0.1:{primary_port}/ocpp"\nprimary = true\n'
+                f'[[backend]]\nname = "energy"\nurl = "ws://127.0.0.1:{secondary_port}/ocpp"\n{energy}\n'
+            )
+        transcript = os.path.join(self.dir, "router.jsonl")
+        return self.start("router", [self.binary, "router", "--config", config, "--transcript", transcript])
+
     def fail(self, what):
         self.problems.append(what)
 
@@ -134,25 +149,8 @@ class Case:
         secondary_argv = [sys.executable, os.path.join(HERE, "py", "csms.py"), "--port", str(secondary_port), "--ocpp", v]
         secondary = self.start("secondary-1", secondary_argv)
         read = "GetConfiguration" if v == "1.6" else "GetVariables"
-        config = os.path.join(self.dir, "router.toml")
-        with open(config, "w") as f:
-            f.write(
-                f'listen = "127.0.0.1:{router_port}"\n'
-                f'ocpp = ["{v}"]\n'
-                f'store = "{os.path.join(self.dir, "router-store")}"\n'
-                "retry_wait_ms = 500\n"
-                "[[backend]]\n"
-                'name = "billing"\n'
-                f'url = "ws://127.0.0.1:{primary_port}/ocpp"\n'
-                "primary = true\n"
-                "[[backend]]\n"
-                'name = "energy"\n'
-                f'url = "ws://127.0.0.1:{secondary_port}/ocpp"\n'
-                f'allow = ["{read}"]\n'
-            )
-        router = self.start(
-            "router",
-            [self.binary, "router", "--config", config, "--transcript", os.path.join(self.dir, "router.jsonl")],
+        router = self.start_router(
+            router_port, v, primary_port, secondary_port, "retry_wait_ms = 500", f'allow = ["{read}"]'
         )
         for port, proc in [(primary_port, primary), (secondary_port, secondary), (router_port, router)]:
             if not wait_port(port, proc):
@@ -331,16 +329,7 @@ def policy_case(binary, version, policy, primary_accepts, secondary_accepts):
         for name, port, accepts in [("primary", ports[0], primary_accepts), ("secondary", ports[1], secondary_accepts)]:
             proc = case.start(name, [binary, "csms", "--listen", f"127.0.0.1:{port}", "--ocpp", version, "--accept", accepts])
             backends.append((port, proc))
-        config = os.path.join(case.dir, "router.toml")
-        with open(config, "w") as f:
-            f.write(
-                f'listen = "127.0.0.1:{ports[2]}"\nocpp = ["{version}"]\n'
-                f'store = "{os.path.join(case.dir, "router-store")}"\n'
-                f'authorization = "{policy}"\n'
-                f'[[backend]]\nname = "billing"\nurl = "ws://127.0.0.1:{ports[0]}"\nprimary = true\n'
-                f'[[backend]]\nname = "energy"\nurl = "ws://127.0.0.1:{ports[1]}"\n'
-            )
-        router = case.start("router", [binary, "router", "--config", config, "--transcript", os.path.join(case.dir, "router.jsonl")])
+        router = case.start_router(ports[2], version, ports[0], ports[1], f'authorization = "{policy}"')
         backends.append((ports[2], router))
         if not all(wait_port(port, proc) for port, proc in backends):
             case.fail("nothing listens")
