@@ -13,7 +13,7 @@
 //! the StopTransaction and MeterValues it sends there.
 
 use std::collections::{HashMap, VecDeque};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use ocpp_rpc::RpcError;
@@ -83,15 +83,25 @@ struct State {
     entries: VecDeque<Entry>,
     /// How many of `entries` are transaction messages.
     durable: usize,
-    /// `None` when the store could not be opened: transaction messages are then kept in
-    /// memory only (said in the log at open).
-    store: Option<FileStore>,
+    /// Where the store is, made at the first write if it is not there yet.
+    dir: PathBuf,
+    log: Log,
     appended: usize,
     mapped: HashMap<i64, i64>,
     mapped_order: VecDeque<i64>,
     /// StartTransactions answered before the station-visible id was known: seq -> the
     /// backend's id.
     answered_starts: HashMap<u64, i64>,
+}
+
+/// The outbox's store.
+#[derive(Debug)]
+enum Log {
+    /// Not opened yet (nothing was ever written for this station and backend).
+    Closed,
+    Open(FileStore),
+    /// It could not be opened: transaction messages are kept in memory only (logged once).
+    Failed,
 }
 
 impl Outbox {
@@ -102,33 +112,17 @@ impl Outbox {
             next_seq: 0,
             entries: VecDeque::new(),
             durable: 0,
-            store: None,
+            dir: dir.to_path_buf(),
+            log: Log::Closed,
             appended: 0,
             mapped: HashMap::new(),
             mapped_order: VecDeque::new(),
             answered_starts: HashMap::new(),
         };
-        match FileStore::open(dir).and_then(|mut store| {
-            let records = store
-                .load()
-                .map_err(|e| std::io::Error::other(e.to_string()))?;
-            Ok((store, records))
-        }) {
-            Ok((store, records)) => {
-                state.appended = records.len();
-                for record in records {
-                    match serde_json::from_slice::<Record>(&record) {
-                        Ok(record) => state.replay(record),
-                        Err(error) => tracing::warn!(?dir, %error, "unreadable record skipped"),
-                    }
-                }
-                state.store = Some(store);
-            }
-            Err(error) => tracing::error!(
-                ?dir,
-                %error,
-                "replay store unavailable: transaction messages for this backend are kept in memory only"
-            ),
+        // A backend that never missed a transaction message of this station has no store:
+        // it is made at the first write, not for every station that connects.
+        if dir.exists() {
+            state.open_store();
         }
         Outbox {
             state: Mutex::new(state),
@@ -285,6 +279,44 @@ impl Outbox {
 }
 
 impl State {
+    /// Opens the store and takes back what it holds.
+    fn open_store(&mut self) {
+        let dir = &self.dir;
+        let opened = FileStore::open(dir).and_then(|mut store| {
+            let records = store
+                .load()
+                .map_err(|e| std::io::Error::other(e.to_string()))?;
+            Ok((store, records))
+        });
+        match opened {
+            Ok((store, records)) => {
+                self.appended = records.len();
+                let records: Vec<Record> = records
+                    .iter()
+                    .filter_map(|record| match serde_json::from_slice(record) {
+                        Ok(record) => Some(record),
+                        Err(error) => {
+                            tracing::warn!(?dir, %error, "unreadable record skipped");
+                            None
+                        }
+                    })
+                    .collect();
+                for record in records {
+                    self.replay(record);
+                }
+                self.log = Log::Open(store);
+            }
+            Err(error) => {
+                tracing::error!(
+                    ?dir,
+                    %error,
+                    "replay store unavailable: transaction messages for this backend are kept in memory only"
+                );
+                self.log = Log::Failed;
+            }
+        }
+    }
+
     fn replay(&mut self, record: Record) {
         match record {
             Record::Queued {
@@ -339,7 +371,10 @@ impl State {
     }
 
     fn write(&mut self, record: &Record) {
-        let Some(store) = self.store.as_mut() else {
+        if matches!(self.log, Log::Closed) {
+            self.open_store();
+        }
+        let Log::Open(store) = &mut self.log else {
             return;
         };
         let bytes = match serde_json::to_vec(record) {
@@ -360,7 +395,7 @@ impl State {
         if self.appended < COMPACT_AFTER || self.durable > 0 {
             return;
         }
-        let Some(store) = self.store.as_mut() else {
+        let Log::Open(store) = &mut self.log else {
             return;
         };
         let records: Vec<Vec<u8>> = self
@@ -434,6 +469,18 @@ mod tests {
         );
         drop(outbox);
         assert!(Outbox::open(&dir).is_empty());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn no_store_is_made_until_a_transaction_message_waits() {
+        let dir = dir("lazy");
+        let outbox = Outbox::open(&dir);
+        let heartbeat = outbox.push("Heartbeat", json!({}), false, None, None);
+        outbox.finish(heartbeat.unwrap_or(u64::MAX), Ok(json!({})));
+        assert!(!dir.exists());
+        outbox.push("TransactionEvent", json!({}), true, None, None);
+        assert!(dir.join(FileStore::LOG_FILE).exists());
         let _ = std::fs::remove_dir_all(&dir);
     }
 
