@@ -533,6 +533,36 @@ impl Acceptor {
         Ok(response.map(|_| String::new()))
     }
 
+    /// Serves one connection that the caller accepted itself (from a Unix socket, a proxy
+    /// handing connections over, a listener of its own, or an in-memory pipe in a test) as
+    /// [`Server`] serves each TCP connection: the handshake limit, the HTTP request and every
+    /// check of [`Acceptor::upgrade`] within [`ServerConfig::handshake_timeout`], then the OCPP
+    /// connection. There is no TLS here: wrap the stream first (the client's certificates are
+    /// then not seen, so profile 3's binding cannot be checked this way).
+    ///
+    /// Returns when the HTTP exchange ends; an upgraded connection runs on in a task of its own.
+    pub async fn serve<S>(&self, stream: S, remote_addr: SocketAddr)
+    where
+        S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        let config = &self.shared.config;
+        let Some(_handshaking) = self
+            .shared
+            .census
+            .begin_handshake(config.limits.max_handshakes)
+        else {
+            tracing::warn!(%remote_addr, "too many handshakes in progress; refused");
+            refuse_plain(stream, 503).await;
+            return;
+        };
+        let deadline = tokio::time::Instant::now() + config.handshake_timeout;
+        let stream = Secured {
+            io: Box::new(stream),
+            certificates: Vec::new(),
+        };
+        serve_http(stream, remote_addr, self.clone(), deadline).await;
+    }
+
     /// Lets calls in flight on every connection finish for at most `grace`, then closes each
     /// with 1001 (going away), and waits until all are closed. Connections upgraded after this
     /// close at once.
@@ -728,12 +758,17 @@ async fn accept_loop(listener: TcpListener, acceptor: Acceptor) {
 
 /// Refuses a TCP connection without reading it: a bare HTTP status on a plain listener (the
 /// client learns why), a close under TLS (answering would cost a TLS handshake).
-async fn refuse_at_once(mut stream: TcpStream, config: &ServerConfig, status: u16) {
+async fn refuse_at_once(stream: TcpStream, config: &ServerConfig, status: u16) {
     #[cfg(feature = "tls")]
     if config.tls.is_some() {
         return;
     }
     let _ = config;
+    refuse_plain(stream, status).await;
+}
+
+/// Writes a bare HTTP status (at most a second for it) and drops the stream.
+async fn refuse_plain(mut stream: impl AsyncWrite + Unpin, status: u16) {
     let response = format!(
         "HTTP/1.1 {status} {}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
         http::StatusCode::from_u16(status)

@@ -1,4 +1,0 @@
-#![no_main]
-//! Arbitrary bytes as OCPP v16 payloads of every action.
-include!("decode.rs");
-decode_target!(v16);
