@@ -5,7 +5,7 @@
 
 The output depends only on the schemas and on `ocpp gen` (which is reproducible by seed), so
 running it again writes the same files unless either changed. Every seed is valid input in the
-format its target reads (see fuzz/README.md); the session seeds add malformed frames.
+format its target reads (see fuzz/README.md).
 """
 
 import json
@@ -20,6 +20,10 @@ SCHEMAS = FUZZ.parent / "schemas"
 SEEDS = FUZZ / "seeds"
 # (version as `ocpp gen` takes it, schema folder); the order of `OcppVersion::ALL`.
 VERSIONS = [("1.6", "v16"), ("2.0.1", "v201"), ("2.1", "v21")]
+# The seed folders this script writes; the others (`station`, `ws_client`) hold hand-made
+# inputs and are left alone.
+WRITTEN = ["differential_v16", "differential_v201", "differential_v21", "json_reader",
+           "handshake", "session_script", "adapter", "flash_store"]
 SAMPLES = 6  # random messages drawn per action; the shortest is kept, so the corpus stays small
 
 
@@ -71,15 +75,8 @@ def write(target, name, data):
     path.write_bytes(data if isinstance(data, bytes) else data.encode())
 
 
-def step(op, chunk=b""):
-    """One step of the session target: op byte, length byte, that many bytes (at most 255)."""
-    chunk = chunk.encode() if isinstance(chunk, str) else chunk
-    assert len(chunk) <= 255, chunk
-    return bytes([op, len(chunk)]) + chunk
-
-
-RECEIVE, TICK, CALL, RESPOND_ERROR, CLOSE = 0, 2, 3, 4, 5
-# Malformed input, one of each row of ocpp-rpc's answer table that a frame alone can show.
+# Malformed input, one of each row of ocpp-rpc's answer table that a frame alone can show:
+# `json_reader` seeds (each is text the reader must judge as serde_json does).
 MALFORMED = [
     "",
     "   ",
@@ -106,35 +103,25 @@ MALFORMED = [
     '[6,"1","NotifyPeriodicEventStream",{}]',
     '[6,"1","Heartbeat",{}]',
 ]
-# Calls a station receives and calls a CSMS receives, per version (short payloads fit a step).
-TO_STATION = {"v16": ["ClearCache", "Reset", "GetConfiguration", "TriggerMessage"],
-              "v201": ["ClearCache", "Reset", "GetVariables", "TriggerMessage"],
-              "v21": ["ClearCache", "Reset", "GetVariables", "TriggerMessage"]}
-TO_CSMS = ["BootNotification", "Heartbeat", "StatusNotification", "Authorize"]
-# What the session target itself calls: a station Heartbeat, a CSMS ClearCache.
-OWN_CALL = {False: "Heartbeat", True: "ClearCache"}
 
 
 def main():
     if len(sys.argv) != 2:
         sys.exit(__doc__)
     ocpp = sys.argv[1]
-    shutil.rmtree(SEEDS, ignore_errors=True)
-    payloads = {}  # (folder, action) -> (request, response)
-    for index, (version, folder) in enumerate(VERSIONS):
+    for target in WRITTEN:
+        shutil.rmtree(SEEDS / target, ignore_errors=True)
+    for version, folder in VERSIONS:
         names = actions(folder)
-        assert len(names) < 256, "the decode targets pick the action with one byte"
+        assert len(names) < 256, "the differential targets pick the action with one byte"
         # `ocpp gen` draws from `Action::ALL`: every action it names must be in our list.
         drawn = {split(line)[2] for line in gen(ocpp, version, "--count", "3000")}
         assert drawn <= set(names), drawn - set(names)
         for pick, action in enumerate(names):
             request, response = shortest(ocpp, version, action)
-            payloads[folder, action] = (request, response)
             for kind, payload in (("request", request), ("response", response)):
                 if payload is not None:
                     seed = bytes([pick]) + payload.encode()
-                    # The differential targets read the same input as the decode targets.
-                    write(f"decode_{folder}", f"{action}-{kind}", seed)
                     write(f"differential_{folder}", f"{action}-{kind}", seed)
 
     # json_reader: the four message types it compares, several draws each, plus numbers.
@@ -150,39 +137,13 @@ def main():
                               '{"s":"\\u00e9\\ud83d\\ude00\\n\\"","t":true,"f":false,"z":null}',
                               '[[[[{}]]],{"":""}]']):
         write("json_reader", f"value-{n}", text)
+    for n, text in enumerate(MALFORMED):
+        write("json_reader", f"malformed-{n}", text)
 
-    # session: a setup byte (version, role), then steps.
-    for index, (version, folder) in enumerate(VERSIONS):
-        for csms in (False, True):
-            setup = bytes([index | (4 if csms else 0)])
-            name = f"{folder}-{'csms' if csms else 'station'}"
-            # Calls from the peer, answered with an error.
-            incoming = TO_CSMS if csms else TO_STATION[folder]
-            script = setup
-            for n, action in enumerate(incoming):
-                request = payloads[folder, action][0]
-                frame = f'[2,"p{n}","{action}",{request}]'
-                if len(frame.encode()) <= 255:
-                    script += step(RECEIVE, frame)
-            write("session", f"{name}-incoming", script + step(RESPOND_ERROR) * len(incoming))
-            # Our call, answered with a valid CALLRESULT, then a tick and a second call.
-            response = payloads[folder, OWN_CALL[csms]][1]
-            result = step(CALL) + step(RECEIVE, f'[3,"1",{response}]') + step(TICK, b"\x01")
-            write("session", f"{name}-answered", setup + result + step(CALL) + step(CLOSE))
-            # Our call answered with a CALLERROR; our call timing out; our call cut by a close.
-            error = '[4,"1","NotImplemented","",{}]'
-            write("session", f"{name}-callerror", setup + step(CALL) + step(RECEIVE, error))
-            write("session", f"{name}-timeout", setup + step(CALL) + step(CALL) + step(TICK, b"\x00" * 40))
-            write("session", f"{name}-closed", setup + step(CALL) + step(CLOSE) + step(CALL))
-        # The malformed frames, against a CSMS session with a call of its own in flight.
-        setup = bytes([index | 4])
-        steps = b"".join(step(RECEIVE, frame) for frame in MALFORMED)
-        write("session", f"{folder}-malformed", setup + step(CALL) + steps + step(RESPOND_ERROR))
-
-    # handshake and session_script decode their input with `arbitrary`, which takes any bytes:
+    # The structure-aware targets decode their input with `arbitrary`, which takes any bytes:
     # fixed pseudo-random inputs of several lengths start them off.
     draw = random.Random(0x5EED)
-    for target in ("handshake", "session_script"):
+    for target in ("handshake", "session_script", "adapter", "flash_store"):
         for n, length in enumerate((0, 8, 32, 64, 128, 256, 512, 1024)):
             write(target, f"random-{n}", bytes(draw.randrange(256) for _ in range(length)))
 

@@ -16,7 +16,10 @@ fn agree<T: DeserializeOwned + PartialEq + core::fmt::Debug>(text: &str) {
         if refused.is_data() {
             if let Ok(json) = serde_json::from_str::<serde_json::Value>(text) {
                 let pointer = refused.pointer();
-                assert!(json.pointer(&pointer).is_some(), "{text:?}: no value at {pointer:?}");
+                assert!(
+                    json.pointer(&pointer).is_some(),
+                    "{text:?}: no value at {pointer:?}"
+                );
             }
         }
     }
@@ -33,7 +36,9 @@ fn agree<T: DeserializeOwned + PartialEq + core::fmt::Debug>(text: &str) {
 }
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    let Ok(text) = core::str::from_utf8(data) else { return };
+    let Ok(text) = core::str::from_utf8(data) else {
+        return;
+    };
     agree::<serde_json::Value>(text);
     agree::<ocpp_types::v201::TransactionEventRequest>(text);
     agree::<ocpp_types::v201::DataTransferRequest>(text);

@@ -6,7 +6,7 @@
 //! from the input; actions the side may not send too), 2.1 SEND messages, delivering or
 //! dropping the frames in transit, delivering one after mutating it at byte or JSON level,
 //! injecting peer frames (CALL, CALLRESULT, CALLERROR, CALLRESULTERROR, SEND) built from valid
-//! payloads and then mutated, answers to incoming calls (valid, of the wrong action, errors,
+//! payloads and then mutated, raw bytes of the input's own as frames, answers to incoming calls (valid, of the wrong action, errors,
 //! to stale ids), clock ticks, closing one side, reconnecting (fresh sessions), leniency
 //! settings. The configuration (calls in flight, queue, incoming limit, bad-message limit,
 //! timeout) comes from the input too.
@@ -129,6 +129,11 @@ enum Step {
     Drop {
         from: Side,
     },
+    /// Bytes of the fuzzer's own as a frame: no structure at all.
+    Raw {
+        to: Side,
+        bytes: Vec<u8>,
+    },
     Inject {
         to: Side,
         kind: u8,
@@ -200,27 +205,7 @@ fn actions(version: OcppVersion) -> Vec<AnyAction> {
     AnyAction::all(version)
 }
 
-fn request(action: AnyAction, seed: u64) -> Option<AnyRequest> {
-    let mut source = SplitMix64(seed);
-    let g = &mut Gen::new(&mut source);
-    match action {
-        AnyAction::V16(a) => v16::Request::generate(a, g).map(|r| AnyRequest::V16(Box::new(r))),
-        AnyAction::V201(a) => v201::Request::generate(a, g).map(|r| AnyRequest::V201(Box::new(r))),
-        AnyAction::V21(a) => v21::Request::generate(a, g).map(|r| AnyRequest::V21(Box::new(r))),
-    }
-}
-
-fn response(action: AnyAction, seed: u64) -> Option<AnyResponse> {
-    let mut source = SplitMix64(seed);
-    let g = &mut Gen::new(&mut source);
-    match action {
-        AnyAction::V16(a) => v16::Response::generate(a, g).map(|r| AnyResponse::V16(Box::new(r))),
-        AnyAction::V201(a) => {
-            v201::Response::generate(a, g).map(|r| AnyResponse::V201(Box::new(r)))
-        }
-        AnyAction::V21(a) => v21::Response::generate(a, g).map(|r| AnyResponse::V21(Box::new(r))),
-    }
-}
+include!("generate.rs");
 
 fn fixes(bits: u8) -> Fixes {
     Fixes {
@@ -629,6 +614,7 @@ impl World {
                 let bytes = mutate(bytes, mutation);
                 self.deliver(to, &bytes, false);
             }
+            Step::Raw { to, ref bytes } => self.deliver(to, bytes, false),
             Step::Respond { side, pick, seed } => {
                 self.peers(side).0.answer(pick, |session, id, action| {
                     match response(action, seed) {

@@ -27,7 +27,11 @@ impl ErrorType for Pieces<'_> {
 
 impl Read for Pieces<'_> {
     async fn read(&mut self, buf: &mut [u8]) -> Result<usize, Infallible> {
-        let size = self.sizes.get(self.turn % self.sizes.len().max(1)).copied().unwrap_or(7);
+        let size = self
+            .sizes
+            .get(self.turn % self.sizes.len().max(1))
+            .copied()
+            .unwrap_or(7);
         self.turn += 1;
         let n = usize::from(size).max(1).min(buf.len()).min(self.data.len());
         buf[..n].copy_from_slice(&self.data[..n]);
@@ -48,7 +52,11 @@ fuzz_target!(|input: &[u8]| {
     let mut buf = vec![0; 16 + usize::from(split) * 8];
     let capacity = buf.len();
     let mut reader = FrameReader::new(&mut buf);
-    let mut stream = Pieces { data, sizes, turn: 0 };
+    let mut stream = Pieces {
+        data,
+        sizes,
+        turn: 0,
+    };
     // Each call takes at least one byte or ends: bounded by the input's length.
     for _ in 0..=data.len() + 1 {
         match embassy_futures::block_on(reader.next(&mut stream)) {

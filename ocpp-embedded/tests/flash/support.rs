@@ -55,6 +55,19 @@ pub struct Power {
     pub glitch: bool,
     /// Flash operations so far (reads too).
     pub operations: usize,
+    /// A change to the cut, made by the flash's next operation: for a flash a store owns.
+    pub plan: Option<Plan>,
+}
+
+/// What [`Power::plan`] does at the flash's next operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Plan {
+    /// [`TestFlash::cut_after`].
+    Cut(usize),
+    /// [`TestFlash::fail_after`].
+    Fail(usize),
+    /// No cut planned any more.
+    Disarm,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -126,7 +139,17 @@ impl<const PAGES: usize, const WORD: usize, const PAGE_WORDS: usize>
         MockFlashBase::<PAGES, WORD, PAGE_WORDS>::FULL_FLASH_RANGE
     }
 
-    fn check(&self) -> Result<(), TestFlashError> {
+    fn check(&mut self) -> Result<(), TestFlashError> {
+        let plan = self.power.borrow_mut().plan.take();
+        match plan {
+            Some(Plan::Cut(bytes)) => self.cut_after(bytes),
+            Some(Plan::Fail(bytes)) => self.fail_after(bytes),
+            Some(Plan::Disarm) => {
+                self.mock.bytes_until_shutoff = None;
+                self.power.borrow_mut().glitch = false;
+            }
+            None => {}
+        }
         let mut power = self.power.borrow_mut();
         power.operations += 1;
         if power.cut {
