@@ -5,6 +5,7 @@
 #     bash fuzz/long.sh TARGET [CPU_SECONDS=3600] [CORPUS=fuzz/corpus/TARGET]
 #
 # Build first (release, ASan): cargo +nightly fuzz build -O
+# A budget may be spent in several runs on the same CORPUS: each starts where the last stopped.
 # New inputs go to CORPUS; crashes to fuzz/artifacts/TARGET/. The run is niced, and is stopped
 # with SIGINT once the fuzzer process has used CPU_SECONDS of CPU; a crash, leak or timeout
 # stops it sooner, and the script's exit status is then the fuzzer's (non-zero).
@@ -39,9 +40,9 @@ status=0
 wait "$pid" || status=$?
 runs="$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo 0)"
 grep -E '^(INFO: Seed|INFO: Loaded|stat::|==[0-9]+==ERROR|SUMMARY|.*panicked)' "$log" | tail -20
+# SIGINT ends libFuzzer with its `-interrupted_exitcode`, 72 by default: the budget was spent.
+if ((status == 72)); then status=0; fi
 echo "$target: $runs runs in ${cpu} s of CPU ($((runs / (cpu > 0 ? cpu : 1))) exec/s), corpus $(ls "$corpus" | wc -l) inputs, exit $status"
 cp "$log" "fuzz/artifacts/$target/last-run.log"
 rm -f "$log"
-# SIGINT ends libFuzzer with its `-interrupted_exitcode`, 72 by default: the budget was spent.
-if ((status == 72)); then status=0; fi
 exit "$status"
