@@ -45,6 +45,10 @@ pub struct ClientConfig {
     pub max_message_size: usize,
     /// How long the TCP, TLS and WebSocket handshakes may take together.
     pub connect_timeout: Duration,
+    /// The local address to connect from (`None`: the system chooses): the interface of a
+    /// station with several (its modem's, not the service LAN's), or one of several source
+    /// addresses of a load generator opening more connections than one address has ports.
+    pub local_address: Option<std::net::IpAddr>,
     /// How long one write to the CSMS may take before the connection is dropped (default
     /// 30 s).
     pub write_timeout: Duration,
@@ -75,6 +79,7 @@ impl ClientConfig {
             pong_timeout: Duration::from_secs(30),
             max_message_size: 1 << 20,
             connect_timeout: Duration::from_secs(30),
+            local_address: None,
             write_timeout: Duration::from_secs(30),
             backoff: RetryBackOff::default(),
             session: Config::new(OcppVersion::V201, Role::ChargingStation),
@@ -287,9 +292,11 @@ async fn try_connect(
         address: address.clone(),
         source,
     };
-    let tcp = TcpStream::connect((target.host.as_str(), target.port))
-        .await
-        .map_err(io_error)?;
+    let tcp = match config.local_address {
+        None => TcpStream::connect((target.host.as_str(), target.port)).await,
+        Some(local) => connect_from(local, &target.host, target.port).await,
+    }
+    .map_err(io_error)?;
     let _ = tcp.set_nodelay(true);
     let remote_addr = tcp.peer_addr().ok();
     if target.tls {
@@ -317,6 +324,35 @@ async fn try_connect(
         });
     }
     upgrade(tcp, target, config, offer, remote_addr).await
+}
+
+/// TCP from `local` (any port) to the first address of `host` in `local`'s family that
+/// answers.
+async fn connect_from(
+    local: std::net::IpAddr,
+    host: &str,
+    port: u16,
+) -> std::io::Result<TcpStream> {
+    let mut last = std::io::Error::new(
+        std::io::ErrorKind::AddrNotAvailable,
+        format!("{host} has no address of the family of {local}"),
+    );
+    for remote in tokio::net::lookup_host((host, port)).await? {
+        if remote.is_ipv4() != local.is_ipv4() {
+            continue;
+        }
+        let socket = if local.is_ipv4() {
+            tokio::net::TcpSocket::new_v4()?
+        } else {
+            tokio::net::TcpSocket::new_v6()?
+        };
+        socket.bind(std::net::SocketAddr::new(local, 0))?;
+        match socket.connect(remote).await {
+            Ok(stream) => return Ok(stream),
+            Err(error) => last = error,
+        }
+    }
+    Err(last)
 }
 
 /// A `Sec-WebSocket-Key`: 16 bytes that differ per request (RFC 6455 asks for a nonce, not a

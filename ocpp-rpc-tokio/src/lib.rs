@@ -40,6 +40,8 @@ mod client;
 mod connection;
 mod handlers;
 mod limits;
+#[cfg(unix)]
+mod open_files;
 #[cfg(feature = "tls")]
 pub mod pem;
 pub mod raw;
@@ -52,6 +54,8 @@ pub use client::{Client, ClientConfig, ConnectError, connect};
 pub use connection::{Connection, ConnectionEvent, Direction, EventObserver, FrameObserver};
 pub use handlers::Handlers;
 pub use limits::Limits;
+#[cfg(unix)]
+pub use open_files::raise_open_file_limit;
 pub use registry::DuplicateIdentity;
 pub use server::{
     Acceptor, Handshake, Refusal, RunningServer, SecurityProfile, Server, ServerConfig,

@@ -631,10 +631,34 @@ pub struct RunningServer {
 }
 
 impl Server {
-    /// Binds the listening socket. Fails at once if a profile needs TLS settings that are
-    /// missing.
+    /// Binds the listening socket. Fails if a profile needs TLS settings that are missing
+    /// (checked before binding, by [`Server::from_listener`]).
     pub async fn bind(
         addr: impl ToSocketAddrs,
+        config: ServerConfig,
+        handlers: Handlers,
+    ) -> std::io::Result<Server> {
+        let listener = TcpListener::bind(addr).await?;
+        Server::from_listener(listener, config, handlers)
+    }
+
+    /// A server on a listener the application bound itself: with `SO_REUSEPORT`, several
+    /// processes share one port and the kernel spreads the stations over them (how one box
+    /// holds more connections than one process's open-file limit allows):
+    ///
+    /// ```no_run
+    /// # async fn run() -> std::io::Result<()> {
+    /// use ocpp_rpc_tokio::{Handlers, Server, ServerConfig};
+    /// let socket = tokio::net::TcpSocket::new_v4()?;
+    /// socket.set_reuseport(true)?;
+    /// socket.bind("0.0.0.0:9000".parse().unwrap())?;
+    /// let server = Server::from_listener(socket.listen(4096)?, ServerConfig::default(), Handlers::new())?;
+    /// # let _ = server; Ok(()) }
+    /// ```
+    ///
+    /// Fails at once if a profile needs TLS settings that are missing.
+    pub fn from_listener(
+        listener: TcpListener,
         config: ServerConfig,
         handlers: Handlers,
     ) -> std::io::Result<Server> {
@@ -652,7 +676,6 @@ impl Server {
                 "security profiles 2 and 3 need TLS settings (ServerConfig::tls)",
             ));
         }
-        let listener = TcpListener::bind(addr).await?;
         Ok(Server {
             listener,
             acceptor: Acceptor::new(config, handlers),
@@ -683,6 +706,10 @@ impl Server {
 
     /// Starts accepting connections. Fails if the security profile needs a credential check
     /// that is not configured (profiles 1 and 2: a handshake hook that checks the password).
+    ///
+    /// On Unix it first raises the process's open-file limit (the soft limit, up to the hard
+    /// one) so that [`Limits::max_connections`](crate::Limits::max_connections) connections
+    /// fit, and logs a warning when the hard limit is lower.
     pub fn start(self) -> std::io::Result<RunningServer> {
         if !self.acceptor.credentials_checked() {
             return Err(std::io::Error::new(
@@ -691,6 +718,8 @@ impl Server {
             ));
         }
         let local_addr = self.listener.local_addr()?;
+        #[cfg(unix)]
+        let _ = crate::raise_open_file_limit(self.acceptor.config().limits.max_connections);
         let acceptor = self.acceptor.clone();
         let accept = tokio::spawn(accept_loop(self.listener, self.acceptor));
         Ok(RunningServer {

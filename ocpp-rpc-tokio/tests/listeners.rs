@@ -1,0 +1,148 @@
+//! Servers on listeners the application binds (`Server::from_listener`), clients bound to a
+//! local address, and the open-file limit a starting server raises: what running one box near
+//! its limits takes.
+#![cfg(unix)]
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use ocpp_rpc_tokio::{
+    ClientConfig, Handlers, Limits, Refusal, Server, ServerConfig, connect, raise_open_file_limit,
+};
+use ocpp_types::OcppVersion;
+use tokio::sync::mpsc;
+
+const LIMIT: Duration = Duration::from_secs(10);
+
+fn reuse_port_listener(addr: SocketAddr) -> tokio::net::TcpListener {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_reuseport(true).unwrap();
+    socket.bind(addr).unwrap();
+    socket.listen(128).unwrap()
+}
+
+#[tokio::test]
+async fn two_servers_on_one_port_with_reuseport_share_the_stations() {
+    let first = reuse_port_listener("127.0.0.1:0".parse().unwrap());
+    let addr = first.local_addr().unwrap();
+    let second = reuse_port_listener(addr);
+    let servers = [first, second].map(|listener| {
+        Server::from_listener(listener, ServerConfig::default(), Handlers::new())
+            .unwrap()
+            .start()
+            .unwrap()
+    });
+    assert_eq!(servers[0].local_addr(), servers[1].local_addr());
+
+    // The kernel picks a listener by a hash of each connection's addresses and ports: 24
+    // connections all landing on one of two has a probability of 2^-23.
+    let mut stations = Vec::new();
+    for i in 0..24 {
+        let config = ClientConfig::new(format!("ws://{addr}/CS{i:03}"), vec![OcppVersion::V201]);
+        let station = tokio::time::timeout(LIMIT, connect(&config, Handlers::new()))
+            .await
+            .unwrap()
+            .unwrap();
+        stations.push(station);
+    }
+    let held = servers.each_ref().map(|s| s.acceptor().connections());
+    assert_eq!(held[0] + held[1], 24, "{held:?}");
+    assert!(
+        held[0] > 0 && held[1] > 0,
+        "one server got them all: {held:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_client_connects_from_the_local_address_it_is_given() {
+    let (tx, mut remotes) = mpsc::unbounded_channel();
+    let server = Server::bind("127.0.0.1:0", ServerConfig::default(), Handlers::new())
+        .await
+        .unwrap()
+        .on_handshake(move |handshake| {
+            let _ = tx.send(handshake.remote_addr);
+            async { Ok::<(), Refusal>(()) }
+        })
+        .start()
+        .unwrap();
+    for last in [2u8, 3] {
+        let local = IpAddr::from([127, 0, 0, last]);
+        let mut config = ClientConfig::new(
+            format!("ws://{}/CS{last}", server.local_addr()),
+            vec![OcppVersion::V201],
+        );
+        config.local_address = Some(local);
+        let _station = tokio::time::timeout(LIMIT, connect(&config, Handlers::new()))
+            .await
+            .unwrap()
+            .unwrap();
+        let remote = remotes.recv().await.unwrap();
+        assert_eq!(remote.ip(), local);
+    }
+
+    // An address of the other family cannot reach an IPv4 server: a clear error, no panic.
+    let mut config = ClientConfig::new(
+        format!("ws://{}/CS6", server.local_addr()),
+        vec![OcppVersion::V201],
+    );
+    config.local_address = Some(IpAddr::from(std::net::Ipv6Addr::LOCALHOST));
+    let refused = connect(&config, Handlers::new()).await.unwrap_err();
+    assert!(
+        refused.to_string().contains("no address of the family"),
+        "{refused}"
+    );
+}
+
+/// The soft and hard open-file limits, from `/proc/self/limits`.
+fn open_file_limits() -> (u64, u64) {
+    let limits = std::fs::read_to_string("/proc/self/limits").unwrap();
+    let line = limits
+        .lines()
+        .find(|l| l.starts_with("Max open files"))
+        .unwrap();
+    let numbers: Vec<u64> = line
+        .split_whitespace()
+        .filter_map(|word| match word {
+            "unlimited" => Some(u64::MAX),
+            word => word.parse().ok(),
+        })
+        .collect();
+    (numbers[0], numbers[1])
+}
+
+#[tokio::test]
+async fn a_starting_server_raises_the_open_file_limit_as_far_as_it_may() {
+    if !std::path::Path::new("/proc/self/limits").exists() {
+        return; // Not Linux: nothing to read the limit from without another dependency.
+    }
+    let (_, hard) = open_file_limits();
+    // Start low, so that the raise is seen whatever limit the test runs under.
+    assert_eq!(raise_open_file_limit(0).unwrap(), open_file_limits().0);
+    lower_soft_limit(256, hard);
+    assert_eq!(open_file_limits().0, 256);
+
+    let mut config = ServerConfig::default();
+    let mut limits = Limits::default();
+    limits.max_connections = 1_000;
+    config.limits = limits.clone();
+    let _server = Server::bind("127.0.0.1:0", config.clone(), Handlers::new())
+        .await
+        .unwrap()
+        .start()
+        .unwrap();
+    assert_eq!(open_file_limits().0, hard.min(1_064));
+
+    // More connections than the hard limit allows: raised to the hard limit (and a warning).
+    limits.max_connections = usize::MAX;
+    config.limits = limits;
+    let _server = Server::bind("127.0.0.1:0", config, Handlers::new())
+        .await
+        .unwrap()
+        .start()
+        .unwrap();
+    assert_eq!(open_file_limits().0, hard);
+}
+
+fn lower_soft_limit(soft: u64, hard: u64) {
+    rlimit::setrlimit(rlimit::Resource::NOFILE, soft, hard).unwrap();
+}
