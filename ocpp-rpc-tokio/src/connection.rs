@@ -98,7 +98,9 @@ struct Inner {
     identity: String,
     version: OcppVersion,
     remote_addr: Option<SocketAddr>,
-    commands: mpsc::Sender<Command>,
+    /// Boxed, so the channel's first block of slots (allocated with the channel, 32 of them)
+    /// costs 32 pointers per connection rather than 32 commands.
+    commands: mpsc::Sender<Box<Command>>,
     closed: watch::Receiver<bool>,
     violations: AtomicU64,
     leniencies: AtomicU64,
@@ -186,10 +188,13 @@ impl Connection {
         *self.inner.closed.borrow()
     }
 
-    /// Closes with `code` and `reason` (for the server's own policies).
-    pub(crate) async fn close_with(&self, code: CloseCode, reason: &'static str) {
-        let _ = self.command(Command::Close(code, reason)).await;
-        self.closed().await;
+    /// Asks a connection whose driver has not started yet to close with `code` and `reason`
+    /// as soon as it starts (its command queue is empty, so this cannot wait).
+    pub(crate) fn close_first(&self, code: CloseCode, reason: &'static str) {
+        let _ = self
+            .inner
+            .commands
+            .try_send(Box::new(Command::Close(code, reason)));
     }
 
     /// Closes as replaced by a newer connection of the same identity, reporting it first.
@@ -205,7 +210,7 @@ impl Connection {
     pub(crate) async fn command(&self, command: Command) -> Result<(), CallFailure> {
         self.inner
             .commands
-            .send(command)
+            .send(Box::new(command))
             .await
             .map_err(|_| CallFailure::Closed)
     }
@@ -241,6 +246,24 @@ pub(crate) fn start<S>(
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
+    let (connection, driver) = prepare(socket, session, identity, remote_addr, handlers, config);
+    tokio::spawn(driver);
+    connection
+}
+
+/// The connection's handle, and the future that serves it until it closes (for a caller that
+/// runs it in a task it already has: one task per connection, not two).
+pub(crate) fn prepare<S>(
+    socket: WebSocket<S>,
+    session: Session,
+    identity: String,
+    remote_addr: Option<SocketAddr>,
+    handlers: Handlers,
+    config: DriverConfig,
+) -> (Connection, impl Future<Output = ()> + Send + 'static)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     let (commands, receiver) = mpsc::channel(COMMAND_QUEUE);
     let (closed_tx, closed) = watch::channel(false);
     let connection = Connection {
@@ -259,7 +282,9 @@ where
         identity = %connection.identity(),
         version = %connection.version(),
     );
-    let driver = Driver {
+    // Boxed: an async fn keeps its arguments twice in its future, and the future lives in
+    // every connection's task (a driver by value cost 2.5 KB more per connection).
+    let driver = Box::new(Driver {
         socket,
         session,
         origin: Clock::now(),
@@ -272,15 +297,9 @@ where
         draining: None,
         first_message_by: None,
         resume_reading: None,
-    };
-    tokio::spawn(
-        async move {
-            driver.run(receiver).await;
-            let _ = closed_tx.send(true);
-        }
-        .instrument(span),
-    );
-    connection
+    });
+    let serving = driver.run(receiver, closed_tx).instrument(span);
+    (connection, serving)
 }
 
 struct Driver<S> {
@@ -306,7 +325,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Driver<S> {
         Millis(u64::try_from(self.origin.elapsed().as_millis()).unwrap_or(u64::MAX))
     }
 
-    async fn run(mut self, mut commands: mpsc::Receiver<Command>) {
+    /// Serves the connection until it closes, then tells every handle (`closed`).
+    async fn run(
+        mut self: Box<Self>,
+        mut commands: mpsc::Receiver<Box<Command>>,
+        closed: watch::Sender<bool>,
+    ) {
         let mut shutdown = self.config.shutdown.take();
         // A server already shutting down when this connection started: drain at once.
         self.draining = shutdown.as_ref().and_then(|signal| *signal.borrow());
@@ -324,6 +348,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Driver<S> {
             if self.draining.is_none() {
                 self.draining = shutdown.as_ref().and_then(|signal| *signal.borrow());
             }
+            let timers = [
+                self.resume_reading,
+                self.first_message_by,
+                deadline,
+                self.draining,
+                keep_alive,
+            ];
             tokio::select! {
                 frame = self.socket.next(), if reading => match frame {
                     Some(frame) => {
@@ -341,18 +372,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Driver<S> {
                             std::future::poll_fn(|cx| socket.poll_ready_unpin(cx)).await?;
                             socket.flush().await
                         };
-                        let _ = tokio::time::timeout(self.config.write_timeout, owed).await;
+                        let _ = Box::pin(tokio::time::timeout(self.config.write_timeout, owed)).await;
                         break None;
                     }
                 },
-                _ = sleep_until(self.resume_reading) => self.resume_reading = None,
-                _ = sleep_until(self.first_message_by) => {
-                    tracing::info!("no OCPP message in time after the upgrade; closing");
-                    break Some((CloseCode::Policy, "no OCPP message in time"));
-                }
                 command = commands.recv() => match command {
                     Some(command) => {
-                        if let Some(close) = self.on_command(command) {
+                        if let Some(close) = self.on_command(*command) {
                             break Some(close);
                         }
                     }
@@ -360,25 +386,43 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Driver<S> {
                     // answer any more, but the peer still can; keep serving it.
                     None => std::future::pending::<()>().await,
                 },
-                _ = sleep_until(deadline) => {
-                    let now = self.now();
-                    self.session.handle_timeout(now);
-                }
                 _ = shutdown_signal(&mut shutdown) => {
                     let deadline = shutdown.as_ref().and_then(|s| *s.borrow());
                     self.draining = self.draining.or(deadline);
                 }
-                _ = sleep_until(self.draining) => break Some((CloseCode::Away, "")),
-                _ = sleep_until(keep_alive) => {
-                    if self.awaiting_pong || self.config.ping_interval.is_none() {
-                        tracing::info!("peer silent for too long; closing");
-                        break Some((CloseCode::Away, "no pong"));
+                // One timer for every deadline (each timer costs memory in every connection's
+                // future): the earliest wakes the connection, which then sees what is due.
+                _ = sleep_until(timers.iter().flatten().min().copied()) => {
+                    let now = Clock::now();
+                    let due = |at: Option<Clock>| at.is_some_and(|at| at <= now);
+                    let [resume_reading, first_message_by, session, draining, keep_alive] = timers;
+                    if due(resume_reading) {
+                        self.resume_reading = None;
                     }
-                    self.awaiting_pong = true;
-                    self.last_heard = Clock::now();
-                    let ping = self.socket.send(Frame::ping(Vec::new()));
-                    if !matches!(tokio::time::timeout(self.config.write_timeout, ping).await, Ok(Ok(()))) {
-                        break None;
+                    if due(first_message_by) {
+                        tracing::info!("no OCPP message in time after the upgrade; closing");
+                        break Some((CloseCode::Policy, "no OCPP message in time"));
+                    }
+                    if due(session) {
+                        let now = self.now();
+                        self.session.handle_timeout(now);
+                    }
+                    if due(draining) {
+                        break Some((CloseCode::Away, ""));
+                    }
+                    if due(keep_alive) {
+                        if self.awaiting_pong || self.config.ping_interval.is_none() {
+                            tracing::info!("peer silent for too long; closing");
+                            break Some((CloseCode::Away, "no pong"));
+                        }
+                        self.awaiting_pong = true;
+                        self.last_heard = Clock::now();
+                        // Boxed, like the rest of what happens rarely (see `close`).
+                        let ping = self.socket.send(Frame::ping(Vec::new()));
+                        let ping = Box::pin(tokio::time::timeout(self.config.write_timeout, ping));
+                        if !matches!(ping.await, Ok(Ok(()))) {
+                            break None;
+                        }
                     }
                 }
             }
@@ -399,6 +443,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Driver<S> {
                 break Some((CloseCode::Away, ""));
             }
         };
+        // Boxed: the closing steps run once, and inline they would grow every connection's
+        // future by their size for its whole life.
+        Box::pin(self.close(close)).await;
+        let _ = closed.send(true);
+    }
+
+    /// Ends the connection: the closing handshake (with `close`), then every call in flight
+    /// fails.
+    async fn close(&mut self, close: Option<(CloseCode, &'static str)>) {
         if let Some((code, reason)) = close {
             let _ = self.flush_within_deadline().await;
             let close = self.socket.send(Frame::close(code, reason.as_bytes()));

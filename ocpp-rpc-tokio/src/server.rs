@@ -503,7 +503,9 @@ impl Acceptor {
                 shutdown: Some(shared.shutdown.subscribe()),
             };
             tracing::info!(%remote_addr, %identity, %version, "station connected");
-            let connection = connection::start(
+            // This task serves the connection itself (a second task would cost a task's
+            // memory per connection, for nothing).
+            let (connection, serving) = connection::prepare(
                 socket,
                 Session::new(session),
                 identity,
@@ -511,23 +513,23 @@ impl Acceptor {
                 shared.handlers.clone(),
                 driver,
             );
+            let mut refused = false;
             if let Some(old) = shared.registry.insert(&connection) {
                 match shared.config.duplicate_identity {
                     crate::DuplicateIdentity::RefuseNew => {
                         // Two handshakes of one identity raced past the check: keep the first.
                         shared.registry.insert(&old);
                         connection
-                            .close_with(CloseCode::Policy, "this identity is connected already")
-                            .await;
-                        return;
+                            .close_first(CloseCode::Policy, "this identity is connected already");
+                        refused = true;
                     }
                     _ => old.replace().await,
                 }
             }
-            if let Some(hook) = &shared.on_connection {
+            if let (false, Some(hook)) = (refused, &shared.on_connection) {
                 hook(connection.clone());
             }
-            connection.closed().await;
+            serving.await;
             shared.registry.remove(&connection);
         });
         Ok(response.map(|_| String::new()))
