@@ -94,7 +94,7 @@ pub async fn start_recording(
     // rate is not budgeted (the connection limits and the inflate budget stay).
     config.limits.message_burst = u32::MAX / 2;
     config.limits.messages_per_second = u32::MAX / 2;
-    if let Some(files) = open_files() {
+    if let Some(files) = open_files(config.limits.max_connections) {
         // Keep some files for the listener, the transcript and handshakes in progress, so a
         // full server still answers 503 instead of failing to accept.
         let most = usize::try_from(files.saturating_sub(64))
@@ -165,17 +165,10 @@ fn calling(calls: u32, transcript: Transcript) -> crate::answer::OnBoot {
     })
 }
 
-/// Raises this process's open-file limit to its hard limit where the system allows it, and
-/// returns the limit in force (`None` where it cannot be read).
-fn open_files() -> Option<u64> {
+/// The open-file limit, raised (and a warning logged when too low) for `connections`.
+fn open_files(connections: usize) -> Option<u64> {
     #[cfg(unix)]
-    {
-        let (_, hard) = rlimit::Resource::NOFILE.get().ok()?;
-        match rlimit::increase_nofile_limit(hard) {
-            Ok(files) => Some(files),
-            Err(_) => rlimit::Resource::NOFILE.get().ok().map(|(soft, _)| soft),
-        }
-    }
+    return ocpp_rpc_tokio::raise_open_file_limit(connections).ok();
     #[cfg(not(unix))]
     None
 }
