@@ -70,12 +70,15 @@ impl Csms {
 
     /// CPU time used so far (user + system), in seconds.
     fn cpu_seconds(&self) -> f64 {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid())).unwrap_or_default();
+        let stat =
+            std::fs::read_to_string(format!("/proc/{}/stat", self.pid())).unwrap_or_default();
         let fields: Vec<&str> = stat
             .rsplit_once(')')
             .map(|(_, rest)| rest.split_whitespace().collect())
             .unwrap_or_default();
-        let ticks: u64 = fields.get(11..13).map_or(0, |f| f.iter().filter_map(|v| v.parse::<u64>().ok()).sum());
+        let ticks: u64 = fields
+            .get(11..13)
+            .map_or(0, |f| f.iter().filter_map(|v| v.parse::<u64>().ok()).sum());
         ticks as f64 / 100.0
     }
 }
@@ -99,13 +102,19 @@ fn proc_field(pid: u32, name: &str) -> u64 {
 async fn tcp_from(source: [u8; 4], server: SocketAddr) -> Option<TcpStream> {
     let socket = TcpSocket::new_v4().ok()?;
     socket.bind(SocketAddr::from((source, 0))).ok()?;
-    tokio::time::timeout(STEP, socket.connect(server)).await.ok()?.ok()
+    tokio::time::timeout(STEP, socket.connect(server))
+        .await
+        .ok()?
+        .ok()
 }
 
 /// Upgrades at `path` with `protocol` (and `extra` headers); the response's status.
 async fn upgrade(tcp: &mut TcpStream, path: &str, protocol: &str, extra: &str) -> u16 {
     let head = upgrade_head(tcp, path, protocol, extra).await;
-    head.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0)
+    head.split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0)
 }
 
 /// Upgrades at `path`; the response head.
@@ -194,7 +203,9 @@ async fn ending(tcp: &mut TcpStream, wait: Duration) -> String {
         }
         match read_frame(tcp, left).await {
             Some((8, payload)) => {
-                let code = payload.get(..2).map_or(1005, |c| u16::from_be_bytes([c[0], c[1]]));
+                let code = payload
+                    .get(..2)
+                    .map_or(1005, |c| u16::from_be_bytes([c[0], c[1]]));
                 return format!("close {code}");
             }
             Some(_) => continue,
@@ -211,7 +222,10 @@ async fn fresh_station(addr: SocketAddr, v16: bool) -> String {
         return "no: TCP connect failed".into();
     };
     let (protocol, boot) = if v16 {
-        ("ocpp1.6", r#"[2,"b","BootNotification",{"chargePointVendor":"V","chargePointModel":"M"}]"#)
+        (
+            "ocpp1.6",
+            r#"[2,"b","BootNotification",{"chargePointVendor":"V","chargePointModel":"M"}]"#,
+        )
     } else {
         (
             "ocpp2.0.1",
@@ -279,7 +293,10 @@ async fn slow_reader(ocpp: &str) -> Row {
     let writer = tokio::spawn(async move {
         for i in 0..300 {
             let call = format!(r#"[2,"{i}","{name}",{{}}]"#);
-            if tokio::time::timeout(STEP, tcp.write_all(&text(&call))).await.is_err() {
+            if tokio::time::timeout(STEP, tcp.write_all(&text(&call)))
+                .await
+                .is_err()
+            {
                 break;
             }
         }
@@ -288,15 +305,27 @@ async fn slow_reader(ocpp: &str) -> Row {
     tokio::time::sleep(Duration::from_secs(2)).await;
     let fresh = fresh_station(csms.addr, true).await;
     let peak_mib = csms.peak_mib();
-    let _ = Command::new("kill").arg("-INT").arg(csms.pid().to_string()).status().await;
+    let _ = Command::new("kill")
+        .arg("-INT")
+        .arg(csms.pid().to_string())
+        .status()
+        .await;
     let started = Instant::now();
     let exited = tokio::time::timeout(Duration::from_secs(40), csms.child.wait()).await;
     let observed = match exited {
-        Ok(_) => format!("exited {:.1} s after Ctrl-C", started.elapsed().as_secs_f64()),
+        Ok(_) => format!(
+            "exited {:.1} s after Ctrl-C",
+            started.elapsed().as_secs_f64()
+        ),
         Err(_) => "still running 40 s after Ctrl-C".into(),
     };
     writer.abort();
-    Row { attack: "a peer that stops reading, then Ctrl-C", observed, peak_mib, fresh }
+    Row {
+        attack: "a peer that stops reading, then Ctrl-C",
+        observed,
+        peak_mib,
+        fresh,
+    }
 }
 
 /// 2,000 connections as the same identity.
@@ -305,7 +334,9 @@ async fn duplicates(ocpp: &str) -> Row {
     let mut held = Vec::new();
     for i in 0..2000u32 {
         let source = [127, 0, 0, 1 + (i % 40) as u8];
-        let Some(mut tcp) = tcp_from(source, csms.addr).await else { continue };
+        let Some(mut tcp) = tcp_from(source, csms.addr).await else {
+            continue;
+        };
         if upgrade(&mut tcp, "/ocpp/TWIN", "ocpp2.0.1", "").await == 101 {
             held.push(tcp);
         }
@@ -371,7 +402,11 @@ async fn deflate(ocpp: &str) -> Row {
         attack: "deflate: 2 MB on the wire inflating to ~1 MiB per KB",
         observed: format!(
             "deflate {}; {} KB sent in {:.1} s; server CPU {cpu:.2} s",
-            if negotiated { "negotiated" } else { "NOT negotiated" },
+            if negotiated {
+                "negotiated"
+            } else {
+                "NOT negotiated"
+            },
             wire / 1000,
             started.elapsed().as_secs_f64()
         ),
@@ -444,7 +479,10 @@ async fn protocol(ocpp: &str) -> Vec<Row> {
     }
     for (attack, payload) in [
         ("a 2 MB text frame", vec![b'x'; 2_000_000]),
-        ("a text frame that is not UTF-8", b"[2,\"1\",\"Heartbeat\",{\"x\":\"\xff\"}]".to_vec()),
+        (
+            "a text frame that is not UTF-8",
+            b"[2,\"1\",\"Heartbeat\",{\"x\":\"\xff\"}]".to_vec(),
+        ),
     ] {
         let mut tcp = TcpStream::connect(csms.addr).await.expect("connect");
         upgrade(&mut tcp, "/ocpp/FRAME", "ocpp2.0.1", "").await;
@@ -458,9 +496,19 @@ async fn protocol(ocpp: &str) -> Vec<Row> {
         });
     }
     let mut statuses = Vec::new();
-    for path in ["/ocpp/a%0D%0Ab", "/ocpp/..%2F..%2Fetc%2Fpasswd", "/ocpp/..", "/ocpp//x1", "/ocpp/a%E2%80%AEb", "/ocpp/a%00b"] {
+    for path in [
+        "/ocpp/a%0D%0Ab",
+        "/ocpp/..%2F..%2Fetc%2Fpasswd",
+        "/ocpp/..",
+        "/ocpp//x1",
+        "/ocpp/a%E2%80%AEb",
+        "/ocpp/a%00b",
+    ] {
         let mut tcp = TcpStream::connect(csms.addr).await.expect("connect");
-        statuses.push(format!("{path} {}", upgrade(&mut tcp, path, "ocpp2.0.1", "").await));
+        statuses.push(format!(
+            "{path} {}",
+            upgrade(&mut tcp, path, "ocpp2.0.1", "").await
+        ));
     }
     rows.push(Row {
         attack: "identities: CR LF, %2F, .., //, bidi override, NUL",
@@ -473,7 +521,10 @@ async fn protocol(ocpp: &str) -> Vec<Row> {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let ocpp = args.get(1).cloned().unwrap_or_else(|| "target/release/ocpp".into());
+    let ocpp = args
+        .get(1)
+        .cloned()
+        .unwrap_or_else(|| "target/release/ocpp".into());
     let only = args.get(2).cloned();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

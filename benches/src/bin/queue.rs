@@ -65,7 +65,9 @@ fn station(dir: &Path, messages: usize) -> (Run, Vec<String>) {
     let mut station = Station::new(config, NoHardware, &[], Millis(0)).expect("empty store");
     let mut now = Millis(0);
     station.plug_in(1, now).expect("connector 1");
-    station.present_token(1, IdToken::rfid("BENCH"), now).expect("connector 1");
+    station
+        .present_token(1, IdToken::rfid("BENCH"), now)
+        .expect("connector 1");
     station.flush(&mut store, now).expect("write");
     let before = store.len_bytes().expect("size");
     let start = Instant::now();
@@ -107,7 +109,8 @@ fn sqlite(dir: &Path, payloads: &[String]) -> Run {
          CREATE TABLE queue (id INTEGER PRIMARY KEY, action TEXT NOT NULL, payload TEXT NOT NULL);",
     )
     .expect("schema");
-    db.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);").expect("checkpoint");
+    db.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
+        .expect("checkpoint");
     let before = dir_size(dir);
     let start = Instant::now();
     for payload in payloads {
@@ -118,7 +121,8 @@ fn sqlite(dir: &Path, payloads: &[String]) -> Run {
         .expect("insert");
     }
     let seconds = start.elapsed().as_secs_f64();
-    db.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);").expect("checkpoint");
+    db.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
+        .expect("checkpoint");
     let bytes = dir_size(dir).saturating_sub(before);
     Run {
         messages: payloads.len(),
@@ -130,10 +134,9 @@ fn sqlite(dir: &Path, payloads: &[String]) -> Run {
 fn main() {
     let mut args = std::env::args().skip(1);
     let messages: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(2000);
-    let base: PathBuf = args
-        .next()
-        .map(PathBuf::from)
-        .unwrap_or_else(|| std::env::temp_dir().join(format!("ocpp-queue-bench-{}", std::process::id())));
+    let base: PathBuf = args.next().map(PathBuf::from).unwrap_or_else(|| {
+        std::env::temp_dir().join(format!("ocpp-queue-bench-{}", std::process::id()))
+    });
     let ours_dir = base.join("file-store");
     let peer_dir = base.join("sqlite");
     let _ = std::fs::remove_dir_all(&base);
@@ -143,7 +146,10 @@ fn main() {
     let _ = std::fs::remove_dir_all(&base);
     println!("| queue ({messages} TransactionEvent Updated, fsync each) | msgs/s | bytes/msg |");
     println!("|---|---|---|");
-    for (name, run) in [("ocpp-station FileStore", &ours), ("SQLite WAL synchronous=FULL", &peer)] {
+    for (name, run) in [
+        ("ocpp-station FileStore", &ours),
+        ("SQLite WAL synchronous=FULL", &peer),
+    ] {
         println!(
             "| {name} | {:.0} | {:.0} |",
             run.messages as f64 / run.seconds,
