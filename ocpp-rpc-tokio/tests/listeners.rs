@@ -1,6 +1,6 @@
 //! Servers on listeners the application binds (`Server::from_listener`), clients bound to a
-//! local address, and the open-file limit a starting server raises: what running one box near
-//! its limits takes.
+//! local address or offering no compression, and the open-file limit a starting server raises:
+//! what running one box near its limits takes.
 #![cfg(unix)]
 
 use std::net::{IpAddr, SocketAddr};
@@ -91,6 +91,42 @@ async fn a_client_connects_from_the_local_address_it_is_given() {
         refused.to_string().contains("no address of the family"),
         "{refused}"
     );
+}
+
+#[tokio::test]
+async fn a_client_offers_permessage_deflate_unless_told_not_to() {
+    let (tx, mut offers) = mpsc::unbounded_channel();
+    let server = Server::bind("127.0.0.1:0", ServerConfig::default(), Handlers::new())
+        .await
+        .unwrap()
+        .on_handshake(move |handshake| {
+            let offer = handshake
+                .headers
+                .iter()
+                .find(|(name, _)| name.eq_ignore_ascii_case("sec-websocket-extensions"))
+                .map(|(_, value)| value.clone());
+            let _ = tx.send(offer);
+            async { Ok::<(), Refusal>(()) }
+        })
+        .start()
+        .unwrap();
+    for deflate in [true, false] {
+        let mut config = ClientConfig::new(
+            format!("ws://{}/CS{deflate}", server.local_addr()),
+            vec![OcppVersion::V201],
+        );
+        config.permessage_deflate = deflate;
+        let _station = tokio::time::timeout(LIMIT, connect(&config, Handlers::new()))
+            .await
+            .unwrap()
+            .unwrap();
+        let offer = offers.recv().await.unwrap();
+        assert_eq!(
+            offer.is_some_and(|o| o.starts_with("permessage-deflate")),
+            deflate,
+            "permessage_deflate = {deflate}"
+        );
+    }
 }
 
 /// The soft and hard open-file limits, from `/proc/self/limits`.
