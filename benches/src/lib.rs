@@ -27,6 +27,15 @@ pub fn transaction_event() -> String {
     )
 }
 
+/// A 2.0.1 MeterValues with one meter value of the six sampled values of [`transaction_event`].
+pub fn meter_values_201() -> String {
+    let event = transaction_event();
+    let meter_value = event
+        .split_once(r#""meterValue":"#)
+        .map_or("[]", |(_, rest)| rest.trim_end_matches('}'));
+    format!(r#"{{"evseId":1,"meterValue":{meter_value}}}"#)
+}
+
 /// A 2.0.1 BootNotification with the optional station details.
 pub fn boot_notification() -> String {
     r#"{"chargingStation":{"serialNumber":"SN-0001-2024","model":"AC-Wallbox-22","vendorName":"ExampleVendor","firmwareVersion":"1.4.2","modem":{"iccid":"8931440400012345678","imsi":"262011234567890"}},"reason":"PowerUp"}"#.to_owned()
@@ -54,4 +63,93 @@ pub fn notify_report(entries: usize) -> String {
         r#"{{"requestId":1,"generatedAt":"2024-05-01T12:00:00Z","tbc":false,"seqNo":0,"reportData":[{}]}}"#,
         data.join(",")
     )
+}
+
+/// The CSMS of the scale benches (`scale`, `connection_cost`): what both the ocpp-rs and the
+/// Node CSMS answer, and the TLS material.
+pub mod scale {
+    use std::path::{Path, PathBuf};
+
+    use ocpp_rpc_tokio::{Handlers, ServerConfig};
+    use ocpp_types::{DateTime, OcppVersion, v201};
+
+    /// The heartbeat interval the CSMSs hand out, in seconds.
+    pub const HEARTBEAT: u64 = 60;
+
+    /// BootNotification (accepted), Heartbeat, TransactionEvent and MeterValues.
+    pub fn handlers() -> Handlers {
+        let mut handlers = Handlers::new();
+        handlers.on(|_, _: v201::BootNotificationRequest| async {
+            Ok(v201::BootNotificationResponse::new(
+                DateTime::now(),
+                HEARTBEAT as i64,
+                v201::RegistrationStatusEnumType::Accepted,
+            ))
+        });
+        handlers.on(|_, _: v201::HeartbeatRequest| async {
+            Ok(v201::HeartbeatResponse::new(DateTime::now()))
+        });
+        handlers.on(|_, _: v201::TransactionEventRequest| async {
+            Ok(v201::TransactionEventResponse::default())
+        });
+        handlers.on(|_, _: v201::MeterValuesRequest| async {
+            Ok(v201::MeterValuesResponse::default())
+        });
+        handlers
+    }
+
+    /// OCPP 2.0.1, up to 19,000 connections a process. Every station comes from a few loopback
+    /// addresses, as fast as it can: the limits that protect a real server from one address
+    /// and from floods are lifted. Pings off, as for Node.
+    pub fn config() -> ServerConfig {
+        let mut config = ServerConfig::default();
+        config.versions = vec![OcppVersion::V201];
+        config.limits.max_connections = 19_000;
+        config.limits.max_connections_per_address = usize::MAX;
+        config.limits.max_handshakes = 4096;
+        config.limits.messages_per_second = u32::MAX / 2;
+        config.limits.message_burst = u32::MAX / 2;
+        config.ping_interval = None;
+        config.idle_timeout = None;
+        config
+    }
+
+    /// A listener on 127.0.0.1:`port` that other processes may share (`SO_REUSEPORT`).
+    pub fn reuse_port_listener(port: u16) -> std::io::Result<tokio::net::TcpListener> {
+        let socket = tokio::net::TcpSocket::new_v4()?;
+        socket.set_reuseport(true)?;
+        socket.bind((std::net::Ipv4Addr::LOCALHOST, port).into())?;
+        socket.listen(4096)
+    }
+
+    /// A CA, and a server certificate (for `localhost`) and key it signed, as PEM files.
+    pub struct Pki {
+        /// The CA's certificate.
+        pub ca: PathBuf,
+        /// The server's certificate.
+        pub cert: PathBuf,
+        /// The server's private key.
+        pub key: PathBuf,
+    }
+
+    /// Writes a new [`Pki`] into `dir`.
+    pub fn pki(dir: &Path) -> Result<Pki, Box<dyn std::error::Error>> {
+        use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
+        let ca_key = KeyPair::generate()?;
+        let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        let ca = ca_params.self_signed(&ca_key)?;
+        let key = KeyPair::generate()?;
+        let cert =
+            CertificateParams::new(vec!["localhost".to_owned()])?.signed_by(&key, &ca, &ca_key)?;
+        let pki = Pki {
+            ca: dir.join("ca.pem"),
+            cert: dir.join("server.pem"),
+            key: dir.join("server.key"),
+        };
+        std::fs::write(&pki.ca, ca.pem())?;
+        std::fs::write(&pki.cert, cert.pem())?;
+        std::fs::write(&pki.key, key.serialize_pem())?;
+        Ok(pki)
+    }
 }
