@@ -65,6 +65,17 @@ pub fn notify_report(entries: usize) -> String {
     )
 }
 
+/// The resident memory of process `pid` in KiB (`VmRSS` of `/proc/PID/status`; 0 when it
+/// cannot be read).
+pub fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
 /// The CSMS of the scale benches (`scale`, `connection_cost`): what both the ocpp-rs and the
 /// Node CSMS answer, and the TLS material.
 pub mod scale {

@@ -115,7 +115,7 @@ fn report(json: &str, connections: usize, before: u64) -> Fallible {
         entry.1 += blocks;
     }
     let mut rows: Vec<_> = groups.into_iter().collect();
-    rows.sort_by(|a, b| b.1.0.cmp(&a.1.0));
+    rows.sort_by_key(|row| std::cmp::Reverse(row.1.0));
     println!(
         "heap live with {connections} connections: {:.0} bytes per connection ({} bytes before \
          any connection)",

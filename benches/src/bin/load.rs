@@ -53,15 +53,6 @@ async fn serve() {
     std::future::pending::<()>().await;
 }
 
-fn rss_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
-}
-
 async fn load(connections: usize, calls: usize) {
     let exe = std::env::current_exe().expect("own path");
     let mut child = tokio::process::Command::new(exe)
@@ -79,7 +70,7 @@ async fn load(connections: usize, calls: usize) {
         .flatten()
         .expect("the CSMS's address");
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let idle_rss = rss_kib(pid);
+    let idle_rss = ocpp_rs_benches::rss_kib(pid);
 
     let opened = Instant::now();
     let mut stations = Vec::with_capacity(connections);
@@ -106,7 +97,7 @@ async fn load(connections: usize, calls: usize) {
     }
     let connect_time = opened.elapsed();
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let held_rss = rss_kib(pid);
+    let held_rss = ocpp_rs_benches::rss_kib(pid);
 
     let started = Instant::now();
     let mut runs = tokio::task::JoinSet::new();

@@ -563,7 +563,10 @@ impl Csms {
     }
 
     fn rss_kib(&self) -> u64 {
-        self.pids.iter().map(|&pid| rss_kib(pid)).sum()
+        self.pids
+            .iter()
+            .map(|&pid| ocpp_rs_benches::rss_kib(pid))
+            .sum()
     }
 
     async fn kill(mut self) {
@@ -576,15 +579,6 @@ impl Csms {
             let _ = child.kill().await;
         }
     }
-}
-
-fn rss_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
 }
 
 /// A generator process and its command line.
@@ -840,7 +834,7 @@ async fn run_peer(
         let (peak, pids) = (peak.clone(), csms.pids.clone());
         tokio::spawn(async move {
             loop {
-                let rss: u64 = pids.iter().map(|&pid| rss_kib(pid)).sum();
+                let rss: u64 = pids.iter().map(|&pid| ocpp_rs_benches::rss_kib(pid)).sum();
                 peak.fetch_max(rss, Ordering::Relaxed);
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
