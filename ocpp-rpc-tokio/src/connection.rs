@@ -426,10 +426,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Driver<S> {
                     }
                 }
             }
+            // Events first: a handler that answers at once adds its answer to the flush.
+            self.dispatch_events();
             if !self.flush_within_deadline().await {
                 break None;
             }
-            self.dispatch_events();
             if self.session.wants_close() {
                 tracing::warn!("too many bad messages; closing");
                 break Some((CloseCode::Policy, "too many bad messages"));
@@ -532,15 +533,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Driver<S> {
                 let result = self.session.send_any(&message).map(|_| ());
                 let _ = reply.send(result.map_err(CallFailure::Refused));
             }
-            Command::Respond(id, result) => {
-                let sent = match result {
-                    Ok(response) => self.session.respond_any(id, &response),
-                    Err(error) => self.session.respond_error(id, &error),
-                };
-                if let Err(error) = sent {
-                    tracing::warn!(%error, "answer not sent");
-                }
-            }
+            Command::Respond(id, result) => self.respond(id, result),
             Command::Close(code, reason) => return Some((code, reason)),
             Command::Replaced => {
                 tracing::info!("replaced by a newer connection of the same identity");
@@ -549,6 +542,17 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Driver<S> {
             }
         }
         None
+    }
+
+    /// Answers the peer's call `id`.
+    fn respond(&mut self, id: IncomingId, result: Result<AnyResponse, RpcError>) {
+        let sent = match result {
+            Ok(response) => self.session.respond_any(id, &response),
+            Err(error) => self.session.respond_error(id, &error),
+        };
+        if let Err(error) = sent {
+            tracing::warn!(%error, "answer not sent");
+        }
     }
 
     /// [`flush`](Driver::flush) within the write deadline: `false` if the socket failed or
@@ -599,13 +603,35 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Driver<S> {
                     let connection = self.connection.clone();
                     let action = call.request.action().as_str();
                     let span = tracing::info_span!("ocpp_call", action, id = %call.message_id);
-                    tokio::spawn(
-                        async move {
-                            let result = handlers.handle(connection.clone(), call.request).await;
-                            let _ = connection.command(Command::Respond(call.id, result)).await;
-                        }
-                        .instrument(span),
+                    let id = call.id;
+                    let mut handling = Box::pin(
+                        async move { handlers.handle(connection, call.request).await }
+                            .instrument(span),
                     );
+                    // A handler that answers without waiting on anything is answered here,
+                    // without a task and the way back through the command channel (one
+                    // wake-up per call instead of three); the others go on in a task. A
+                    // panicking handler is answered InternalError rather than never.
+                    let polled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        futures_util::FutureExt::now_or_never(handling.as_mut())
+                    }));
+                    match polled {
+                        Ok(Some(result)) => self.respond(id, result),
+                        Ok(None) => {
+                            let connection = self.connection.clone();
+                            tokio::spawn(async move {
+                                let result = handling.await;
+                                let _ = connection.command(Command::Respond(id, result)).await;
+                            });
+                        }
+                        Err(_) => self.respond(
+                            id,
+                            Err(RpcError::new(
+                                ocpp_rpc::ErrorCode::InternalError,
+                                "the handler failed",
+                            )),
+                        ),
+                    }
                 }
                 Event::IncomingSend(send) => {
                     let handlers = self.handlers.clone();

@@ -101,3 +101,39 @@ async fn a_pipe_gets_the_servers_refusals() {
     assert!(answer.starts_with("HTTP/1.1 503 "), "{answer}");
     assert_eq!(acceptor.connections(), 0);
 }
+
+#[tokio::test]
+async fn a_handler_that_panics_is_answered_internal_error_and_the_connection_goes_on() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let panicked = std::sync::Arc::new(AtomicBool::new(false));
+    let mut handlers = Handlers::new();
+    handlers.on(move |_, _: v201::HeartbeatRequest| {
+        let first = !panicked.swap(true, Ordering::SeqCst);
+        async move {
+            assert!(!first, "a bug in the application's handler");
+            Ok(v201::HeartbeatResponse::new(DateTime::now()))
+        }
+    });
+    let server = ocpp_rpc_tokio::Server::bind("127.0.0.1:0", ServerConfig::default(), handlers)
+        .await
+        .unwrap()
+        .start()
+        .unwrap();
+    let config = ClientConfig::new(
+        format!("ws://{}/CS001", server.local_addr()),
+        vec![OcppVersion::V201],
+    );
+    let station = connect(&config, Handlers::new()).await.unwrap();
+    let failed = tokio::time::timeout(LIMIT, station.call(v201::HeartbeatRequest::default()))
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert!(
+        matches!(&failed, ocpp_rpc_tokio::CallFailure::CallError(e) if e.code == ocpp_rpc_tokio::ErrorCode::InternalError),
+        "{failed:?}"
+    );
+    let answered = tokio::time::timeout(LIMIT, station.call(v201::HeartbeatRequest::default()))
+        .await
+        .unwrap();
+    assert!(answered.is_ok(), "{answered:?}");
+}
