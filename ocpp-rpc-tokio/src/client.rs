@@ -148,14 +148,16 @@ pub async fn connect(
         budget: None,
         shutdown: None,
     };
-    Ok(connection::start(
+    let (connection, serving) = connection::prepare(
         upgraded.socket,
         Session::new(session),
         upgraded.identity,
         upgraded.remote_addr,
         handlers,
         driver,
-    ))
+    );
+    tokio::spawn(serving);
+    Ok(connection)
 }
 
 /// The WebSocket of a finished handshake, before any OCPP session runs on it.

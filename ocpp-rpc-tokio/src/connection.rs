@@ -234,25 +234,9 @@ pub(crate) struct DriverConfig {
     pub(crate) shutdown: Option<watch::Receiver<Option<Clock>>>,
 }
 
-/// Starts the driver of an established WebSocket and returns the handle to it.
-pub(crate) fn start<S>(
-    socket: WebSocket<S>,
-    session: Session,
-    identity: String,
-    remote_addr: Option<SocketAddr>,
-    handlers: Handlers,
-    config: DriverConfig,
-) -> Connection
-where
-    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-{
-    let (connection, driver) = prepare(socket, session, identity, remote_addr, handlers, config);
-    tokio::spawn(driver);
-    connection
-}
-
-/// The connection's handle, and the future that serves it until it closes (for a caller that
-/// runs it in a task it already has: one task per connection, not two).
+/// The connection's handle, and the future that serves it until it closes: the caller runs it
+/// (the server in the task it already has for the connection, so one task per connection, not
+/// two; the client in a task of its own).
 pub(crate) fn prepare<S>(
     socket: WebSocket<S>,
     session: Session,

@@ -633,8 +633,8 @@ pub struct RunningServer {
 }
 
 impl Server {
-    /// Binds the listening socket. Fails if a profile needs TLS settings that are missing
-    /// (checked before binding, by [`Server::from_listener`]).
+    /// Binds the listening socket. Fails if a profile needs TLS settings that are missing (see
+    /// [`Server::from_listener`]).
     pub async fn bind(
         addr: impl ToSocketAddrs,
         config: ServerConfig,
