@@ -197,8 +197,11 @@ impl Connection {
             .try_send(Box::new(Command::Close(code, reason)));
     }
 
-    /// Closes as replaced by a newer connection of the same identity, reporting it first.
-    pub(crate) async fn replace(&self) {
+    /// Closes as replaced by a newer connection of the same identity (1008, "replaced by a
+    /// newer connection"), reporting [`ConnectionEvent::Replaced`] first: what the server
+    /// does under [`DuplicateIdentity::ReplaceOld`](crate::DuplicateIdentity::ReplaceOld), and
+    /// what a cluster does when the station has connected to another node.
+    pub async fn close_replaced(&self) {
         let _ = self.command(Command::Replaced).await;
     }
 

@@ -12,7 +12,7 @@ use std::vec::Vec;
 
 use ocpp_types::{OcppVersion, Request};
 
-use ocpp_rpc::{AnyRequest, AnyResponse, ErrorCode, RpcError};
+use ocpp_rpc::{AnyAction, AnyRequest, AnyResponse, ErrorCode, RpcError};
 
 use crate::connection::Connection;
 
@@ -86,6 +86,22 @@ impl Handlers {
         Arc::make_mut(&mut self.table)
             .by_action
             .insert((R::VERSION, R::ACTION), boxed);
+        self
+    }
+
+    /// Sets the handler of `action`, chosen at run time (a router or a cluster node handing
+    /// some actions elsewhere), taking and returning messages of any version; a response of
+    /// another action is answered `InternalError`, as from any handler.
+    pub fn on_action<F, Fut>(&mut self, action: AnyAction, handler: F) -> &mut Handlers
+    where
+        F: Fn(Connection, AnyRequest) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<AnyResponse, RpcError>> + Send + 'static,
+    {
+        let boxed: Handler =
+            Arc::new(move |connection, request| Box::pin(handler(connection, request)));
+        Arc::make_mut(&mut self.table)
+            .by_action
+            .insert((action.version(), action.as_str()), boxed);
         self
     }
 

@@ -523,7 +523,7 @@ impl Acceptor {
                             .close_first(CloseCode::Policy, "this identity is connected already");
                         refused = true;
                     }
-                    _ => old.replace().await,
+                    _ => old.close_replaced().await,
                 }
             }
             if let (false, Some(hook)) = (refused, &shared.on_connection) {
