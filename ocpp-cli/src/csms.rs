@@ -68,6 +68,8 @@ pub struct Extras {
     pub calls: u32,
     /// Accept only these id tokens (`--accept`); `None`: every one.
     pub accept: Option<Vec<String>>,
+    /// Run as this node of a cluster (`--cluster`, `--node`).
+    pub node: Option<ocpp_cluster::Node>,
 }
 
 /// [`start`] with [`Extras`].
@@ -82,6 +84,7 @@ pub async fn start_recording(
         record,
         calls,
         accept,
+        node,
     } = extras;
     let mut answers = crate::answer::Answers::new(0xc5);
     if let Some(tokens) = accept {
@@ -103,19 +106,20 @@ pub async fn start_recording(
         config.limits.max_connections = config.limits.max_connections.min(most);
     }
     config.observer = Some(transcript.observer(Side::Csms));
-    Server::bind(
-        listen,
-        config,
-        crate::answer::handlers(
-            answers,
-            transcript.clone(),
-            None,
-            record,
-            (calls > 0).then(|| calling(calls, transcript)),
-        ),
-    )
-    .await?
-    .start()
+    let handlers = crate::answer::handlers(
+        answers,
+        transcript.clone(),
+        None,
+        record,
+        (calls > 0).then(|| calling(calls, transcript)),
+    );
+    match node {
+        None => Server::bind(listen, config, handlers).await?.start(),
+        Some(node) => {
+            let server = Server::bind(listen, config, node.handlers(handlers)).await?;
+            node.attach(server).start()
+        }
+    }
 }
 
 /// What `--calls N` does after a boot: N reads of the station's meter sample interval

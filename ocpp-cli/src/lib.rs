@@ -1,10 +1,11 @@
 #![doc = include_str!("../README.md")]
 //!
 //! # Modules
-//! One per subcommand ([`demo`], [`csms`], [`station`], [`validate`], [`generate`], [`probe`]), and what
+//! One per subcommand ([`demo`], [`csms`] and [`cluster`], [`station`], [`validate`], [`generate`], [`probe`]), and what
 //! they share: the valid [`answer`]s of the demo CSMS, the frame [`transcript`] they print.
 
 pub mod answer;
+pub mod cluster;
 pub mod csms;
 pub mod demo;
 pub mod generate;

@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 use std::time::Duration;
 
 use ocpp_cli::transcript::Transcript;
-use ocpp_cli::{csms, demo, generate, parse_version, probe, router, station, validate};
+use ocpp_cli::{cluster, csms, demo, generate, parse_version, probe, router, station, validate};
 use ocpp_rpc::AnyAction;
 use ocpp_types::OcppVersion;
 
@@ -66,6 +66,31 @@ enum Command {
         /// default every token is accepted.
         #[arg(long, value_delimiter = ',')]
         accept: Option<Vec<String>>,
+        #[command(flatten)]
+        cluster: cluster::NodeOptions,
+    },
+    /// Call a charging station connected to any node of a cluster (`ocpp csms --cluster`) and
+    /// print its response's JSON. Exits 0 when answered, 1 on a CALLERROR or a failed call
+    /// (the station's timeout, the connection closed), 2 for a request that is not valid for
+    /// the action, 3 when no node holds the station, its node or NATS cannot be reached.
+    Call {
+        /// The cluster's NATS server: nats://HOST:4222.
+        #[arg(long)]
+        cluster: String,
+        /// The station's identity.
+        #[arg(long)]
+        station: String,
+        /// OCPP version of the station: 1.6, 2.0.1 or 2.1.
+        #[arg(long = "ocpp", value_parser = parse_version, default_value = "2.0.1")]
+        version: OcppVersion,
+        /// Seconds to wait for the answer.
+        #[arg(long, default_value_t = 35)]
+        timeout: u64,
+        /// The action (GetVariables, Reset, RemoteStartTransaction, ...).
+        action: String,
+        /// The request's JSON payload.
+        #[arg(default_value = "{}")]
+        payload: String,
     },
     /// Run a simulated charging station against a CSMS: charging sessions one after another
     /// on one connector (plug in, present TOKEN-1, TOKEN-2, ..., meter readings, present the
@@ -260,6 +285,26 @@ fn main() -> ExitCode {
                 }
             }
         }),
+        Command::Call {
+            cluster,
+            station,
+            version,
+            timeout,
+            action,
+            payload,
+        } => runtime().block_on(async move {
+            let timeout = Duration::from_secs(timeout);
+            match cluster::call(&cluster, &station, version, &action, &payload, timeout).await {
+                Ok(json) => {
+                    say(&json);
+                    ExitCode::SUCCESS
+                }
+                Err(outcome) => {
+                    eprintln!("ocpp call: {}", outcome.message());
+                    ExitCode::from(outcome.code())
+                }
+            }
+        }),
         Command::Demo { version } => {
             let transcript = Transcript::stdout();
             let result = runtime().block_on(demo::run(version, transcript.clone()));
@@ -285,6 +330,7 @@ fn main() -> ExitCode {
             record,
             calls,
             accept,
+            cluster,
         } => runtime().block_on(async move {
             let transcript = Transcript::stdout();
             let path = path_prefix.unwrap_or_default();
@@ -296,10 +342,19 @@ fn main() -> ExitCode {
                 Some(Ok(record)) => Some(record),
                 Some(Err(message)) => return fail(&message),
             };
+            let node = match cluster.join(&versions).await {
+                Ok(node) => node,
+                Err(message) => {
+                    eprintln!("ocpp csms: cannot join the cluster: {message}");
+                    return ExitCode::from(3);
+                }
+            };
+            let node_name = node.as_ref().map(|n| n.name().to_owned());
             let extras = csms::Extras {
                 record,
                 calls,
                 accept,
+                node,
             };
             let started =
                 csms::start_recording(listen, versions, &path, transcript.clone(), extras).await;
@@ -316,6 +371,9 @@ fn main() -> ExitCode {
             transcript.line(&format!(
                 "at most {most} stations at once (open-file limit)"
             ));
+            if let Some(name) = node_name {
+                transcript.line(&format!("node {name} of the cluster"));
+            }
             let _ = tokio::signal::ctrl_c().await;
             transcript.line("shutting down");
             server.shutdown(Duration::from_secs(5)).await;

@@ -37,6 +37,8 @@
 
 mod key;
 mod node;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod wire;
 mod worker;
 
@@ -220,10 +222,10 @@ impl std::fmt::Debug for Cluster {
 impl Cluster {
     /// Connects to NATS at `url` (`nats://host:4222`, several comma-separated) and opens the
     /// cluster's bucket and stream, creating them if they do not exist (JetStream must be on).
+    /// Fails if NATS cannot be reached now; once connected, the client reconnects by itself.
     pub async fn connect(url: &str, config: ClusterConfig) -> Result<Cluster, ClusterError> {
         let client = async_nats::ConnectOptions::new()
             .name("ocpp-rs cluster")
-            .retry_on_initial_connect()
             .connect(url)
             .await
             .map_err(|e| ClusterError::Connect(e.to_string()))?;

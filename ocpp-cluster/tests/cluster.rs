@@ -35,7 +35,9 @@ struct TestNode {
 
 impl TestNode {
     async fn start(nats: &Nats, node: NodeConfig, cluster: ClusterConfig) -> TestNode {
-        let cluster = Cluster::connect(&nats.url, cluster).await.expect("cluster");
+        let cluster = Cluster::connect(nats.url(), cluster)
+            .await
+            .expect("cluster");
         let duplicates = node.duplicate_identity;
         let node = Node::join(&cluster, node).await.expect("node joins");
         let mut config = ServerConfig::default();
@@ -109,10 +111,10 @@ async fn located(cluster: &Cluster, identity: &str, node: Option<&str>) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn presence_follows_a_station_and_calls_reach_it_from_a_process_holding_none() {
-    let nats = Nats::start().await;
+    let nats = Nats::start().await.expect("nats-server");
     let a = TestNode::start(&nats, named("a"), config()).await;
     // The application: a NATS connection of its own, no station.
-    let app = Cluster::connect(&nats.url, config())
+    let app = Cluster::connect(nats.url(), config())
         .await
         .expect("cluster");
 
@@ -173,7 +175,7 @@ async fn presence_follows_a_station_and_calls_reach_it_from_a_process_holding_no
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_station_that_connects_to_another_node_is_closed_on_the_first() {
-    let nats = Nats::start().await;
+    let nats = Nats::start().await.expect("nats-server");
     let a = TestNode::start(&nats, named("a"), config()).await;
     let b = TestNode::start(&nats, named("b"), config()).await;
     let app = a.node.cluster().clone();
@@ -216,7 +218,7 @@ async fn a_station_that_connects_to_another_node_is_closed_on_the_first() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refuse_new_refuses_a_station_connected_to_another_node() {
-    let nats = Nats::start().await;
+    let nats = Nats::start().await.expect("nats-server");
     let refuse = |name| {
         let mut node = named(name);
         node.duplicate_identity = DuplicateIdentity::RefuseNew;
@@ -249,9 +251,9 @@ async fn refuse_new_refuses_a_station_connected_to_another_node() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn routed_calls_keep_the_sessions_rules_one_in_flight_and_its_timeout() {
-    let nats = Nats::start().await;
+    let nats = Nats::start().await.expect("nats-server");
     let a = TestNode::start(&nats, named("a"), config()).await;
-    let app = Cluster::connect(&nats.url, config())
+    let app = Cluster::connect(nats.url(), config())
         .await
         .expect("cluster");
     let busiest = Arc::new(AtomicUsize::new(0));
@@ -298,8 +300,8 @@ async fn routed_calls_keep_the_sessions_rules_one_in_flight_and_its_timeout() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_call_to_a_node_that_is_gone_fails_at_once_and_its_presence_expires() {
-    let nats = Nats::start().await;
-    let app = Cluster::connect(&nats.url, config())
+    let nats = Nats::start().await.expect("nats-server");
+    let app = Cluster::connect(nats.url(), config())
         .await
         .expect("cluster");
     // What a node that died leaves: its entry, and nobody on its subject.
@@ -333,7 +335,7 @@ async fn a_call_to_a_node_that_is_gone_fails_at_once_and_its_presence_expires() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_node_refreshes_its_presence_past_the_ttl() {
-    let nats = Nats::start().await;
+    let nats = Nats::start().await.expect("nats-server");
     let a = TestNode::start(&nats, named("a"), config()).await;
     let _cp = station(&a.url("CP-1"), v201::ClearCacheStatusEnumType::Accepted)
         .await
@@ -370,7 +372,7 @@ async fn handoff_node(nats: &Nats, cluster: ClusterConfig) -> TestNode {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_handed_off_call_is_answered_by_a_worker_and_survives_one_that_dies() {
-    let nats = Nats::start().await;
+    let nats = Nats::start().await.expect("nats-server");
     let a = handoff_node(&nats, config()).await;
     let cp = station(&a.url("CP-1"), v201::ClearCacheStatusEnumType::Accepted)
         .await
@@ -381,7 +383,7 @@ async fn a_handed_off_call_is_answered_by_a_worker_and_survives_one_that_dies() 
         let cp = cp.clone();
         async move { cp.call(transaction_event("tx-1")).await }
     });
-    let workers = Cluster::connect(&nats.url, config())
+    let workers = Cluster::connect(nats.url(), config())
         .await
         .expect("cluster");
     let stream = async_nats::jetstream::new(workers.client().clone());
@@ -455,7 +457,7 @@ async fn a_handed_off_call_is_answered_by_a_worker_and_survives_one_that_dies() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_a_worker_the_station_hears_an_error_and_the_call_stays_stored() {
-    let nats = Nats::start().await;
+    let nats = Nats::start().await.expect("nats-server");
     let mut cluster = config();
     cluster.handoff_timeout = Duration::from_millis(500);
     let a = handoff_node(&nats, cluster).await;
@@ -487,8 +489,8 @@ async fn without_a_worker_the_station_hears_an_error_and_the_call_stays_stored()
 async fn names_that_are_not_nats_tokens_are_refused() {
     assert!(NodeConfig::new("a.b").is_err());
     assert!(NodeConfig::new("").is_err());
-    let nats = Nats::start().await;
+    let nats = Nats::start().await.expect("nats-server");
     let mut bad = config();
     bad.prefix = "oc pp".into();
-    assert!(Cluster::connect(&nats.url, bad).await.is_err());
+    assert!(Cluster::connect(nats.url(), bad).await.is_err());
 }
