@@ -323,8 +323,19 @@ impl Inner {
         let presence = &self.cluster.presence;
         let previous = presence.entry(&key).await.ok().flatten();
         let revision = match self.config.duplicate_identity {
-            DuplicateIdentity::RefuseNew => match presence.create(&key, value).await {
+            DuplicateIdentity::RefuseNew => match presence.create(&key, value.clone()).await {
                 Ok(revision) => revision,
+                // The entry of this station's previous connection here, not removed yet: the
+                // server has admitted this one, so the old one is closed.
+                Err(error)
+                    if error.kind() == CreateErrorKind::AlreadyExists
+                        && previous
+                            .as_ref()
+                            .and_then(|e| parse_presence(&e.value))
+                            .is_some_and(|(node, _)| node == self.name()) =>
+                {
+                    presence.put(&key, value).await.unwrap_or(0)
+                }
                 Err(error) if error.kind() == CreateErrorKind::AlreadyExists => {
                     // Another node admitted the station at the same time, or holds it.
                     tracing::info!(station = %identity, "connected to another node: closing this connection");

@@ -494,3 +494,31 @@ async fn names_that_are_not_nats_tokens_are_refused() {
     bad.prefix = "oc pp".into();
     assert!(Cluster::connect(nats.url(), bad).await.is_err());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refuse_new_lets_a_station_reconnect_to_the_same_node_at_once() {
+    let nats = Nats::start().await.expect("nats-server");
+    let mut node = named("a");
+    node.duplicate_identity = DuplicateIdentity::RefuseNew;
+    let a = TestNode::start(&nats, node, config()).await;
+    for _ in 0..5 {
+        let cp = station(&a.url("CP-1"), v201::ClearCacheStatusEnumType::Accepted)
+            .await
+            .expect("connects");
+        located(a.node.cluster(), "CP-1", Some("a")).await;
+        cp.close().await;
+    }
+    // The last connection, made right after a close, is kept and present.
+    let cp = station(&a.url("CP-1"), v201::ClearCacheStatusEnumType::Accepted)
+        .await
+        .expect("connects");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(!cp.is_closed());
+    located(a.node.cluster(), "CP-1", Some("a")).await;
+    let answer = a
+        .node
+        .cluster()
+        .call("CP-1", v201::ClearCacheRequest::default())
+        .await;
+    assert!(answer.is_ok(), "{answer:?}");
+}
