@@ -164,3 +164,10 @@ pub mod scale {
         Ok(pki)
     }
 }
+
+/// The `q` quantile (0.5, 0.99, ...) of `sorted` latencies in microseconds, in milliseconds
+/// (NaN for none).
+pub fn quantile_ms(sorted: &[u64], q: f64) -> f64 {
+    let index = ((sorted.len() as f64 * q) as usize).min(sorted.len().saturating_sub(1));
+    sorted.get(index).map_or(f64::NAN, |&us| us as f64 / 1000.0)
+}

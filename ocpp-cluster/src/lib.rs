@@ -9,7 +9,8 @@
 //!   process holding no connections, routed by NATS request-reply to the holder, where the
 //!   station's session applies its rules (one call in flight, its call timeout). A station no
 //!   node holds fails at once ([`CallError::NotConnected`]), one whose node is gone as soon as
-//!   NATS knows it ([`CallError::Unreachable`]).
+//!   NATS knows it ([`CallError::Unreachable`]). A handle remembers where it last found each
+//!   station and reads the bucket again only when that node no longer holds it.
 //! - **Station calls handed to workers** ([`NodeConfig::handoff`], [`Worker`]): a call of a
 //!   handed-off action is stored in a JetStream stream, consumed by worker processes, and
 //!   answered to the station with the worker's answer. It is answered only after JetStream has
@@ -42,7 +43,8 @@ pub mod testing;
 mod wire;
 mod worker;
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_nats::jetstream::{self, kv, stream};
@@ -209,7 +211,14 @@ pub struct Cluster {
     jetstream: jetstream::Context,
     presence: kv::Store,
     config: Arc<ClusterConfig>,
+    /// The holder each station had at this handle's last call to it (by presence key): a
+    /// call goes there without reading the bucket, and reads it only when that node no longer
+    /// holds the station or does not answer.
+    routes: Arc<Mutex<HashMap<String, String>>>,
 }
+
+/// Routes remembered at most; past it the memory starts over.
+const ROUTES: usize = 200_000;
 
 impl std::fmt::Debug for Cluster {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -270,6 +279,7 @@ impl Cluster {
             jetstream,
             presence,
             config: Arc::new(config),
+            routes: Arc::default(),
         })
     }
 
@@ -327,6 +337,17 @@ impl Cluster {
         identity: &str,
         request: AnyRequest,
     ) -> Result<AnyResponse, CallError> {
+        let key = key::presence_key(identity);
+        let remembered = self.routes().get(&key).cloned();
+        if let Some(node) = remembered {
+            match self.call_on(&node, identity, request.clone()).await {
+                // The station moved or its node is gone: ask the bucket.
+                Err(CallError::NotConnected(_) | CallError::Unreachable { .. }) => {
+                    self.routes().remove(&key);
+                }
+                outcome => return outcome,
+            }
+        }
         let Some((node, _, _)) = self
             .presence_entry(identity)
             .await
@@ -334,7 +355,24 @@ impl Cluster {
         else {
             return Err(CallError::NotConnected(identity.to_owned()));
         };
-        self.call_on(&node, identity, request).await
+        let outcome = self.call_on(&node, identity, request).await;
+        if !matches!(
+            outcome,
+            Err(CallError::NotConnected(_) | CallError::Unreachable { .. })
+        ) {
+            let mut routes = self.routes();
+            if routes.len() >= ROUTES {
+                routes.clear();
+            }
+            routes.insert(key, node);
+        }
+        outcome
+    }
+
+    fn routes(&self) -> std::sync::MutexGuard<'_, HashMap<String, String>> {
+        self.routes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Calls `identity` through `node` by NATS request-reply.

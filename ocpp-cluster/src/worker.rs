@@ -180,12 +180,14 @@ impl Job {
         headers.insert(wire::CALL, self.call.as_str());
         let (headers, payload) = outcome.encode(headers);
         let subject = self.cluster.config.node_subject(&self.node, "answer");
-        let client = &self.cluster.client;
-        client
+        self.cluster
+            .client
             .publish_with_headers(subject, headers, payload)
             .await
             .map_err(nats)?;
-        client.flush().await.map_err(nats)?;
+        // The answer leaves before the acknowledgement (one connection keeps the order), and
+        // the acknowledgement is confirmed by the server: once this returns, the call will
+        // not be delivered again.
         self.message.double_ack().await.map_err(nats)
     }
 }

@@ -184,6 +184,17 @@ async fn a_station_that_connects_to_another_node_is_closed_on_the_first() {
         .await
         .expect("connects");
     located(&app, "CP-1", Some("a")).await;
+    // The application's handle remembers that node a held CP-1.
+    let caller = Cluster::connect(nats.url(), config())
+        .await
+        .expect("cluster");
+    let answer = caller
+        .call("CP-1", v201::ClearCacheRequest::default())
+        .await;
+    assert_eq!(
+        answer.map(|r| r.status),
+        Ok(v201::ClearCacheStatusEnumType::Accepted)
+    );
     let second = station(&b.url("CP-1"), v201::ClearCacheStatusEnumType::Rejected)
         .await
         .expect("connects");
@@ -206,6 +217,14 @@ async fn a_station_that_connects_to_another_node_is_closed_on_the_first() {
             .message::<v201::ClearCacheResponse>()
             .map(|r| r.status),
         Some(v201::ClearCacheStatusEnumType::Rejected)
+    );
+    // The remembered route is wrong now; the call finds the station on b.
+    let answer = caller
+        .call("CP-1", v201::ClearCacheRequest::default())
+        .await;
+    assert_eq!(
+        answer.map(|r| r.status),
+        Ok(v201::ClearCacheStatusEnumType::Rejected)
     );
     // Node a's closing of the old connection did not remove b's entry.
     tokio::time::sleep(Duration::from_millis(300)).await;

@@ -782,11 +782,7 @@ async fn run_peer(
             latencies.extend(words.filter_map(|w| w.parse::<u64>().ok()));
         }
         latencies.sort_unstable();
-        let quantile = |q: f64| {
-            latencies
-                .get(((latencies.len() as f64 * q) as usize).min(latencies.len().saturating_sub(1)))
-                .map_or(f64::NAN, |&us| us as f64 / 1000.0)
-        };
+        let quantile = |q: f64| ocpp_rs_benches::quantile_ms(&latencies, q);
         // Answers per second from the first call to the last answer: below the offered rate
         // once the CSMS cannot keep up.
         let answered = latencies.len() as f64 / elapsed;
