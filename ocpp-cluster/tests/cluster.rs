@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use common::{Nats, wait_for};
-use ocpp_cluster::{CallError, Cluster, ClusterConfig, Node, NodeConfig, Worker};
+use ocpp_cluster::{CallError, Cluster, ClusterConfig, Job, Node, NodeConfig, Worker};
 use ocpp_rpc::{AnyAction, AnyRequest, AnyResponse, CallFailure, ErrorCode, RpcError};
 use ocpp_rpc_tokio::{
     ClientConfig, ConnectError, Connection, DuplicateIdentity, Handlers, RunningServer, Server,
@@ -384,6 +384,15 @@ fn transaction_event(id: &str) -> v201::TransactionEventRequest {
         .expect("a TransactionEvent")
 }
 
+/// The worker's next job, which must come within the limit and be readable.
+async fn next_job(worker: &mut Worker) -> Job {
+    tokio::time::timeout(LIMIT, worker.next())
+        .await
+        .expect("a job in time")
+        .expect("the stream goes on")
+        .expect("readable")
+}
+
 async fn handoff_node(nats: &Nats, cluster: ClusterConfig) -> TestNode {
     let action = AnyAction::from_name(OcppVersion::V201, "TransactionEvent").expect("2.0.1");
     TestNode::start(nats, named("a").handoff([action]), cluster).await
@@ -415,11 +424,7 @@ async fn a_handed_off_call_is_answered_by_a_worker_and_survives_one_that_dies() 
 
     // A worker takes it and dies without answering.
     let mut doomed = Worker::join(&workers, "tx").await.expect("worker");
-    let job = tokio::time::timeout(LIMIT, doomed.next())
-        .await
-        .expect("delivered")
-        .expect("a job")
-        .expect("readable");
+    let job = next_job(&mut doomed).await;
     assert_eq!(job.identity(), "CP-1");
     assert_eq!(job.node(), "a");
     assert_eq!(job.deliveries(), 1);
@@ -428,11 +433,7 @@ async fn a_handed_off_call_is_answered_by_a_worker_and_survives_one_that_dies() 
 
     // Another gets it again after the ack wait (1 s) and answers.
     let mut worker = Worker::join(&workers, "tx").await.expect("worker");
-    let job = tokio::time::timeout(LIMIT, worker.next())
-        .await
-        .expect("delivered again")
-        .expect("a job")
-        .expect("readable");
+    let job = next_job(&mut worker).await;
     assert_eq!(job.deliveries(), 2);
     let event = job
         .request()
@@ -454,11 +455,7 @@ async fn a_handed_off_call_is_answered_by_a_worker_and_survives_one_that_dies() 
         let cp = cp.clone();
         async move { cp.call(transaction_event("tx-2")).await }
     });
-    let job = tokio::time::timeout(LIMIT, worker.next())
-        .await
-        .expect("delivered")
-        .expect("a job")
-        .expect("readable");
+    let job = next_job(&mut worker).await;
     job.fail(RpcError::new(
         ErrorCode::PropertyConstraintViolation,
         "unknown EVSE",
@@ -491,11 +488,7 @@ async fn without_a_worker_the_station_hears_an_error_and_the_call_stays_stored()
     let mut worker = Worker::join(a.node.cluster(), "late")
         .await
         .expect("worker");
-    let job = tokio::time::timeout(LIMIT, worker.next())
-        .await
-        .expect("delivered")
-        .expect("a job")
-        .expect("readable");
+    let job = next_job(&mut worker).await;
     assert_eq!(
         job.request()
             .message::<v201::TransactionEventRequest>()
