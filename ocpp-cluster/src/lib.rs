@@ -242,9 +242,13 @@ impl Cluster {
     }
 
     /// [`Cluster::connect`] on a NATS connection the application made (credentials, TLS, ...).
+    ///
+    /// A bucket made earlier with another TTL keeps it, and this handle takes it over (with a
+    /// warning): the entries' lifetime is the bucket's, and a node refreshing at a period
+    /// meant for another would let its entries lapse.
     pub async fn with_client(
         client: Client,
-        config: ClusterConfig,
+        mut config: ClusterConfig,
     ) -> Result<Cluster, ClusterError> {
         if !key::is_token(&config.prefix) {
             return Err(ClusterError::InvalidName {
@@ -264,6 +268,16 @@ impl Cluster {
             Ok(store) => store,
             Err(_) => jetstream.create_key_value(bucket).await.map_err(nats)?,
         };
+        let ttl = presence.status().await.map_err(nats)?.max_age();
+        if ttl != config.presence_ttl {
+            tracing::warn!(
+                bucket = %config.presence_bucket(),
+                ?ttl,
+                configured = ?config.presence_ttl,
+                "the presence bucket exists with another TTL; using its TTL"
+            );
+            config.presence_ttl = ttl;
+        }
         jetstream
             .get_or_create_stream(stream::Config {
                 name: config.calls_stream(),

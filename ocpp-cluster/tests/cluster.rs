@@ -534,3 +534,17 @@ async fn refuse_new_lets_a_station_reconnect_to_the_same_node_at_once() {
         .await;
     assert!(answer.is_ok(), "{answer:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_handle_takes_the_presence_ttl_of_the_bucket_that_exists() {
+    let nats = Nats::start().await.expect("nats-server");
+    let first = Cluster::connect(nats.url(), config())
+        .await
+        .expect("cluster");
+    assert_eq!(first.config().presence_ttl, Duration::from_secs(3));
+    // A node configured for 15 s would refresh every 5 s and let 3-second entries lapse.
+    let second = Cluster::connect(nats.url(), ClusterConfig::default())
+        .await
+        .expect("cluster");
+    assert_eq!(second.config().presence_ttl, Duration::from_secs(3));
+}
