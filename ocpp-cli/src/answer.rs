@@ -268,7 +268,13 @@ impl Record {
         Ok(Record(Arc::new(Mutex::new(std::fs::File::create(path)?))))
     }
 
-    fn write(&self, identity: &str, request: &AnyRequest, answer: &Result<AnyResponse, RpcError>) {
+    /// Writes the line of one call and its answer.
+    pub fn write(
+        &self,
+        identity: &str,
+        request: &AnyRequest,
+        answer: &Result<AnyResponse, RpcError>,
+    ) {
         let mut line = json!({
             "station": identity,
             "action": request.action().as_str(),

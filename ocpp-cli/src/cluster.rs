@@ -1,9 +1,10 @@
-//! `ocpp csms --cluster`: the demo CSMS as a node of a cluster on NATS; `ocpp call`: call any
-//! station of the cluster from anywhere (both on [`ocpp_cluster`]).
+//! `ocpp csms --cluster`: the demo CSMS as a node of a cluster on NATS; `ocpp worker`: answer
+//! the station calls the nodes hand off; `ocpp call`: call any station of the cluster from
+//! anywhere (all on [`ocpp_cluster`]).
 
 use std::time::Duration;
 
-use ocpp_cluster::{CallError, Cluster, ClusterConfig, Node, NodeConfig};
+use ocpp_cluster::{CallError, Cluster, ClusterConfig, Node, NodeConfig, Worker};
 use ocpp_rpc::{AnyAction, AnyRequest};
 use ocpp_types::OcppVersion;
 
@@ -121,4 +122,48 @@ pub async fn call(
         ) => Err(CallOutcome::Unreachable(error.to_string())),
         Err(error) => Err(CallOutcome::Failed(error.to_string())),
     }
+}
+
+/// `ocpp worker`: takes the station calls handed off to consumer `consumer` and answers each
+/// with the demo CSMS's [`Answers`](crate::answer::Answers), writing it to `record` first;
+/// prints `STATION ACTION: answered` (or `failed: CODE`) per call. Runs until NATS closes.
+pub async fn work(
+    url: &str,
+    consumer: &str,
+    record: Option<crate::answer::Record>,
+    transcript: &crate::transcript::Transcript,
+) -> Result<(), String> {
+    let cluster = Cluster::connect(url, ClusterConfig::default())
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut worker = Worker::join(&cluster, consumer)
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut answers = crate::answer::Answers::new(0xc5);
+    while let Some(job) = worker.next().await {
+        let job = match job {
+            Ok(job) => job,
+            Err(error) => {
+                transcript.line(&format!("! {error}"));
+                continue;
+            }
+        };
+        let answer = answers.answer_for(job.identity(), job.request());
+        if let Some(record) = &record {
+            record.write(job.identity(), job.request(), &answer);
+        }
+        let line = format!("{} {}", job.identity(), job.request().action());
+        let sent = match answer {
+            Ok(response) => job.answer(response).await.map(|()| "answered".to_owned()),
+            Err(error) => {
+                let code = error.code;
+                job.fail(error).await.map(|()| format!("failed: {code}"))
+            }
+        };
+        match sent {
+            Ok(outcome) => transcript.line(&format!("{line}: {outcome}")),
+            Err(error) => transcript.line(&format!("! {line}: not answered: {error}")),
+        }
+    }
+    Ok(())
 }

@@ -69,6 +69,22 @@ enum Command {
         #[command(flatten)]
         cluster: cluster::NodeOptions,
     },
+    /// Answer the station calls that cluster nodes hand off (`ocpp csms --cluster ...
+    /// --handoff ACTIONS`), as the demo CSMS would: each is taken from the cluster's JetStream
+    /// stream, written to --record FILE (if given), answered, then acknowledged; one that a
+    /// worker took and did not acknowledge goes to another. Prints `STATION ACTION: answered`
+    /// per call. Several workers share the calls.
+    Worker {
+        /// The cluster's NATS server: nats://HOST:4222.
+        #[arg(long)]
+        cluster: String,
+        /// The durable consumer the workers share.
+        #[arg(long, default_value = "workers")]
+        consumer: String,
+        /// Write every call answered to FILE, as `ocpp csms --record`.
+        #[arg(long)]
+        record: Option<PathBuf>,
+    },
     /// Call a charging station connected to any node of a cluster (`ocpp csms --cluster`) and
     /// print its response's JSON. Exits 0 when answered, 1 on a CALLERROR or a failed call
     /// (the station's timeout, the connection closed), 2 for a request that is not valid for
@@ -243,6 +259,15 @@ enum Scenario {
     Charge,
 }
 
+/// Creates the file of `--record FILE`, if given.
+fn open_record(file: Option<PathBuf>) -> Result<Option<ocpp_cli::answer::Record>, String> {
+    file.map(|file| {
+        ocpp_cli::answer::Record::create(&file)
+            .map_err(|e| format!("cannot write {}: {e}", file.display()))
+    })
+    .transpose()
+}
+
 fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Router {
@@ -282,6 +307,30 @@ fn main() -> ExitCode {
                 Err(error) => {
                     eprintln!("ocpp probe: {error}");
                     ExitCode::from(2)
+                }
+            }
+        }),
+        Command::Worker {
+            cluster,
+            consumer,
+            record,
+        } => runtime().block_on(async move {
+            let record = match open_record(record) {
+                Ok(record) => record,
+                Err(message) => return fail(&message),
+            };
+            let transcript = Transcript::stdout();
+            transcript.line(&format!("worker of consumer {consumer}"));
+            let worked = tokio::select! {
+                worked = cluster::work(&cluster, &consumer, record, &transcript) => worked,
+                _ = tokio::signal::ctrl_c() => Ok(()),
+            };
+            transcript.flush(FLUSH);
+            match worked {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(message) => {
+                    eprintln!("ocpp worker: {message}");
+                    ExitCode::from(3)
                 }
             }
         }),
@@ -334,13 +383,9 @@ fn main() -> ExitCode {
         } => runtime().block_on(async move {
             let transcript = Transcript::stdout();
             let path = path_prefix.unwrap_or_default();
-            let record = match record.map(|file| {
-                ocpp_cli::answer::Record::create(&file)
-                    .map_err(|e| format!("cannot write {}: {e}", file.display()))
-            }) {
-                None => None,
-                Some(Ok(record)) => Some(record),
-                Some(Err(message)) => return fail(&message),
+            let record = match open_record(record) {
+                Ok(record) => record,
+                Err(message) => return fail(&message),
             };
             let node = match cluster.join(&versions).await {
                 Ok(node) => node,

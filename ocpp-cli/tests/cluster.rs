@@ -1,8 +1,9 @@
 //! Three `ocpp csms --cluster` nodes as separate processes on a real nats-server, a thousand
 //! stations spread over them, calls routed to the stations from this process (which holds no
-//! station) and from `ocpp call` processes, transaction messages handed to a worker here,
-//! and one node killed mid-run: every call answered or failed cleanly, every station back on
-//! the other nodes, no transaction message the stations were told was accepted lost.
+//! station) and from `ocpp call` processes, transaction messages handed to two `ocpp worker`
+//! processes, and one node and one worker killed mid-run: every call answered or failed
+//! cleanly, every station back on the other nodes, no transaction message the stations were
+//! told was accepted missing from the workers' records.
 
 mod common;
 
@@ -14,8 +15,8 @@ use std::time::Duration;
 
 use common::Csms;
 use ocpp_cluster::testing::{NatsServer, wait_until};
-use ocpp_cluster::{CallError, Cluster, ClusterConfig, Worker};
-use ocpp_rpc::{AnyAction, AnyRequest, AnyResponse};
+use ocpp_cluster::{CallError, Cluster, ClusterConfig};
+use ocpp_rpc::{AnyAction, AnyRequest};
 use ocpp_rpc_tokio::{ClientConfig, Handlers, connect};
 use ocpp_types::{OcppVersion, v201};
 
@@ -94,22 +95,46 @@ async fn station(
     }
 }
 
-/// The application's worker: records each transaction message, then answers it.
-async fn worker(cluster: Cluster, processed: Acknowledged) {
-    let mut worker = Worker::join(&cluster, "transactions")
-        .await
-        .expect("worker joins");
-    while let Some(job) = worker.next().await {
-        let Ok(job) = job else { continue };
-        if let Some(event) = job.request().message::<v201::TransactionEventRequest>() {
-            processed
-                .lock()
-                .expect("lock")
-                .insert((job.identity().to_owned(), event.seq_no));
-        }
-        let response = AnyResponse::from_message(v201::TransactionEventResponse::default());
-        let _ = job.answer(response).await;
+/// `ocpp worker` on the cluster, writing what it answers to `record`; killed on drop.
+struct WorkerProcess(std::process::Child);
+
+impl WorkerProcess {
+    fn start(nats: &str, record: &str) -> WorkerProcess {
+        let child = Command::new(env!("CARGO_BIN_EXE_ocpp"))
+            .args([
+                "worker",
+                "--cluster",
+                nats,
+                "--consumer",
+                "transactions",
+                "--record",
+                record,
+            ])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("ocpp worker starts");
+        WorkerProcess(child)
     }
+}
+
+impl Drop for WorkerProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The (station, seqNo) of every TransactionEvent a worker's record holds.
+fn recorded(record: &str) -> HashSet<(String, i64)> {
+    let text = std::fs::read_to_string(record).unwrap_or_default();
+    text.lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|line| line["action"] == "TransactionEvent" && line.get("response").is_some())
+        .filter_map(|line| {
+            let station = line["station"].as_str()?.to_owned();
+            Some((station, line["request"]["seqNo"].as_i64()?))
+        })
+        .collect()
 }
 
 #[derive(Default, Debug)]
@@ -192,7 +217,7 @@ fn ocpp_call(nats: &str, station: &str, payload: &str) -> (Option<i32>, String) 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn three_nodes_a_thousand_stations_routed_calls_and_a_node_killed() {
+async fn three_nodes_a_thousand_stations_routed_calls_a_node_and_a_worker_killed() {
     let _ = ocpp_rpc_tokio::raise_open_file_limit(4 * STATIONS);
     let nats = NatsServer::start().await.expect("nats-server");
     let url = nats.url().to_owned();
@@ -222,8 +247,19 @@ async fn three_nodes_a_thousand_stations_routed_calls_and_a_node_killed() {
     let app = Cluster::connect(&url, config)
         .await
         .expect("the application joins");
-    let processed = Acknowledged::default();
-    tokio::spawn(worker(app.clone(), processed.clone()));
+    let records = common::TempDir::new("cluster-workers");
+    std::fs::create_dir_all(&records.0).expect("a directory for the records");
+    let record = |n: usize| {
+        records
+            .0
+            .join(format!("worker-{n}.jsonl"))
+            .display()
+            .to_string()
+    };
+    let mut workers = vec![
+        WorkerProcess::start(&url, &record(1)),
+        WorkerProcess::start(&url, &record(2)),
+    ];
 
     let acknowledged = Acknowledged::default();
     let stop_stations = Arc::new(AtomicBool::new(false));
@@ -258,6 +294,9 @@ async fn three_nodes_a_thousand_stations_routed_calls_and_a_node_killed() {
     tokio::time::sleep(Duration::from_secs(5)).await;
     let acknowledged_before = acknowledged.lock().expect("lock").len();
     drop(nodes.remove(1));
+    // And a worker: what it took and did not acknowledge goes to the other (after the ack
+    // wait), or the stations send it again.
+    drop(workers.remove(0));
 
     // Its stations come back on n1 and n3.
     let moved = wait_until(Duration::from_secs(60), || async {
@@ -305,7 +344,11 @@ async fn three_nodes_a_thousand_stations_routed_calls_and_a_node_killed() {
         let _ = tokio::time::timeout(Duration::from_secs(40), station).await;
     }
     let acknowledged = acknowledged.lock().expect("lock").clone();
-    let processed = processed.lock().expect("lock").clone();
+    drop(workers);
+    let processed: HashSet<_> = recorded(&record(1))
+        .union(&recorded(&record(2)))
+        .cloned()
+        .collect();
     let lost: Vec<_> = acknowledged.difference(&processed).collect();
     assert!(
         lost.is_empty(),
