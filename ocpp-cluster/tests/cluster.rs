@@ -548,3 +548,50 @@ async fn a_handle_takes_the_presence_ttl_of_the_bucket_that_exists() {
         .expect("cluster");
     assert_eq!(second.config().presence_ttl, Duration::from_secs(3));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refuse_new_keeps_exactly_one_of_two_simultaneous_connections() {
+    let nats = Nats::start().await.expect("nats-server");
+    let refuse = |name| {
+        let mut node = named(name);
+        node.duplicate_identity = DuplicateIdentity::RefuseNew;
+        node
+    };
+    let a = TestNode::start(&nats, refuse("a"), config()).await;
+    let b = TestNode::start(&nats, refuse("b"), config()).await;
+    for round in 0..5 {
+        let id = format!("CP-{round}");
+        let (url_a, url_b) = (a.url(&id), b.url(&id));
+        let (on_a, on_b) = tokio::join!(
+            station(&url_a, v201::ClearCacheStatusEnumType::Accepted),
+            station(&url_b, v201::ClearCacheStatusEnumType::Rejected),
+        );
+        // Refused in the handshake, or admitted by both and closed by the node that lost the
+        // presence entry: one stays.
+        wait_for(LIMIT, || async {
+            let open = [&on_a, &on_b]
+                .iter()
+                .filter(|c| c.as_ref().is_ok_and(|c| !c.is_closed()))
+                .count();
+            open == 1
+        })
+        .await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let a_open = on_a.as_ref().is_ok_and(|c| !c.is_closed());
+        let b_open = on_b.as_ref().is_ok_and(|c| !c.is_closed());
+        assert!(a_open != b_open, "round {round}: a {a_open}, b {b_open}");
+        let holder = if a_open { "a" } else { "b" };
+        located(a.node.cluster(), &id, Some(holder)).await;
+        let expected = if a_open {
+            v201::ClearCacheStatusEnumType::Accepted
+        } else {
+            v201::ClearCacheStatusEnumType::Rejected
+        };
+        let answer = a
+            .node
+            .cluster()
+            .call(&id, v201::ClearCacheRequest::default())
+            .await;
+        assert_eq!(answer.map(|r| r.status), Ok(expected), "round {round}");
+    }
+}
