@@ -10,7 +10,8 @@ target="$bin/nats-server"
 say() { printf 'nats-server: %s\n' "$*"; }
 
 if [[ -x "$target" ]] && "$target" --version >/dev/null 2>&1; then
-    say "$("$target" --version) at $target"
+    # The binary's version line already names it ("nats-server: v2.9.10").
+    echo "$("$target" --version) at $target"
     exit 0
 fi
 mkdir -p "$bin"
@@ -34,4 +35,4 @@ if ! apt-get download nats-server >/dev/null 2>&1; then
 fi
 dpkg-deb -x nats-server_*.deb unpacked
 install -m 0755 unpacked/usr/sbin/nats-server "$target"
-say "$("$target" --version) installed at $target"
+echo "$("$target" --version) installed at $target"
