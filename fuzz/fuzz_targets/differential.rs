@@ -45,6 +45,7 @@ fn agree<T, U>(
         ),
         (Err(_), Err(_)) => {}
         (Ok(_), Err(reference)) if serde_json_overflowed(text, reference) => {}
+        (Err(_), Ok(_)) if rounds_beyond_f64(text) => {}
         (Ok(ours), Err(reference)) => {
             panic!("from_str accepts {text:?} as {ours:?}; serde_json refuses: {reference}")
         }

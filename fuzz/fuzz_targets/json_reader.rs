@@ -3,8 +3,9 @@
 //! types: the same verdict, and where both accept the same value (unless the text has a number
 //! that serde_json may round one unit in the last place off: the reader's is correctly
 //! rounded, which also takes a number just above f64::MAX that rounds to it, where
-//! serde_json's parse overflows). Where a type refuses text that is JSON, the error's path
-//! names a value that is in it.
+//! serde_json's parse overflows, and refuses one that rounds beyond f64::MAX, which serde_json
+//! may read as f64::MAX). Where a type refuses text that is JSON, the error's path names a
+//! value that is in it.
 include!("numbers.rs");
 
 use ocpp_types::__rt::fast_from_str;
@@ -31,6 +32,7 @@ fn agree<T: DeserializeOwned + PartialEq + core::fmt::Debug>(text: &str) {
         ),
         (Err(_), Err(_)) => {}
         (Ok(_), Err(reference)) if serde_json_overflowed(text, &reference) => {}
+        (Err(_), Ok(_)) if rounds_beyond_f64(text) => {}
         (ours, reference) => panic!("{text:?}: ours {ours:?}, serde_json {reference:?}"),
     }
 }

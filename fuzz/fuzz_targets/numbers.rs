@@ -21,3 +21,12 @@ fn has_long_number(text: &str) -> bool {
 fn serde_json_overflowed(text: &str, reference: &serde_json::Error) -> bool {
     has_long_number(text) && reference.to_string().starts_with("number out of range")
 }
+
+/// Whether `text` has a number that, correctly rounded, is too large for an f64 (ours refuses
+/// it) while serde_json's inexact parse may read it as f64::MAX: a number just above the
+/// midpoint between f64::MAX and 2^1024 (found by `json_reader`, 2026-12-02:
+/// `1.79769313486231588e308`).
+fn rounds_beyond_f64(text: &str) -> bool {
+    text.split(|c: char| !(c.is_ascii_digit() || matches!(c, '-' | '+' | '.' | 'e' | 'E')))
+        .any(|token| token.parse::<f64>().is_ok_and(f64::is_infinite))
+}

@@ -959,6 +959,25 @@ mod tests {
         }
     }
 
+    /// Found by the `json_reader` fuzz target (2026-12-02): at the top of the f64 range the
+    /// reader rounds correctly, so a number above the midpoint between f64::MAX and 2^1024 is
+    /// too large for an f64 and refused, where serde_json's faster parse reads f64::MAX. Just
+    /// below the midpoint is f64::MAX in both.
+    #[test]
+    fn numbers_at_the_top_of_the_f64_range_are_rounded_correctly() {
+        assert_eq!(from_str::<f64>("1.7976931348623157e308"), Ok(f64::MAX));
+        assert_eq!(from_str::<f64>("1.7976931348623158e308"), Ok(f64::MAX));
+        assert_eq!(from_str::<f64>("-1.7976931348623158e308"), Ok(f64::MIN));
+        for text in ["1.79769313486231588e308", "1.7976931348623159e308", "1e309"] {
+            assert!(text.parse::<f64>().is_ok_and(f64::is_infinite), "{text}");
+            assert!(from_str::<f64>(text).is_err(), "{text} accepted");
+            assert!(
+                from_str::<Value>(&format!("[{text}]")).is_err(),
+                "{text} accepted"
+            );
+        }
+    }
+
     #[test]
     fn errors_say_where() {
         let err = from_str::<Value>(r#"{"a":[1,{"b~/":tru}]}"#).unwrap_err();
