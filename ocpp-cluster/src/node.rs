@@ -382,17 +382,20 @@ impl Inner {
         self.release(&key, &session).await;
     }
 
+    /// Removes the connection of `key` from those held, if it is still connection `session`
+    /// (a newer connection of the station here has another).
+    fn forget(&self, key: &str, session: &str) -> Option<Held> {
+        let mut held = lock(&self.held);
+        match held.get(key) {
+            Some(h) if h.session == session => held.remove(key),
+            _ => None,
+        }
+    }
+
     /// Forgets a closed connection and removes its presence entry, unless a newer connection
     /// of the station has written it since.
     async fn release(&self, key: &str, session: &str) {
-        let revision = {
-            let mut held = lock(&self.held);
-            match held.get(key) {
-                Some(h) if h.session == session => held.remove(key).map(|h| h.revision),
-                _ => None,
-            }
-        };
-        if let Some(revision) = revision {
+        if let Some(revision) = self.forget(key, session).map(|h| h.revision) {
             let _ = self
                 .cluster
                 .presence
@@ -447,14 +450,7 @@ impl Inner {
 
     /// The station of `key` connected elsewhere: closes its connection `session` here.
     async fn replaced(&self, key: &str, session: &str) {
-        let connection = {
-            let mut held = lock(&self.held);
-            match held.get(key) {
-                Some(h) if h.session == session => held.remove(key).map(|h| h.connection),
-                _ => None,
-            }
-        };
-        if let Some(connection) = connection {
+        if let Some(connection) = self.forget(key, session).map(|h| h.connection) {
             tracing::info!(station = %connection.identity(), "connected to another node: closing this connection");
             connection.close_replaced().await;
         }

@@ -59,6 +59,13 @@ fn named(name: &str) -> NodeConfig {
     NodeConfig::new(name).expect("a valid name")
 }
 
+/// A node that refuses a station another node holds.
+fn refusing(name: &str) -> NodeConfig {
+    let mut node = named(name);
+    node.duplicate_identity = DuplicateIdentity::RefuseNew;
+    node
+}
+
 /// A station answering ClearCache with `status`, after `delay`, counting how many of its
 /// calls run at once (the highest in `busiest`).
 fn station_handlers(
@@ -238,13 +245,8 @@ async fn a_station_that_connects_to_another_node_is_closed_on_the_first() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refuse_new_refuses_a_station_connected_to_another_node() {
     let nats = Nats::start().await.expect("nats-server");
-    let refuse = |name| {
-        let mut node = named(name);
-        node.duplicate_identity = DuplicateIdentity::RefuseNew;
-        node
-    };
-    let a = TestNode::start(&nats, refuse("a"), config()).await;
-    let b = TestNode::start(&nats, refuse("b"), config()).await;
+    let a = TestNode::start(&nats, refusing("a"), config()).await;
+    let b = TestNode::start(&nats, refusing("b"), config()).await;
 
     let first = station(&a.url("CP-1"), v201::ClearCacheStatusEnumType::Accepted)
         .await
@@ -510,9 +512,7 @@ async fn names_that_are_not_nats_tokens_are_refused() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refuse_new_lets_a_station_reconnect_to_the_same_node_at_once() {
     let nats = Nats::start().await.expect("nats-server");
-    let mut node = named("a");
-    node.duplicate_identity = DuplicateIdentity::RefuseNew;
-    let a = TestNode::start(&nats, node, config()).await;
+    let a = TestNode::start(&nats, refusing("a"), config()).await;
     for _ in 0..5 {
         let cp = station(&a.url("CP-1"), v201::ClearCacheStatusEnumType::Accepted)
             .await
@@ -552,13 +552,8 @@ async fn a_handle_takes_the_presence_ttl_of_the_bucket_that_exists() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refuse_new_keeps_exactly_one_of_two_simultaneous_connections() {
     let nats = Nats::start().await.expect("nats-server");
-    let refuse = |name| {
-        let mut node = named(name);
-        node.duplicate_identity = DuplicateIdentity::RefuseNew;
-        node
-    };
-    let a = TestNode::start(&nats, refuse("a"), config()).await;
-    let b = TestNode::start(&nats, refuse("b"), config()).await;
+    let a = TestNode::start(&nats, refusing("a"), config()).await;
+    let b = TestNode::start(&nats, refusing("b"), config()).await;
     for round in 0..5 {
         let id = format!("CP-{round}");
         let (url_a, url_b) = (a.url(&id), b.url(&id));
