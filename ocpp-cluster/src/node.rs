@@ -322,6 +322,16 @@ impl Inner {
         let value = self.presence_value(&session);
         let presence = &self.cluster.presence;
         let previous = presence.entry(&key).await.ok().flatten();
+        // Held before the presence is written: a call routed here as soon as another process
+        // sees the entry finds the connection.
+        lock(&self.held).insert(
+            key.clone(),
+            Held {
+                connection: connection.clone(),
+                session: session.clone(),
+                revision: 0,
+            },
+        );
         let revision = match self.config.duplicate_identity {
             DuplicateIdentity::RefuseNew => match presence.create(&key, value.clone()).await {
                 Ok(revision) => revision,
@@ -339,6 +349,7 @@ impl Inner {
                 Err(error) if error.kind() == CreateErrorKind::AlreadyExists => {
                     // Another node admitted the station at the same time, or holds it.
                     tracing::info!(station = %identity, "connected to another node: closing this connection");
+                    self.forget(&key, &session);
                     connection.close_replaced().await;
                     return;
                 }
@@ -355,14 +366,7 @@ impl Inner {
                 }
             },
         };
-        lock(&self.held).insert(
-            key.clone(),
-            Held {
-                connection: connection.clone(),
-                session: session.clone(),
-                revision,
-            },
-        );
+        self.written(&key, &session, revision);
         if let Some((node, old)) = previous.as_ref().and_then(|e| parse_presence(&e.value)) {
             if node != self.name() {
                 // Tell the older holder; if it misses this, its next refresh finds the entry
@@ -380,6 +384,16 @@ impl Inner {
         }
         connection.closed().await;
         self.release(&key, &session).await;
+    }
+
+    /// Notes the presence entry's `revision` this node wrote for connection `session` of `key`,
+    /// if that connection is still held.
+    fn written(&self, key: &str, session: &str, revision: u64) {
+        if let Some(held) = lock(&self.held).get_mut(key) {
+            if held.session == session {
+                held.revision = revision;
+            }
+        }
     }
 
     /// Removes the connection of `key` from those held, if it is still connection `session`
@@ -438,11 +452,7 @@ impl Inner {
                     }
                 };
                 if let Some(revision) = written {
-                    if let Some(held) = lock(&self.held).get_mut(&key) {
-                        if held.session == session {
-                            held.revision = revision;
-                        }
-                    }
+                    self.written(&key, &session, revision);
                 }
             })
             .await;

@@ -130,6 +130,7 @@ async fn presence_follows_a_station_and_calls_reach_it_from_a_process_holding_no
         .expect("connects");
     // Case-insensitive, as the server's registry.
     located(&app, "cp-1", Some("a")).await;
+    // Held before its presence shows: a call routed at once finds the connection.
     assert_eq!(a.node.stations(), 1);
 
     let answer = app
