@@ -66,8 +66,9 @@ struct Held {
     /// Names this connection in the presence bucket (another connection of the same station,
     /// here or elsewhere, has another).
     session: String,
-    /// The presence entry's revision as this node last wrote it.
-    revision: u64,
+    /// The presence entry's revision as this node last wrote it; `None` while the first write
+    /// is under way (the refresh leaves the entry alone until then).
+    revision: Option<u64>,
 }
 
 /// One CSMS node of a cluster. Dropping the last handle stops its NATS services; the
@@ -329,7 +330,7 @@ impl Inner {
             Held {
                 connection: connection.clone(),
                 session: session.clone(),
-                revision: 0,
+                revision: None,
             },
         );
         let revision = match self.config.duplicate_identity {
@@ -391,7 +392,7 @@ impl Inner {
     fn written(&self, key: &str, session: &str, revision: u64) {
         if let Some(held) = lock(&self.held).get_mut(key) {
             if held.session == session {
-                held.revision = revision;
+                held.revision = Some(revision);
             }
         }
     }
@@ -409,7 +410,7 @@ impl Inner {
     /// Forgets a closed connection and removes its presence entry, unless a newer connection
     /// of the station has written it since.
     async fn release(&self, key: &str, session: &str) {
-        if let Some(revision) = self.forget(key, session).map(|h| h.revision) {
+        if let Some(revision) = self.forget(key, session).and_then(|h| h.revision) {
             let _ = self
                 .cluster
                 .presence
@@ -424,7 +425,7 @@ impl Inner {
     async fn refresh_all(&self) {
         let held: Vec<(String, String, u64)> = lock(&self.held)
             .iter()
-            .map(|(key, h)| (key.clone(), h.session.clone(), h.revision))
+            .filter_map(|(key, h)| Some((key.clone(), h.session.clone(), h.revision?)))
             .collect();
         futures_util::stream::iter(held)
             .for_each_concurrent(64, |(key, session, revision)| async move {
